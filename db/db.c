@@ -1,0 +1,324 @@
+/* Stockroom — database handle: open, pragmas, migrations, connection pool. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbint.h"
+
+#define DB_POOL 8            /* connections; more threads than this wait */
+#define DB_BUSY_MS 10000     /* how long a writer waits for the lock */
+
+struct db {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    sqlite3 *conn[DB_POOL];
+    int busy[DB_POOL];       /* 1 while lent out */
+};
+
+/* Every schema change is one entry, applied once, in order; the index plus
+ * one is the user_version it leaves behind. Never edit a shipped entry:
+ * append a new one. */
+static const char *const migrations[] = {
+    db_schema_accounts,
+    db_schema_catalog,
+    db_schema_ledger,
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+db_schema_latest(void)
+{
+    return N_MIGRATIONS;
+}
+
+const char *
+db_strerror(int rc)
+{
+    switch (rc) {
+    case DB_OK: return "ok";
+    case DB_ENOTFOUND: return "not found";
+    case DB_ECONFLICT: return "conflict";
+    case DB_EFUNDS: return "insufficient funds";
+    case DB_EBUSY: return "database busy";
+    case DB_EINVAL: return "invalid value";
+    case DB_ETOONEW: return "database newer than this build";
+    case DB_ELIMIT: return "limit reached";
+    case DB_EREUSED: return "idempotency key reused";
+    default: return "database error";
+    }
+}
+
+int
+db_fail(sqlite3 *c, int src, const char *what, char err[DB_ERR_LEN])
+{
+    int code = src & 0xff;
+
+    if (err)
+        snprintf(err, DB_ERR_LEN, "%s: %s", what,
+                 c ? sqlite3_errmsg(c) : sqlite3_errstr(src));
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        return DB_EBUSY;
+    if (code == SQLITE_CONSTRAINT)
+        return DB_ECONFLICT;
+    return DB_EGENERIC;
+}
+
+int
+db_exec(sqlite3 *c, const char *sql, char err[DB_ERR_LEN])
+{
+    int rc = sqlite3_exec(c, sql, NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK)
+        return db_fail(c, rc, "exec", err);
+    return DB_OK;
+}
+
+int
+db_prepare(sqlite3 *c, const char *sql, sqlite3_stmt **st,
+           char err[DB_ERR_LEN])
+{
+    int rc = sqlite3_prepare_v2(c, sql, -1, st, NULL);
+
+    if (rc != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(c, rc, "prepare", err);
+    }
+    return DB_OK;
+}
+
+int
+db_begin(sqlite3 *c, char err[DB_ERR_LEN])
+{
+    return db_exec(c, "BEGIN IMMEDIATE", err);
+}
+
+int
+db_commit(sqlite3 *c, char err[DB_ERR_LEN])
+{
+    int rc = db_exec(c, "COMMIT", err);
+
+    if (rc != DB_OK)
+        db_rollback(c);
+    return rc;
+}
+
+void
+db_rollback(sqlite3 *c)
+{
+    if (!sqlite3_get_autocommit(c))
+        sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+}
+
+char *
+db_col_strdup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    return s ? strdup((const char *)s) : NULL;
+}
+
+void
+db_col_copy(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+
+    snprintf(buf, len, "%s", s ? (const char *)s : "");
+}
+
+sqlite3 *
+db_conn_get(struct db *db)
+{
+    sqlite3 *c = NULL;
+
+    pthread_mutex_lock(&db->lock);
+    while (!c) {
+        for (int i = 0; i < DB_POOL; i++) {
+            if (!db->busy[i]) {
+                db->busy[i] = 1;
+                c = db->conn[i];
+                break;
+            }
+        }
+        if (!c)
+            pthread_cond_wait(&db->freed, &db->lock);
+    }
+    pthread_mutex_unlock(&db->lock);
+    return c;
+}
+
+void
+db_conn_put(struct db *db, sqlite3 *c)
+{
+    /* A caller that left a transaction open on an error path must not hand
+     * that transaction to the next borrower. */
+    db_rollback(c);
+    pthread_mutex_lock(&db->lock);
+    for (int i = 0; i < DB_POOL; i++) {
+        if (db->conn[i] == c)
+            db->busy[i] = 0;
+    }
+    pthread_cond_signal(&db->freed);
+    pthread_mutex_unlock(&db->lock);
+}
+
+static int
+conn_open(const char *path, sqlite3 **out, char err[DB_ERR_LEN])
+{
+    sqlite3 *c = NULL;
+    int rc = sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE |
+                             SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK) {
+        rc = db_fail(c, rc, "open", err);
+        goto out;
+    }
+    sqlite3_busy_timeout(c, DB_BUSY_MS);
+    sqlite3_extended_result_codes(c, 1);
+    /* synchronous=FULL: money must survive a power cut (PITFALLS);
+     * recursive_triggers: INSERT OR REPLACE fires the delete guards. */
+    rc = db_exec(c, "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=FULL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA recursive_triggers=ON;"
+                    "PRAGMA cache_size=-16000;"
+                    "PRAGMA temp_store=MEMORY;", err);
+    if (rc != DB_OK)
+        goto out;
+    *out = c;
+    c = NULL;
+out:
+    sqlite3_close(c);
+    return rc;
+}
+
+static int
+migrate(sqlite3 *c, char err[DB_ERR_LEN])
+{
+    int rc, have = 0;
+    sqlite3_stmt *st = NULL;
+    char sql[64];
+
+    rc = db_begin(c, err);
+    if (rc != DB_OK)
+        return rc;
+    rc = db_prepare(c, "PRAGMA user_version", &st, err);
+    if (rc != DB_OK)
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        have = sqlite3_column_int(st, 0);
+    if (have > N_MIGRATIONS) {
+        snprintf(err, DB_ERR_LEN, "database schema version %d is newer than "
+                 "this build's %d: upgrade Stockroom", have, N_MIGRATIONS);
+        rc = DB_ETOONEW;
+        goto out;
+    }
+    for (int v = have; v < N_MIGRATIONS; v++) {
+        rc = db_exec(c, migrations[v], err);
+        if (rc != DB_OK)
+            goto out;
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
+        rc = db_exec(c, sql, err);
+        if (rc != DB_OK)
+            goto out;
+    }
+    rc = db_commit(c, err);
+out:
+    sqlite3_finalize(st);
+    db_rollback(c);
+    return rc;
+}
+
+int
+db_open(const char *path, struct db **out, char err[DB_ERR_LEN])
+{
+    struct db *db = calloc(1, sizeof *db);
+    int rc = DB_OK;
+
+    if (!db) {
+        snprintf(err, DB_ERR_LEN, "out of memory");
+        return DB_EGENERIC;
+    }
+    pthread_mutex_init(&db->lock, NULL);
+    pthread_cond_init(&db->freed, NULL);
+    for (int i = 0; i < DB_POOL; i++) {
+        rc = conn_open(path, &db->conn[i], err);
+        if (rc != DB_OK)
+            goto out;
+        if (i == 0) {
+            rc = migrate(db->conn[0], err);
+            if (rc != DB_OK)
+                goto out;
+        }
+    }
+    *out = db;
+    db = NULL;
+out:
+    db_close(db);
+    return rc;
+}
+
+void
+db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < DB_POOL; i++) {
+        if (db->conn[i]) {
+            /* Checkpoint on the last close so the -wal file is folded in. */
+            sqlite3_close_v2(db->conn[i]);
+            db->conn[i] = NULL;
+        }
+    }
+    pthread_cond_destroy(&db->freed);
+    pthread_mutex_destroy(&db->lock);
+    free(db);
+}
+
+int
+db_schema_version(struct db *db)
+{
+    sqlite3 *c = db_conn_get(db);
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(c, "PRAGMA user_version", -1, &st, NULL) ==
+        SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    db_conn_put(db, c);
+    return v;
+}
+
+int
+db_backup(struct db *db, const char *path, char err[DB_ERR_LEN])
+{
+    sqlite3 *src = db_conn_get(db);
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b = NULL;
+    int rc = sqlite3_open(path, &dst);
+
+    if (rc != SQLITE_OK) {
+        rc = db_fail(dst, rc, "backup open", err);
+        goto out;
+    }
+    b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b) {
+        rc = db_fail(dst, SQLITE_ERROR, "backup", err);
+        goto out;
+    }
+    /* -1: copy every page in one step, under one read snapshot. */
+    rc = sqlite3_backup_step(b, -1);
+    if (rc != SQLITE_DONE) {
+        rc = db_fail(dst, rc, "backup step", err);
+        goto out;
+    }
+    rc = DB_OK;
+out:
+    if (b)
+        sqlite3_backup_finish(b);
+    sqlite3_close(dst);
+    db_conn_put(db, src);
+    return rc;
+}

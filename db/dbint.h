@@ -1,0 +1,43 @@
+/* Stockroom — what the db/ modules share with each other and nobody else:
+ * borrowing a pooled connection, transactions, and the schema pieces that
+ * the migration list applies in order. */
+#ifndef STOCKROOM_DBINT_H
+#define STOCKROOM_DBINT_H
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+/* Borrow a connection for the length of one call; blocks while all are
+ * lent out. Give it back with db_conn_put, on every path. */
+sqlite3 *db_conn_get(struct db *db);
+void db_conn_put(struct db *db, sqlite3 *c);
+
+/* BEGIN IMMEDIATE (so a read-then-write never fails with SQLITE_BUSY at the
+ * write), COMMIT, and ROLLBACK that is harmless when nothing is open. */
+int db_begin(sqlite3 *c, char err[DB_ERR_LEN]) DB_WUR;
+int db_commit(sqlite3 *c, char err[DB_ERR_LEN]) DB_WUR;
+void db_rollback(sqlite3 *c);
+
+/* Prepare sql; on failure write SQLite's message into err. */
+int db_prepare(sqlite3 *c, const char *sql, sqlite3_stmt **st,
+               char err[DB_ERR_LEN]) DB_WUR;
+
+/* Map an SQLite result code to a DB_ code, writing what into err. */
+int db_fail(sqlite3 *c, int src, const char *what, char err[DB_ERR_LEN]);
+
+/* Run SQL with no result rows. */
+int db_exec(sqlite3 *c, const char *sql, char err[DB_ERR_LEN]) DB_WUR;
+
+/* Copy column i as a new string (caller frees); NULL stays NULL. */
+char *db_col_strdup(sqlite3_stmt *st, int i);
+
+/* Copy column i into a fixed buffer, truncating; NULL becomes "". */
+void db_col_copy(sqlite3_stmt *st, int i, char *buf, size_t len);
+
+/* Schema pieces, each one numbered migration (migrate.c lists them). */
+extern const char db_schema_accounts[];
+extern const char db_schema_catalog[];
+extern const char db_schema_ledger[];
+
+#endif
