@@ -1,0 +1,317 @@
+/* Stockroom — configuration from defaults, environment and flags. */
+#include <ctype.h>
+#include <stddef.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+enum opt_kind { OPT_LISTEN, OPT_STR, OPT_INT, OPT_I64, OPT_SIZE, OPT_MP };
+
+struct opt {
+    const char *flag;           /* --flag; the variable is STOCKROOM_FLAG */
+    enum opt_kind kind;
+    size_t off;                 /* field in struct config */
+    size_t len;                 /* for strings: the field's size */
+    int64_t min, max;
+    const char *help;
+};
+
+#define F(field) offsetof(struct config, field)
+#define S(field) sizeof(((struct config *)0)->field)
+
+static const struct opt opts[] = {
+    { "listen", OPT_LISTEN, 0, 0, 0, 0, "ADDR:PORT to serve on" },
+    { "data", OPT_STR, F(data_dir), S(data_dir), 0, 0,
+      "data directory (database, originals, renditions)" },
+    { "public-url", OPT_STR, F(public_url), S(public_url), 0, 0,
+      "URL the store is reached at, for links" },
+    { "web", OPT_STR, F(web_dir), S(web_dir), 0, 0,
+      "folder of the browser's files" },
+    { "port-file", OPT_STR, F(port_file), S(port_file), 0, 0,
+      "write the bound port here (for --listen HOST:0)" },
+    { "workers", OPT_INT, F(workers), 0, 1, 64, "image processing threads" },
+    { "http-threads", OPT_INT, F(http_threads), 0, 1, 256,
+      "HTTP worker threads" },
+    { "max-connections", OPT_INT, F(max_connections), 0, 1, 100000,
+      "open connections at most" },
+    { "connection-timeout", OPT_INT, F(conn_timeout_s), 0, 1, 3600,
+      "seconds before an idle or slow client is cut off" },
+    { "max-upload-mb", OPT_SIZE, F(upload_limit), 0, 1, 4096,
+      "largest upload in MiB" },
+    { "min-megapixels", OPT_MP, F(min_pixels), 0, 0, 1000,
+      "smallest photo accepted, megapixels (decimals allowed)" },
+    { "max-megapixels", OPT_MP, F(max_pixels), 0, 1, 1000,
+      "largest photo accepted, megapixels" },
+    { "decode-deadline-ms", OPT_INT, F(decode_deadline_ms), 0, 100,
+      3600000, "time one decode may take" },
+    { "session-ttl", OPT_I64, F(session_ttl_s), 0, 1, 31536000,
+      "seconds a session lives" },
+    { "login-window", OPT_INT, F(login_window_s), 0, 1, 86400,
+      "seconds over which failed log-ins are counted" },
+    { "login-fail-account", OPT_INT, F(login_fail_account), 0, 1, 10000,
+      "failed log-ins per account per window" },
+    { "login-fail-client", OPT_INT, F(login_fail_client), 0, 1, 10000,
+      "failed log-ins per client address per window" },
+    { "payout-min-cents", OPT_I64, F(payout_min_cents), 0, 0, 100000000,
+      "smallest payout" },
+    { "payment-provider", OPT_STR, F(payment_provider),
+      S(payment_provider), 0, 0,
+      "'test' settles at once: for local use only" },
+    { "log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
+      "debug, info, warn or error" },
+};
+
+#define N_OPTS (sizeof opts / sizeof opts[0])
+
+void
+cfg_defaults(struct config *c)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (cores < 1)
+        cores = 1;
+    memset(c, 0, sizeof *c);
+    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    snprintf(c->data_dir, sizeof c->data_dir, "var");
+    snprintf(c->web_dir, sizeof c->web_dir, "web");
+    c->workers = (int)cores;
+    /* Handlers block on Argon2 and on image checks, so the pool is a few
+     * threads per core: one slow request must not stall the quick ones. */
+    c->http_threads = (int)cores * 4;
+    c->max_connections = 1024;
+    c->conn_timeout_s = 30;
+    c->conn_memory = 128 * 1024;
+    c->json_limit = 64 * 1024;
+    c->upload_limit = 50LL * 1024 * 1024;
+    c->min_pixels = 4000000;
+    c->max_pixels = 100000000;
+    c->max_aspect = 20;
+    c->decode_deadline_ms = 30000;
+    c->job_attempts = 3;
+    c->session_ttl_s = 30LL * 24 * 3600;
+    c->login_fail_account = 5;
+    c->login_fail_client = 20;
+    c->login_window_s = 900;
+    c->argon_parallel = (int)cores;
+    snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->payment_provider, sizeof c->payment_provider, "test");
+    c->packs[0] = (struct cfg_pack){ 10, 1500 };
+    c->packs[1] = (struct cfg_pack){ 30, 3900 };
+    c->packs[2] = (struct cfg_pack){ 100, 11000 };
+    c->n_packs = 3;
+    c->size_credits[0] = 1;
+    c->size_credits[1] = 2;
+    c->size_credits[2] = 4;
+    c->size_credits[3] = 6;
+    c->extended_credits = 30;
+    c->tiers[0] = (struct cfg_tier){ 0, 2500 };
+    c->tiers[1] = (struct cfg_tier){ 100, 3000 };
+    c->tiers[2] = (struct cfg_tier){ 1000, 3500 };
+    c->tiers[3] = (struct cfg_tier){ 10000, 4000 };
+    c->n_tiers = 4;
+    c->payout_min_cents = 2500;
+    c->pack_refund_days = 14;
+    snprintf(c->terms_version, sizeof c->terms_version, "2026-11");
+}
+
+static int
+parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int
+set_listen(struct config *c, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    int64_t port;
+    size_t hlen;
+
+    if (!colon || parse_i64(colon + 1, 0, 65535, &port) < 0)
+        return -1;
+    hlen = (size_t)(colon - v);
+    if (hlen == 0 || hlen >= sizeof c->listen_host)
+        return -1;
+    memcpy(c->listen_host, v, hlen);
+    c->listen_host[hlen] = '\0';
+    c->listen_port = (unsigned short)port;
+    return 0;
+}
+
+/* Megapixels may carry decimals ("0.001"): parse as a fixed-point number of
+ * pixels without going through a float. */
+static int
+parse_mp(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    int64_t whole = 0, frac = 0, scale = 1000000;
+    const char *p = s;
+
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    while (isdigit((unsigned char)*p)) {
+        whole = whole * 10 + (*p++ - '0');
+        if (whole > max)
+            return -1;
+    }
+    if (*p == '.') {
+        p++;
+        while (isdigit((unsigned char)*p) && scale > 1) {
+            scale /= 10;
+            frac += (*p++ - '0') * scale;
+        }
+    }
+    if (*p || whole < min)
+        return -1;
+    *out = whole * 1000000 + frac;
+    return 0;
+}
+
+static int
+set_opt(struct config *c, const struct opt *o, const char *v)
+{
+    char *base = (char *)c;
+    int64_t n;
+
+    switch (o->kind) {
+    case OPT_LISTEN:
+        return set_listen(c, v);
+    case OPT_STR:
+        if (strlen(v) >= o->len)
+            return -1;
+        memcpy(base + o->off, v, strlen(v) + 1);
+        return 0;
+    case OPT_INT:
+        if (parse_i64(v, o->min, o->max, &n) < 0)
+            return -1;
+        *(int *)(void *)(base + o->off) = (int)n;
+        return 0;
+    case OPT_I64:
+        if (parse_i64(v, o->min, o->max, &n) < 0)
+            return -1;
+        *(int64_t *)(void *)(base + o->off) = n;
+        return 0;
+    case OPT_SIZE:
+        if (parse_i64(v, o->min, o->max, &n) < 0)
+            return -1;
+        *(int64_t *)(void *)(base + o->off) = n * 1024 * 1024;
+        return 0;
+    case OPT_MP:
+        return parse_mp(v, o->min, o->max,
+                        (int64_t *)(void *)(base + o->off));
+    }
+    return -1;
+}
+
+static int
+check(const struct config *c, char *err, size_t errlen)
+{
+    static const char *const levels[] = { "debug", "info", "warn", "error" };
+    int ok = 0;
+
+    for (size_t i = 0; i < 4; i++)
+        ok |= !strcmp(c->log_level, levels[i]);
+    if (!ok) {
+        snprintf(err, errlen, "log level must be debug, info, warn or error");
+        return -1;
+    }
+    if (strcmp(c->payment_provider, "test") != 0) {
+        snprintf(err, errlen, "unknown payment provider '%s' (only 'test')",
+                 c->payment_provider);
+        return -1;
+    }
+    if (c->min_pixels > c->max_pixels) {
+        snprintf(err, errlen, "min-megapixels is above max-megapixels");
+        return -1;
+    }
+    return 0;
+}
+
+/* --public-url is read from STOCKROOM_PUBLIC_URL. */
+static void
+env_name(const char *flag, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "STOCKROOM_%s", flag);
+
+    for (size_t j = 10; j < n && j < len; j++)
+        buf[j] = buf[j] == '-' ? '_' : (char)toupper((unsigned char)buf[j]);
+}
+
+int
+cfg_from_env(struct config *c, char *err, size_t errlen)
+{
+    char name[64];
+
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *v;
+
+        env_name(opts[i].flag, name, sizeof name);
+        v = getenv(name);
+        if (v && *v && set_opt(c, &opts[i], v) < 0) {
+            snprintf(err, errlen, "bad value for %s: '%s'", name, v);
+            return -1;
+        }
+    }
+    return check(c, err, errlen);
+}
+
+int
+cfg_from_args(struct config *c, int argc, char **argv, int *used, char *err,
+              size_t errlen)
+{
+    int i = 0;
+
+    while (i < argc && !strncmp(argv[i], "--", 2)) {
+        const char *arg = argv[i] + 2;
+        const char *eq = strchr(arg, '=');
+        size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+        const struct opt *o = NULL;
+        const char *v;
+
+        for (size_t j = 0; j < N_OPTS; j++) {
+            if (strlen(opts[j].flag) == nlen &&
+                !strncmp(opts[j].flag, arg, nlen))
+                o = &opts[j];
+        }
+        if (!o)
+            break;
+        if (eq) {
+            v = eq + 1;
+            i += 1;
+        } else if (i + 1 < argc) {
+            v = argv[i + 1];
+            i += 2;
+        } else {
+            snprintf(err, errlen, "--%s needs a value", o->flag);
+            return -1;
+        }
+        if (set_opt(c, o, v) < 0) {
+            snprintf(err, errlen, "bad value for --%s: '%s'", o->flag, v);
+            return -1;
+        }
+    }
+    *used = i;
+    return check(c, err, errlen);
+}
+
+void
+cfg_usage(FILE *f)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char var[64];
+
+        env_name(opts[i].flag, var, sizeof var);
+        fprintf(f, "  --%-20s %s (%s)\n", opts[i].flag, opts[i].help, var);
+    }
+}

@@ -1,0 +1,119 @@
+/* Stockroom — the HTTP layer over libmicrohttpd: routing, request bodies
+ * (JSON buffered under a ceiling, multipart streamed to temporary files),
+ * authentication before the body is read, replies with the security headers
+ * every response carries, the access log and the request metrics. */
+#ifndef STOCKROOM_HTTP_H
+#define STOCKROOM_HTTP_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "accounts.h"
+
+struct app;
+struct srv_req;
+struct srv_http;
+
+enum srv_body {
+    SRV_BODY_NONE,              /* a body is refused with 413 */
+    SRV_BODY_JSON,              /* parsed before the handler runs */
+    SRV_BODY_MULTIPART          /* files streamed to temporary files */
+};
+
+enum srv_auth {
+    SRV_AUTH_NONE,              /* the user is not looked up */
+    SRV_AUTH_OPTIONAL,          /* looked up when a token is sent */
+    SRV_AUTH_REQUIRED           /* 401 without a live session */
+};
+
+struct srv_route {
+    const char *method;
+    const char *pattern;        /* "/api/v1/images/{}/review": {} captures */
+    void (*handler)(struct srv_req *r);
+    enum srv_body body;
+    enum srv_auth auth;
+    unsigned roles;             /* any of these ACC_ROLE_ bits, else 403 */
+    const char *name;           /* label in /metrics */
+};
+
+/* One uploaded multipart field. Files are on disk at path, removed when the
+ * request ends unless the handler took them (srv_part_take_file). */
+struct srv_part {
+    char name[64];
+    char filename[256];         /* as the client sent it: display text only */
+    char *value;                /* non-file fields, NUL-terminated */
+    size_t size;                /* bytes received */
+    char path[1200];            /* file fields: the temporary file */
+    int fd;                     /* open on path, or -1 */
+    struct srv_part *next;
+};
+
+/* Server lifecycle. */
+
+/* Start serving routes on the socket listen_fd (bound by the caller so a
+ * taken address is reported precisely). The route table is borrowed for
+ * the server's life. */
+int srv_http_start(struct app *app, int listen_fd,
+                   const struct srv_route *routes, int n_routes,
+                   struct srv_http **out);
+
+/* Stop accepting, wait up to grace_ms for requests in flight, then stop. */
+void srv_http_stop(struct srv_http *h, int grace_ms);
+
+/* Prometheus text for the request counters and latency histogram; caller
+ * frees. */
+char *srv_http_metrics(struct srv_http *h);
+
+/* Request accessors (borrowed, valid until the request ends). */
+
+struct app *srv_req_app(struct srv_req *r);
+const char *srv_req_method(struct srv_req *r);
+const char *srv_req_path(struct srv_req *r);
+const char *srv_req_param(struct srv_req *r, int i);   /* {} captures */
+const char *srv_req_query(struct srv_req *r, const char *name);
+const char *srv_req_header(struct srv_req *r, const char *name);
+const char *srv_req_cookie(struct srv_req *r, const char *name);
+const char *srv_req_client(struct srv_req *r);         /* peer address */
+const char *srv_req_id(struct srv_req *r);
+json_t *srv_req_json(struct srv_req *r);               /* a JSON object */
+struct srv_part *srv_req_part(struct srv_req *r, const char *name);
+/* The signed-in user, or NULL. via_cookie tells how it was authenticated. */
+const struct acc_user *srv_req_user(struct srv_req *r);
+int srv_req_via_cookie(struct srv_req *r);
+const char *srv_req_csrf(struct srv_req *r);
+
+/* Take a part's temporary file: the request no longer removes it. */
+void srv_part_take_file(struct srv_part *p);
+
+/* Replies: a handler makes exactly one. */
+
+/* Add a header to the reply about to be made. */
+void srv_header(struct srv_req *r, const char *name, const char *value);
+
+/* Send body (steals the reference) as JSON with status. */
+void srv_json(struct srv_req *r, unsigned status, json_t *body);
+
+/* {"error":{"code","message"}} with status. */
+void srv_error(struct srv_req *r, unsigned status, const char *code,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* An empty reply (204, 304). */
+void srv_empty(struct srv_req *r, unsigned status);
+
+/* Send size bytes of fd (taken: closed after sending) with zero copy. */
+void srv_fd(struct srv_req *r, unsigned status, int fd, uint64_t size,
+            const char *mime);
+
+/* Send a copy of a memory buffer. */
+void srv_bytes(struct srv_req *r, unsigned status, const void *data,
+               size_t len, const char *mime);
+
+/* JSON field helpers: on a missing or wrong-typed field they reply 422 and
+ * return -1, so a handler just returns. */
+int srv_field_str(struct srv_req *r, const char *key, size_t min_len,
+                  size_t max_len, int optional, const char **out);
+int srv_field_int(struct srv_req *r, const char *key, int64_t min,
+                  int64_t max, int optional, int64_t *out);
+
+#endif
