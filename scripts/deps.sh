@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install what `make run` (deps.sh run), `make test` (deps.sh test) or
+# `make bench` (deps.sh bench) needs and the machine lacks. As root it
+# installs Debian packages with apt-get; otherwise it prints the exact
+# command and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-run}
+pkgs=(gcc make pkg-config libmicrohttpd-dev libvips-dev libsqlite3-dev
+      libcurl4-openssl-dev libsodium-dev libjansson-dev fonts-dejavu-core)
+case "$what" in
+    run) ;;
+    test) pkgs+=(libcmocka-dev chromium nodejs npm procps) ;;
+    bench) pkgs+=(libcmocka-dev nodejs npm nginx wrk imagemagick procps
+                  hyperfine wamerican sqlite3) ;;
+    *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+    # node may come from another Debian build of nodejs that also ships npm.
+    if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+    if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "Missing Debian packages. Run as root:" >&2
+        echo "  $cmd" >&2
+        exit 1
+    fi
+    echo "Installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Browser tests drive Debian's Chromium with playwright-core from npm; the
+# npm package never downloads a browser of its own.
+if [ "$what" != run ]; then
+    if [ ! -d tests/browser/node_modules/playwright-core ]; then
+        echo "Installing npm packages for tests/browser"
+        (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+            npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Run every test runner, show its output, and close with one line:
+# "N passed, N failed". Unit tests run in the normal and the sanitizer
+# build; the HTTP tests drive the sanitizer build of the server; the
+# browser tests drive the normal build.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export STOCKROOM_CORPUS="${STOCKROOM_CORPUS:-$PWD/../shared/corpus}"
+jobs=$(nproc 2>/dev/null || echo 2)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+passed=0
+failed=0
+
+# Add up one runner's closing counts; a runner that crashed before
+# printing them counts as one failure.
+tally() {
+    local log=$1 rc=$2 p f
+    p=$(grep -Eo '\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
+    f=$(grep -Eo '\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
+    if grep -q '^# pass ' "$log"; then
+        p=$((p + $(awk '/^# pass /{s+=$3} END {print s+0}' "$log")))
+        f=$((f + $(awk '/^# fail /{s+=$3} END {print s+0}' "$log")))
+    fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "!! $log exited with status $rc without reporting a failure"
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+run_all() {
+    local label=$1; shift
+    local i=0
+    for t in "$@"; do
+        [ -x "$t" ] || continue
+        i=$((i + 1))
+        echo "$t" >"$out/$label.$i.name"
+        ( "$t" >"$out/$label.$i.log" 2>&1; echo $? >"$out/$label.$i.rc" ) &
+        while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    done
+    wait
+    for n in $(seq 1 "$i"); do
+        echo "=== $(cat "$out/$label.$n.name")"
+        cat "$out/$label.$n.log"
+        tally "$out/$label.$n.log" "$(cat "$out/$label.$n.rc")"
+    done
+}
+
+run_all unit build/tests/unit/test_*
+run_all unit-asan build/asan/tests/unit/test_*
+STOCKROOM_BIN=$PWD/build/asan/stockroom run_all http build/tests/http/test_*
+
+if [ -f tests/browser/run.mjs ]; then
+    echo "=== browser tests"
+    STOCKROOM_BIN=$PWD/build/stockroom node --test tests/browser/ \
+        >"$out/browser.log" 2>&1
+    rc=$?
+    cat "$out/browser.log"
+    tally "$out/browser.log" $rc
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
