@@ -8,13 +8,19 @@
 #include "http.h"
 
 struct auth;
-struct metrics;
+struct blob;
+struct workers;
+struct views;
+struct cat_image;
 
 struct app {
     struct config cfg;
     struct db *db;
     struct auth *auth;
     struct srv_http *http;
+    struct blob *blobs;
+    struct workers *workers;
+    struct views *views;
     char tmp_dir[1100];         /* uploads in progress, same filesystem */
 };
 
@@ -38,6 +44,45 @@ void healthz_get(struct srv_req *r);
 void metrics_get(struct srv_req *r);
 void static_get(struct srv_req *r);
 int static_send(struct srv_req *r, const char *name, unsigned status);
+
+/* images.c */
+void images_create(struct srv_req *r);
+void images_get(struct srv_req *r);
+void images_patch(struct srv_req *r);
+void images_mine(struct srv_req *r);
+void images_thumbnail(struct srv_req *r);
+void images_preview(struct srv_req *r);
+void review_queue(struct srv_req *r);
+void review_decide(struct srv_req *r);
+
+json_t *images_json(struct app *app, const struct cat_image *img, int full);
+json_t *images_sizes_json(struct app *app, int width, int height);
+int images_size_edge(const char *name, int width, int height, int *index);
+
+/* browse.c */
+void images_search(struct srv_req *r);
+void images_page_extras(struct srv_req *r, const struct cat_image *img,
+                        json_t *j);
+void images_view_seen(struct app *app, const char *id);
+void contributors_get(struct srv_req *r);
+void lightboxes_list(struct srv_req *r);
+void lightboxes_create(struct srv_req *r);
+void lightboxes_get(struct srv_req *r);
+void lightboxes_patch(struct srv_req *r);
+void lightboxes_delete(struct srv_req *r);
+void lightboxes_add(struct srv_req *r);
+void lightboxes_remove(struct srv_req *r);
+/* The view counter's thread, which also purges expired sessions. */
+int views_start(struct app *app);
+void views_stop(struct app *app);
+
+/* worker.c: processing threads over the durable job queue. */
+int workers_start(struct app *app);
+void workers_wake(struct app *app);
+void workers_stop(struct app *app);
+
+/* util.c */
+void app_iso_time(int64_t unix_s, char out[32]);
 
 /* credits.c */
 int app_credits(struct app *app, const char *user_id, int64_t *credits);

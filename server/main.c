@@ -15,6 +15,8 @@
 
 #include "app.h"
 #include "auth.h"
+#include "blob.h"
+#include "imaging.h"
 #include "log.h"
 
 #define STOCKROOM_VERSION "0.1.0"
@@ -97,12 +99,24 @@ app_open(struct app *app)
         fprintf(stderr, "stockroom: libsodium could not start\n");
         return -1;
     }
+    snprintf(path, sizeof path, "%s/blobs", app->cfg.data_dir);
+    if (blob_open(path, &app->blobs) < 0) {
+        fprintf(stderr, "stockroom: cannot open %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    if (img_init() != IMG_OK) {
+        fprintf(stderr, "stockroom: libvips could not start\n");
+        return -1;
+    }
     return 0;
 }
 
 static void
 app_close(struct app *app)
 {
+    blob_close(app->blobs);
+    app->blobs = NULL;
     auth_free(app->auth);
     app->auth = NULL;
     db_close(app->db);
@@ -189,6 +203,11 @@ cmd_serve(struct app *app)
         goto out;
     }
     clean_tmp(app->tmp_dir);
+    if (workers_start(app) < 0 || views_start(app) < 0) {
+        fprintf(stderr, "stockroom: background threads did not start\n");
+        close(fd);
+        goto out;
+    }
     if (srv_http_start(app, fd, app_routes, app_n_routes, &app->http) < 0) {
         fprintf(stderr, "stockroom: the HTTP server did not start\n");
         close(fd);
@@ -213,6 +232,8 @@ cmd_serve(struct app *app)
 out:
     srv_http_stop(app->http, 10000);
     app->http = NULL;
+    workers_stop(app);
+    views_stop(app);
     app_close(app);
     if (rc == 0)
         log_info("stopped cleanly");

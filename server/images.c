@@ -1,0 +1,687 @@
+/* Stockroom — images: upload, the image record, its renditions, review. */
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "blob.h"
+#include "catalog.h"
+#include "imaging.h"
+#include "log.h"
+
+static const char *const reject_codes[] = {
+    "keyword_spam", "poor_quality", "trademark", "similar_content",
+    "release_missing", "other", NULL
+};
+
+/* Licensed sizes by long edge; XL is the original's pixels. */
+static const struct { const char *name; int edge; } sizes[] = {
+    { "S", 1024 }, { "M", 2048 }, { "L", 4096 }, { "XL", 0 },
+};
+
+/* ---- JSON views ------------------------------------------------------- */
+
+static json_t *
+keywords_json(const char *csv)
+{
+    json_t *a = json_array();
+    const char *p = csv;
+
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+
+        if (n)
+            json_array_append_new(a, json_stringn(p, n));
+        p = end ? end + 1 : NULL;
+    }
+    return a;
+}
+
+static json_t *
+url_or_null(const char *id, const char *name, const char *etag)
+{
+    char url[128];
+
+    if (!etag[0])
+        return json_null();
+    snprintf(url, sizeof url, "/images/%s/%s", id, name);
+    return json_string(url);
+}
+
+/* The sizes on offer: only those not larger than the original. */
+json_t *
+images_sizes_json(struct app *app, int width, int height)
+{
+    json_t *a = json_array();
+    int longest = width > height ? width : height;
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int edge = sizes[i].edge ? sizes[i].edge : longest;
+        int64_t w, h;
+
+        if (edge > longest || longest <= 0)
+            continue;
+        /* Integer rounding of the scaled short side, as libvips does. */
+        w = ((int64_t)width * edge * 2 + longest) / (2 * (int64_t)longest);
+        h = ((int64_t)height * edge * 2 + longest) / (2 * (int64_t)longest);
+        json_array_append_new(a, json_pack(
+            "{s:s,s:I,s:I,s:I,s:I}", "name", sizes[i].name, "width",
+            (json_int_t)(w ? w : 1), "height", (json_int_t)(h ? h : 1),
+            "credits", (json_int_t)app->cfg.size_credits[i],
+            "extended_credits",
+            (json_int_t)(app->cfg.size_credits[i] +
+                         app->cfg.extended_credits)));
+    }
+    return a;
+}
+
+/* Long edge of a named size for an image, or -1 if not on offer. */
+int
+images_size_edge(const char *name, int width, int height, int *index)
+{
+    int longest = width > height ? width : height;
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        if (strcmp(name, sizes[i].name) != 0)
+            continue;
+        if (sizes[i].edge > longest)
+            return -1;
+        *index = (int)i;
+        return sizes[i].edge;
+    }
+    return -1;
+}
+
+static const char *
+orientation(int w, int h)
+{
+    return w > h ? "landscape" : w < h ? "portrait" : "square";
+}
+
+/* The image as its page shows it; full adds what only its owner and the
+ * reviewers see. */
+json_t *
+images_json(struct app *app, const struct cat_image *img, int full)
+{
+    char created[32], contrib_url[96];
+    json_t *j;
+
+    app_iso_time(img->created_at, created);
+    snprintf(contrib_url, sizeof contrib_url, "/api/v1/contributors/%s",
+             img->contributor_id);
+    j = json_pack("{s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:s,s:s,s:{s:s,s:s,s:s},"
+                  "s:o,s:o,s:o,s:s,s:I}",
+                  "id", img->id, "title", img->title, "description",
+                  img->description, "keywords", keywords_json(img->keywords),
+                  "status", img->status, "width", img->width, "height",
+                  img->height, "orientation",
+                  orientation(img->width, img->height), "colour", img->colour,
+                  "contributor", "id", img->contributor_id, "name",
+                  img->contributor_name, "url", contrib_url,
+                  "thumbnail_url", url_or_null(img->id, "thumbnail.jpg",
+                                               img->thumb_etag),
+                  "preview_url", url_or_null(img->id, "preview.jpg",
+                                             img->preview_etag),
+                  "sizes", images_sizes_json(app, img->width, img->height),
+                  "created_at", created, "licences_sold",
+                  (json_int_t)img->licences_sold);
+    if (!j)
+        return NULL;
+    if (full) {
+        json_object_set_new(j, "format", json_string(img->format));
+        json_object_set_new(j, "file_size", json_integer(img->file_size));
+        json_object_set_new(j, "camera_make", json_string(img->camera_make));
+        json_object_set_new(j, "camera_model",
+                            json_string(img->camera_model));
+        json_object_set_new(j, "date_taken", json_string(img->date_taken));
+        json_object_set_new(j, "views", json_integer(img->views));
+        json_object_set_new(j, "queue_position",
+                            img->queue_position
+                                ? json_integer(img->queue_position)
+                                : json_null());
+        json_object_set_new(j, "reject_code",
+                            img->reject_code[0]
+                                ? json_string(img->reject_code)
+                                : json_null());
+        json_object_set_new(j, "reject_reason",
+                            img->reject_reason[0]
+                                ? json_string(img->reject_reason)
+                                : json_null());
+        json_object_set_new(j, "fail_reason",
+                            img->fail_reason[0]
+                                ? json_string(img->fail_reason)
+                                : json_null());
+    }
+    return j;
+}
+
+static json_t *
+list_json(struct app *app, const struct cat_image_list *l, int with_matches)
+{
+    json_t *items = json_array();
+
+    for (int i = 0; i < l->n; i++) {
+        const struct cat_image *img = &l->items[i];
+        json_t *j = images_json(app, img, 1);
+
+        if (!j)
+            continue;
+        if (with_matches) {
+            json_t *m = json_array();
+
+            for (int k = 0; k < img->n_matches; k++) {
+                const struct cat_match *x = &img->matches[k];
+                char thumb[96];
+
+                snprintf(thumb, sizeof thumb, "/images/%s/thumbnail.jpg",
+                         x->other_id);
+                json_array_append_new(m, json_pack(
+                    "{s:s,s:s,s:s,s:s,s:i,s:b,s:b,s:s}", "image_id",
+                    x->other_id, "title", x->other_title, "status",
+                    x->other_status, "contributor_id",
+                    x->other_contributor_id, "distance", x->distance,
+                    "rotated_or_mirrored", x->variant != 0,
+                    "possible_theft", x->possible_theft, "thumbnail_url",
+                    thumb));
+            }
+            json_object_set_new(j, "matches", m);
+        }
+        json_array_append_new(items, j);
+    }
+    return json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                     l->next_cursor[0] ? json_string(l->next_cursor)
+                                       : json_null());
+}
+
+/* ---- upload ----------------------------------------------------------- */
+
+static void
+reply_img_error(struct srv_req *r, int rc, const char *err)
+{
+    switch (rc) {
+    case IMG_EEMPTY:
+        srv_error(r, 400, "empty_file", "The file is empty.");
+        break;
+    case IMG_EUNSUPPORTED:
+        srv_error(r, 415, "unsupported_format", "Only JPEG, PNG, WebP, TIFF "
+                  "and HEIF/HEIC/AVIF photos are accepted (%s).", err);
+        break;
+    case IMG_ETOOSMALL:
+        srv_error(r, 422, "too_small", "The photo is too small: %s.", err);
+        break;
+    case IMG_ETOOMANYPIXELS:
+        srv_error(r, 422, "too_many_pixels", "The photo has too many "
+                  "pixels: %s.", err);
+        break;
+    case IMG_ESHAPE:
+        srv_error(r, 422, "bad_shape", "The photo is too long and narrow: "
+                  "%s.", err);
+        break;
+    case IMG_EEMBEDDED:
+        srv_error(r, 422, "embedded_content", "The file hides another "
+                  "document inside the image: %s.", err);
+        break;
+    case IMG_ECORRUPT:
+    case IMG_ETIMEOUT:
+        srv_error(r, 422, "corrupt", "The file is damaged or truncated: %s.",
+                  err);
+        break;
+    default:
+        log_error("%s: analyse: %s", srv_req_id(r), err);
+        srv_error(r, 500, "internal", "The photo could not be checked.");
+    }
+}
+
+/* A text form field: absent is NULL; bad UTF-8 or too long replies 422. */
+static int
+form_text(struct srv_req *r, const char *name, size_t max, const char **out)
+{
+    struct srv_part *p = srv_req_part(r, name);
+
+    *out = NULL;
+    if (!p || !p->value)
+        return 0;
+    if (p->path[0] || p->fd >= 0) {
+        srv_error(r, 422, "invalid_field", "'%s' must be text.", name);
+        return -1;
+    }
+    if (strlen(p->value) != p->size || !srv_text_ok(p->value) ||
+        p->size > max) {
+        srv_error(r, 422, "invalid_field", "'%s' must be UTF-8 text of at "
+                  "most %zu bytes.", name, max);
+        return -1;
+    }
+    *out = p->value;
+    return 0;
+}
+
+static int
+count_keywords(const char *csv)
+{
+    int n = 0;
+
+    for (const char *p = csv; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+
+        for (size_t i = 0; i < len; i++) {
+            if (p[i] != ' ') {
+                n++;
+                break;
+            }
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* Embedded text is the photographer's, from their software: keep it only
+ * when it is text we would accept from them directly. */
+static const char *
+embedded(const char *s)
+{
+    return s && srv_text_ok(s) ? s : NULL;
+}
+
+void
+images_create(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    struct srv_part *file = srv_req_part(r, "file");
+    const char *title, *desc, *keywords;
+    struct img_limits lim = {
+        (uint64_t)app->cfg.min_pixels, (uint64_t)app->cfg.max_pixels,
+        app->cfg.max_aspect, app->cfg.decode_deadline_ms
+    };
+    struct img_analysis a;
+    struct cat_new_image in = { 0 };
+    char ierr[IMG_ERR_LEN], err[DB_ERR_LEN], sha[65], id[CAT_ID_LEN];
+    char key[256];
+    int rc;
+
+    if (form_text(r, "title", CAT_TITLE_MAX, &title) < 0 ||
+        form_text(r, "description", CAT_DESC_MAX, &desc) < 0 ||
+        form_text(r, "keywords", 4000, &keywords) < 0)
+        return;
+    if (!file || file->fd < 0) {
+        srv_error(r, 422, "missing_file",
+                  "Send the photo as the multipart field 'file'.");
+        return;
+    }
+    if (keywords && count_keywords(keywords) > CAT_KEYWORDS_MAX) {
+        srv_error(r, 422, "too_many_keywords",
+                  "At most %d keywords, please.", CAT_KEYWORDS_MAX);
+        return;
+    }
+    rc = img_analyse(file->path, &lim, &a, ierr);
+    if (rc != IMG_OK) {
+        reply_img_error(r, rc, ierr);
+        return;
+    }
+    if (blob_sha256_file(file->path, sha) < 0) {
+        srv_error(r, 503, "storage_unavailable", "The upload could not be "
+                  "read back.");
+        goto out;
+    }
+    in.contributor_id = srv_req_user(r)->id;
+    in.title = title && *title ? title : embedded(a.title) ? a.title : "";
+    in.description = desc && *desc ? desc : embedded(a.description);
+    in.keywords = keywords && *keywords ? keywords : embedded(a.keywords);
+    in.width = a.width;
+    in.height = a.height;
+    in.format = img_format_name(a.format);
+    in.mime = a.mime;
+    in.file_size = (int64_t)file->size;
+    in.sha256 = sha;
+    in.camera_make = embedded(a.camera_make);
+    in.camera_model = embedded(a.camera_model);
+    in.date_taken = a.date_taken;
+    in.colour = a.colour;
+    memcpy(in.dhash, a.dhash, sizeof in.dhash);
+    randombytes_buf(&in.watermark_seed, sizeof in.watermark_seed);
+    rc = cat_image_create(app->db, &in, id, err);
+    if (rc == DB_ECONFLICT) {
+        srv_json(r, 409, json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
+                                   "duplicate", "message",
+                                   "This exact file was uploaded before.",
+                                   "image_id", id));
+        goto out;
+    }
+    if (rc == DB_EINVAL) {
+        srv_error(r, 422, "invalid_field", "%s.", err);
+        goto out;
+    }
+    if (rc != DB_OK) {
+        log_error("%s: image create: %s", srv_req_id(r), err);
+        srv_error(r, 500, "internal", "The upload could not be recorded.");
+        goto out;
+    }
+    /* The record and its job exist first: if we stop before the original
+     * is stored, the job finds it missing and marks the image failed, so
+     * nothing is left half-done and no stray file outlives us. */
+    blob_key_original(sha, key, sizeof key);
+    if (blob_put_file(app->blobs, key, file->path) < 0) {
+        log_error("%s: storing original %s failed", srv_req_id(r), sha);
+        srv_error(r, 503, "storage_unavailable",
+                  "The photo could not be stored.");
+        goto out;
+    }
+    srv_part_take_file(file);
+    blob_key_rendition(id, "thumb.jpg", key, sizeof key);
+    if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) <
+        0)
+        log_warn("%s: thumbnail not stored; the worker makes it", id);
+    workers_wake(app);
+    srv_json(r, 202, json_pack("{s:s,s:s}", "id", id, "status",
+                               "processing"));
+out:
+    img_analysis_release(&a);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static int
+is_reviewer(const struct acc_user *u)
+{
+    return u && (u->roles & (ACC_ROLE_REVIEWER | ACC_ROLE_ADMIN));
+}
+
+/* Fetch an image the viewer may see; replies 404 otherwise, so ids of
+ * unpublished images reveal nothing. */
+static struct cat_image *
+visible_image(struct srv_req *r, const char *id)
+{
+    struct app *app = srv_req_app(r);
+    const struct acc_user *u = srv_req_user(r);
+    struct cat_image *img = NULL;
+    char err[DB_ERR_LEN];
+    int rc = cat_image_get(app->db, id, &img, err);
+
+    if (rc == DB_OK &&
+        cat_image_is_visible(img, u ? u->id : NULL, is_reviewer(u)))
+        return img;
+    if (rc != DB_OK && rc != DB_ENOTFOUND) {
+        log_error("%s: image get: %s", srv_req_id(r), err);
+        srv_error(r, 500, "internal", "The image could not be read.");
+    } else {
+        srv_error(r, 404, "not_found", "There is no such image.");
+    }
+    cat_image_free(img);
+    return NULL;
+}
+
+void
+images_get(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    const struct acc_user *u = srv_req_user(r);
+    struct cat_image *img = visible_image(r, srv_req_param(r, 0));
+    json_t *j;
+
+    if (!img)
+        return;
+    j = images_json(app, img, (u && !strcmp(u->id, img->contributor_id)) ||
+                                  is_reviewer(u));
+    if (!strcmp(img->status, "approved"))
+        images_view_seen(app, img->id);
+    images_page_extras(r, img, j);
+    cat_image_free(img);
+    srv_json(r, j ? 200 : 500, j ? j : json_pack("{s:s}", "error",
+                                                  "encoding"));
+}
+
+static void
+send_rendition(struct srv_req *r, const char *name, const char *file)
+{
+    struct app *app = srv_req_app(r);
+    struct cat_image *img = visible_image(r, srv_req_param(r, 0));
+    const char *etag_src, *inm;
+    char key[256], etag[96];
+    uint64_t size;
+    int fd;
+
+    if (!img)
+        return;
+    etag_src = !strcmp(name, "thumbnail") ? img->thumb_etag
+                                          : img->preview_etag;
+    if (!etag_src[0]) {
+        srv_error(r, 404, "not_ready", "This image is still being "
+                  "processed.");
+        goto out;
+    }
+    snprintf(etag, sizeof etag, "\"%s\"", etag_src);
+    srv_header(r, "ETag", etag);
+    /* Renditions never change under the same URL: cache them for a year,
+     * publicly only once the image is public. */
+    srv_header(r, "Cache-Control", !strcmp(img->status, "approved")
+                                       ? "public, max-age=31536000, immutable"
+                                       : "private, max-age=3600");
+    inm = srv_req_header(r, "If-None-Match");
+    if (inm && strstr(inm, etag)) {
+        srv_empty(r, 304);
+        goto out;
+    }
+    blob_key_rendition(img->id, file, key, sizeof key);
+    if (blob_open_read(app->blobs, key, &fd, &size) < 0) {
+        srv_error(r, 404, "not_found", "The rendition is missing.");
+        goto out;
+    }
+    srv_fd(r, 200, fd, size, "image/jpeg");
+out:
+    cat_image_free(img);
+}
+
+void
+images_thumbnail(struct srv_req *r)
+{
+    send_rendition(r, "thumbnail", "thumb.jpg");
+}
+
+void
+images_preview(struct srv_req *r)
+{
+    send_rendition(r, "preview", "preview.jpg");
+}
+
+void
+images_mine(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    struct cat_image_list l = { 0 };
+    char err[DB_ERR_LEN];
+    int64_t limit;
+    int rc;
+
+    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT,
+                      &limit) < 0)
+        return;
+    rc = cat_images_of_contributor(app->db, srv_req_user(r)->id,
+                                   srv_req_query(r, "cursor"), (int)limit,
+                                   &l, err);
+    if (rc == DB_EINVAL)
+        srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
+    else if (rc != DB_OK)
+        srv_error(r, 500, "internal", "Your images could not be listed.");
+    else
+        srv_json(r, 200, list_json(app, &l, 0));
+    cat_image_list_release(&l);
+}
+
+/* ---- editing ---------------------------------------------------------- */
+
+/* keywords may come as "a, b, c" or ["a", "b", "c"]: make it a list. */
+static int
+keywords_field(struct srv_req *r, char **out)
+{
+    json_t *v = json_object_get(srv_req_json(r), "keywords");
+    size_t i;
+    json_t *k;
+    char *buf;
+    size_t len = 0;
+
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_string(v)) {
+        *out = strdup(json_string_value(v));
+        return *out ? 0 : -1;
+    }
+    if (!json_is_array(v) || json_array_size(v) > CAT_KEYWORDS_MAX) {
+        srv_error(r, 422, "invalid_field", "'keywords' must be a list of at "
+                  "most %d words or a comma-separated string.",
+                  CAT_KEYWORDS_MAX);
+        return -1;
+    }
+    buf = calloc(1, json_array_size(v) * (CAT_KEYWORD_MAX + 2) + 1);
+    if (!buf)
+        return -1;
+    json_array_foreach(v, i, k) {
+        const char *s = json_string_value(k);
+
+        if (!s || strchr(s, ',') || strlen(s) > CAT_KEYWORD_MAX) {
+            free(buf);
+            srv_error(r, 422, "invalid_field", "Each keyword must be a "
+                      "string of at most %d bytes without commas.",
+                      CAT_KEYWORD_MAX);
+            return -1;
+        }
+        len += (size_t)sprintf(buf + len, "%s%s", i ? "," : "", s);
+    }
+    *out = buf;
+    return 0;
+}
+
+void
+images_patch(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    const char *id = srv_req_param(r, 0);
+    const char *title, *desc;
+    char *keywords = NULL, err[DB_ERR_LEN];
+    struct cat_image *img = NULL;
+    int rc;
+
+    if (srv_field_str(r, "title", 0, CAT_TITLE_MAX, 1, &title) < 0 ||
+        srv_field_str(r, "description", 0, CAT_DESC_MAX, 1, &desc) < 0 ||
+        keywords_field(r, &keywords) < 0)
+        return;
+    if (!title && !desc && !keywords) {
+        srv_error(r, 422, "missing_field", "Send a title, description or "
+                  "keywords to change.");
+        return;
+    }
+    if ((title && !srv_text_ok(title)) || (desc && !srv_text_ok(desc)) ||
+        (keywords && !srv_text_ok(keywords))) {
+        srv_error(r, 422, "invalid_field", "Text must not hold control "
+                  "characters.");
+        goto out;
+    }
+    if (keywords && count_keywords(keywords) > CAT_KEYWORDS_MAX) {
+        srv_error(r, 422, "too_many_keywords",
+                  "At most %d keywords, please.", CAT_KEYWORDS_MAX);
+        goto out;
+    }
+    rc = cat_image_update_meta(app->db, id, srv_req_user(r)->id, title, desc,
+                               keywords, err);
+    if (rc == DB_ENOTFOUND) {
+        srv_error(r, 404, "not_found", "You have no such image.");
+        goto out;
+    }
+    if (rc == DB_EINVAL) {
+        srv_error(r, 422, "invalid_field", "%s.", err);
+        goto out;
+    }
+    if (rc != DB_OK || cat_image_get(app->db, id, &img, err) != DB_OK) {
+        log_error("%s: image update: %s", srv_req_id(r), err);
+        srv_error(r, 500, "internal", "The image could not be changed.");
+        goto out;
+    }
+    srv_json(r, 200, images_json(app, img, 1));
+out:
+    cat_image_free(img);
+    free(keywords);
+}
+
+/* ---- review ----------------------------------------------------------- */
+
+void
+review_queue(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    struct cat_image_list l = { 0 };
+    char err[DB_ERR_LEN];
+    int64_t limit;
+    int rc;
+
+    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT,
+                      &limit) < 0)
+        return;
+    rc = cat_review_queue(app->db, srv_req_query(r, "cursor"), (int)limit,
+                          &l, err);
+    if (rc == DB_EINVAL)
+        srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
+    else if (rc != DB_OK)
+        srv_error(r, 500, "internal", "The queue could not be read.");
+    else
+        srv_json(r, 200, list_json(app, &l, 1));
+    cat_image_list_release(&l);
+}
+
+void
+review_decide(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    const char *id = srv_req_param(r, 0);
+    const char *decision, *code = NULL, *reason = NULL;
+    struct cat_image *img = NULL;
+    char err[DB_ERR_LEN];
+    int approve, known = 0, rc;
+
+    if (srv_field_str(r, "decision", 1, 16, 0, &decision) < 0 ||
+        srv_field_str(r, "reason_code", 1, 32, 1, &code) < 0 ||
+        srv_field_str(r, "reason", 0, 1000, 1, &reason) < 0)
+        return;
+    approve = !strcmp(decision, "approve");
+    if (!approve && strcmp(decision, "reject") != 0) {
+        srv_error(r, 422, "invalid_field",
+                  "'decision' must be 'approve' or 'reject'.");
+        return;
+    }
+    for (int i = 0; !approve && code && reject_codes[i]; i++)
+        known |= !strcmp(code, reject_codes[i]);
+    if (!approve && !known) {
+        srv_error(r, 422, "invalid_reason", "A rejection needs a reason_code:"
+                  " keyword_spam, poor_quality, trademark, similar_content, "
+                  "release_missing or other.");
+        return;
+    }
+    if (reason && !srv_text_ok(reason)) {
+        srv_error(r, 422, "invalid_field", "'reason' must be plain text.");
+        return;
+    }
+    rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
+                           reason ? reason : "", err);
+    if (rc == DB_ENOTFOUND) {
+        srv_error(r, 404, "not_found", "There is no such image.");
+        return;
+    }
+    if (rc == DB_ECONFLICT) {
+        srv_error(r, 409, "not_pending", "This image is not waiting for "
+                  "review.");
+        return;
+    }
+    if (rc != DB_OK || cat_image_get(app->db, id, &img, err) != DB_OK) {
+        log_error("%s: review: %s", srv_req_id(r), err);
+        srv_error(r, 500, "internal", "The decision could not be recorded.");
+        return;
+    }
+    log_info("%s: image %s %s by %s", srv_req_id(r), id,
+             approve ? "approved" : "rejected", srv_req_user(r)->id);
+    srv_json(r, 200, images_json(app, img, 1));
+    cat_image_free(img);
+}
