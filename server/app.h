@@ -21,6 +21,8 @@ struct app {
     struct blob *blobs;
     struct workers *workers;
     struct views *views;
+    unsigned char sign_pk[32];  /* Ed25519: certificates */
+    unsigned char sign_sk[64];
     char tmp_dir[1100];         /* uploads in progress, same filesystem */
 };
 
@@ -84,7 +86,25 @@ void workers_stop(struct app *app);
 /* util.c */
 void app_iso_time(int64_t unix_s, char out[32]);
 
-/* credits.c */
+/* money.c */
 int app_credits(struct app *app, const char *user_id, int64_t *credits);
+int money_keys_load(struct app *app);
+void packs_list(struct srv_req *r);
+void purchases_create(struct srv_req *r);
+void purchases_list(struct srv_req *r);
+void purchases_refund(struct srv_req *r);
+void licences_create(struct srv_req *r);
+void licences_mine(struct srv_req *r);
+void licences_download(struct srv_req *r);
+void licences_certificate(struct srv_req *r);
+void licences_public_key(struct srv_req *r);
+void licences_verify(struct srv_req *r);
+void licences_refund(struct srv_req *r);
+void earnings_get(struct srv_req *r);
+void payouts_create(struct srv_req *r);
+void payouts_mine(struct srv_req *r);
+void payouts_all(struct srv_req *r);
+void payouts_settle(struct srv_req *r);
+void ledger_verify_get(struct srv_req *r);
 
 #endif

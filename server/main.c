@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "blob.h"
 #include "imaging.h"
+#include "ledger.h"
 #include "log.h"
 
 #define STOCKROOM_VERSION "0.1.0"
@@ -33,6 +34,8 @@ usage(FILE *f)
         "                                add staff (password on standard "
         "input)\n"
         "  backup FILE                   copy the database, consistently\n"
+        "  ledger verify                 check the books (exit 0 when they "
+        "balance)\n"
         "  --help, --version\n\n"
         "flags (each also read from its environment variable):\n");
     cfg_usage(f);
@@ -103,6 +106,11 @@ app_open(struct app *app)
     if (blob_open(path, &app->blobs) < 0) {
         fprintf(stderr, "stockroom: cannot open %s: %s\n", path,
                 strerror(errno));
+        return -1;
+    }
+    if (money_keys_load(app) < 0) {
+        fprintf(stderr, "stockroom: cannot read or make the signing key in "
+                "%s\n", app->cfg.data_dir);
         return -1;
     }
     if (img_init() != IMG_OK) {
@@ -360,6 +368,35 @@ out:
     return rc;
 }
 
+/* stockroom ledger verify: exit 0 only when every invariant holds. */
+static int
+cmd_ledger_verify(struct app *app, int argc)
+{
+    char err[DB_ERR_LEN];
+    char *report = NULL;
+    int rc;
+
+    if (argc != 0) {
+        fprintf(stderr, "usage: stockroom ledger verify [--data DIR]\n");
+        return EXIT_USAGE;
+    }
+    if (app_open(app) < 0) {
+        app_close(app);
+        return 1;
+    }
+    rc = ledger_verify(app->db, &report, err);
+    if (report)
+        fputs(report, stdout);
+    if (rc != DB_OK && rc != DB_ECONFLICT)
+        fprintf(stderr, "stockroom: %s\n", err);
+    else
+        printf("%s\n", rc == DB_OK ? "the books balance"
+                                   : "the books do NOT balance");
+    free(report);
+    app_close(app);
+    return rc == DB_OK ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -376,7 +413,8 @@ main(int argc, char **argv)
         printf("stockroom %s\n", STOCKROOM_VERSION);
         return 0;
     }
-    if (!strcmp(cmd, "user") && argc > 2 && !strcmp(argv[2], "add"))
+    if ((!strcmp(cmd, "user") && argc > 2 && !strcmp(argv[2], "add")) ||
+        (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")))
         skip = 3;
     cfg_defaults(&app.cfg);
     if (cfg_from_env(&app.cfg, err, sizeof err) < 0 ||
@@ -399,6 +437,8 @@ main(int argc, char **argv)
         }
         return cmd_serve(&app);
     }
+    if (skip == 3 && !strcmp(cmd, "ledger"))
+        return cmd_ledger_verify(&app, argc);
     if (skip == 3)
         return cmd_user_add(&app, argc, argv);
     if (!strcmp(cmd, "backup"))

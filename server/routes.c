@@ -5,6 +5,7 @@
 #define BUYER ACC_ROLE_BUYER
 #define CONTRIB ACC_ROLE_CONTRIBUTOR
 #define REVIEWER (ACC_ROLE_REVIEWER | ACC_ROLE_ADMIN)
+#define ADMIN ACC_ROLE_ADMIN
 
 const struct srv_route app_routes[] = {
     { "GET", "/healthz", healthz_get, SRV_BODY_NONE, SRV_AUTH_NONE, 0,
@@ -53,6 +54,40 @@ const struct srv_route app_routes[] = {
       SRV_BODY_NONE, SRV_AUTH_REQUIRED, ANY_USER, "lightboxes_add" },
     { "DELETE", "/api/v1/lightboxes/{}/images/{}", lightboxes_remove,
       SRV_BODY_NONE, SRV_AUTH_REQUIRED, ANY_USER, "lightboxes_remove" },
+    { "GET", "/api/v1/credits/packs", packs_list, SRV_BODY_NONE,
+      SRV_AUTH_NONE, 0, "packs_list" },
+    { "POST", "/api/v1/credits/purchases", purchases_create, SRV_BODY_JSON,
+      SRV_AUTH_REQUIRED, BUYER, "purchases_create" },
+    { "GET", "/api/v1/me/purchases", purchases_list, SRV_BODY_NONE,
+      SRV_AUTH_REQUIRED, BUYER, "purchases_list" },
+    { "POST", "/api/v1/credits/purchases/{}/refund", purchases_refund,
+      SRV_BODY_NONE, SRV_AUTH_REQUIRED, BUYER, "purchases_refund" },
+    { "POST", "/api/v1/licences", licences_create, SRV_BODY_JSON,
+      SRV_AUTH_REQUIRED, BUYER, "licences_create" },
+    { "GET", "/api/v1/me/licences", licences_mine, SRV_BODY_NONE,
+      SRV_AUTH_REQUIRED, BUYER, "licences_mine" },
+    { "GET", "/api/v1/licences/public-key", licences_public_key,
+      SRV_BODY_NONE, SRV_AUTH_NONE, 0, "licences_public_key" },
+    { "GET", "/api/v1/licences/verify", licences_verify, SRV_BODY_NONE,
+      SRV_AUTH_NONE, 0, "licences_verify" },
+    { "GET", "/api/v1/licences/{}/download", licences_download,
+      SRV_BODY_NONE, SRV_AUTH_REQUIRED, ANY_USER, "licences_download" },
+    { "GET", "/api/v1/licences/{}/certificate", licences_certificate,
+      SRV_BODY_NONE, SRV_AUTH_NONE, 0, "licences_certificate" },
+    { "POST", "/api/v1/licences/{}/refund", licences_refund, SRV_BODY_NONE,
+      SRV_AUTH_REQUIRED, ADMIN, "licences_refund" },
+    { "GET", "/api/v1/me/earnings", earnings_get, SRV_BODY_NONE,
+      SRV_AUTH_REQUIRED, CONTRIB, "earnings" },
+    { "POST", "/api/v1/payouts", payouts_create, SRV_BODY_JSON,
+      SRV_AUTH_REQUIRED, CONTRIB, "payouts_create" },
+    { "GET", "/api/v1/me/payouts", payouts_mine, SRV_BODY_NONE,
+      SRV_AUTH_REQUIRED, CONTRIB, "payouts_mine" },
+    { "GET", "/api/v1/payouts", payouts_all, SRV_BODY_NONE,
+      SRV_AUTH_REQUIRED, ADMIN, "payouts_all" },
+    { "PATCH", "/api/v1/payouts/{}", payouts_settle, SRV_BODY_JSON,
+      SRV_AUTH_REQUIRED, ADMIN, "payouts_settle" },
+    { "GET", "/api/v1/admin/ledger/verify", ledger_verify_get,
+      SRV_BODY_NONE, SRV_AUTH_REQUIRED, ADMIN, "ledger_verify" },
     /* Last: everything else is a file of web/ or a 404. */
     { "GET", "*", static_get, SRV_BODY_NONE, SRV_AUTH_NONE, 0, "static" },
 };
