@@ -11,7 +11,7 @@ pkgs=(gcc make pkg-config libmicrohttpd-dev libvips-dev libsqlite3-dev
       libcurl4-openssl-dev libsodium-dev libjansson-dev fonts-dejavu-core)
 case "$what" in
     run) ;;
-    test) pkgs+=(libcmocka-dev chromium nodejs npm procps) ;;
+    test) pkgs+=(libcmocka-dev libvips-tools chromium nodejs npm procps) ;;
     bench) pkgs+=(libcmocka-dev nodejs npm nginx wrk imagemagick procps
                   hyperfine wamerican sqlite3) ;;
     *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;

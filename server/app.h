@@ -26,6 +26,14 @@ struct app {
     char tmp_dir[1100];         /* uploads in progress, same filesystem */
 };
 
+/* main.c: open the data directory, database, keys and libvips (0 or -1,
+ * having said why on standard error); close in reverse. */
+int app_open(struct app *app);
+void app_close(struct app *app);
+
+/* import.c */
+int cmd_import(struct app *app, int argc, char **argv);
+
 /* The route table of every resource, in routes.c. */
 extern const struct srv_route app_routes[];
 extern const int app_n_routes;
@@ -48,6 +56,22 @@ void static_get(struct srv_req *r);
 int static_send(struct srv_req *r, const char *name, unsigned status);
 
 /* images.c */
+
+/* What became of one file offered for the catalogue. */
+struct ingest {
+    unsigned status;            /* 202 accepted, else the HTTP error */
+    char code[32];              /* "processing" or the error code */
+    char message[400];
+    char id[24];                /* the new image, or the existing one on 409 */
+};
+
+/* Check and store one photo for contributor_id, from path (a temporary
+ * file on the data dir's filesystem: on success it is moved into the
+ * store and *moved is set). Shared by the upload route and `import`. */
+int images_ingest(struct app *app, const char *contributor_id,
+                  const char *path, int64_t size, const char *title,
+                  const char *desc, const char *keywords, int *moved,
+                  struct ingest *out);
 void images_create(struct srv_req *r);
 void images_get(struct srv_req *r);
 void images_patch(struct srv_req *r);

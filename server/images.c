@@ -201,63 +201,50 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
 /* ---- upload ----------------------------------------------------------- */
 
 static void
-reply_img_error(struct srv_req *r, int rc, const char *err)
+outcome(struct ingest *out, unsigned status, const char *code,
+        const char *fmt, const char *detail)
+{
+    out->status = status;
+    snprintf(out->code, sizeof out->code, "%s", code);
+    snprintf(out->message, sizeof out->message, fmt, detail);
+}
+
+static void
+img_outcome(struct ingest *out, int rc, const char *err)
 {
     switch (rc) {
     case IMG_EEMPTY:
-        srv_error(r, 400, "empty_file", "The file is empty.");
+        outcome(out, 400, "empty_file", "The file is empty%s.", "");
         break;
     case IMG_EUNSUPPORTED:
-        srv_error(r, 415, "unsupported_format", "Only JPEG, PNG, WebP, TIFF "
-                  "and HEIF/HEIC/AVIF photos are accepted (%s).", err);
+        outcome(out, 415, "unsupported_format", "Only JPEG, PNG, WebP, TIFF "
+                "and HEIF/HEIC/AVIF photos are accepted (%s).", err);
         break;
     case IMG_ETOOSMALL:
-        srv_error(r, 422, "too_small", "The photo is too small: %s.", err);
+        outcome(out, 422, "too_small", "The photo is too small: %s.", err);
         break;
     case IMG_ETOOMANYPIXELS:
-        srv_error(r, 422, "too_many_pixels", "The photo has too many "
-                  "pixels: %s.", err);
+        outcome(out, 422, "too_many_pixels", "The photo has too many "
+                "pixels: %s.", err);
         break;
     case IMG_ESHAPE:
-        srv_error(r, 422, "bad_shape", "The photo is too long and narrow: "
-                  "%s.", err);
+        outcome(out, 422, "bad_shape", "The photo is too long and narrow: "
+                "%s.", err);
         break;
     case IMG_EEMBEDDED:
-        srv_error(r, 422, "embedded_content", "The file hides another "
-                  "document inside the image: %s.", err);
+        outcome(out, 422, "embedded_content", "The file hides another "
+                "document inside the image: %s.", err);
         break;
     case IMG_ECORRUPT:
     case IMG_ETIMEOUT:
-        srv_error(r, 422, "corrupt", "The file is damaged or truncated: %s.",
-                  err);
+        outcome(out, 422, "corrupt", "The file is damaged or truncated: %s.",
+                err);
         break;
     default:
-        log_error("%s: analyse: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "The photo could not be checked.");
+        log_error("analyse: %s", err);
+        outcome(out, 500, "internal", "The photo could not be checked%s.",
+                "");
     }
-}
-
-/* A text form field: absent is NULL; bad UTF-8 or too long replies 422. */
-static int
-form_text(struct srv_req *r, const char *name, size_t max, const char **out)
-{
-    struct srv_part *p = srv_req_part(r, name);
-
-    *out = NULL;
-    if (!p || !p->value)
-        return 0;
-    if (p->path[0] || p->fd >= 0) {
-        srv_error(r, 422, "invalid_field", "'%s' must be text.", name);
-        return -1;
-    }
-    if (strlen(p->value) != p->size || !srv_text_ok(p->value) ||
-        p->size > max) {
-        srv_error(r, 422, "invalid_field", "'%s' must be UTF-8 text of at "
-                  "most %zu bytes.", name, max);
-        return -1;
-    }
-    *out = p->value;
-    return 0;
 }
 
 static int
@@ -288,21 +275,123 @@ embedded(const char *s)
     return s && srv_text_ok(s) ? s : NULL;
 }
 
-void
-images_create(struct srv_req *r)
+int
+images_ingest(struct app *app, const char *contributor_id, const char *path,
+              int64_t size, const char *title, const char *desc,
+              const char *keywords, int *moved, struct ingest *out)
 {
-    struct app *app = srv_req_app(r);
-    struct srv_part *file = srv_req_part(r, "file");
-    const char *title, *desc, *keywords;
     struct img_limits lim = {
         (uint64_t)app->cfg.min_pixels, (uint64_t)app->cfg.max_pixels,
         app->cfg.max_aspect, app->cfg.decode_deadline_ms
     };
     struct img_analysis a;
     struct cat_new_image in = { 0 };
-    char ierr[IMG_ERR_LEN], err[DB_ERR_LEN], sha[65], id[CAT_ID_LEN];
-    char key[256];
+    char ierr[IMG_ERR_LEN], err[DB_ERR_LEN], sha[65], key[256];
     int rc;
+
+    memset(out, 0, sizeof *out);
+    *moved = 0;
+    if (keywords && count_keywords(keywords) > CAT_KEYWORDS_MAX) {
+        outcome(out, 422, "too_many_keywords", "At most %s keywords, "
+                "please.", "50");
+        return -1;
+    }
+    rc = img_analyse(path, &lim, &a, ierr);
+    if (rc != IMG_OK) {
+        img_outcome(out, rc, ierr);
+        return -1;
+    }
+    if (blob_sha256_file(path, sha) < 0) {
+        outcome(out, 503, "storage_unavailable", "The upload could not be "
+                "read back%s.", "");
+        goto out;
+    }
+    in.contributor_id = contributor_id;
+    in.title = title && *title ? title : embedded(a.title) ? a.title : "";
+    in.description = desc && *desc ? desc : embedded(a.description);
+    in.keywords = keywords && *keywords ? keywords : embedded(a.keywords);
+    in.width = a.width;
+    in.height = a.height;
+    in.format = img_format_name(a.format);
+    in.mime = a.mime;
+    in.file_size = size;
+    in.sha256 = sha;
+    in.camera_make = embedded(a.camera_make);
+    in.camera_model = embedded(a.camera_model);
+    in.date_taken = a.date_taken;
+    in.colour = a.colour;
+    memcpy(in.dhash, a.dhash, sizeof in.dhash);
+    randombytes_buf(&in.watermark_seed, sizeof in.watermark_seed);
+    rc = cat_image_create(app->db, &in, out->id, err);
+    if (rc == DB_ECONFLICT) {
+        outcome(out, 409, "duplicate", "This exact file was uploaded before"
+                "%s.", "");
+        goto out;
+    }
+    if (rc == DB_EINVAL) {
+        outcome(out, 422, "invalid_field", "%s.", err);
+        goto out;
+    }
+    if (rc != DB_OK) {
+        log_error("image create: %s", err);
+        outcome(out, 500, "internal", "The upload could not be recorded%s.",
+                "");
+        goto out;
+    }
+    /* The record and its job exist first: if we stop before the original
+     * is stored, the job finds it missing and marks the image failed, so
+     * nothing is left half-done and no stray file outlives us. */
+    blob_key_original(sha, key, sizeof key);
+    if (blob_put_file(app->blobs, key, path) < 0) {
+        log_error("storing original %s failed", sha);
+        outcome(out, 503, "storage_unavailable", "The photo could not be "
+                "stored%s.", "");
+        goto out;
+    }
+    *moved = 1;
+    blob_key_rendition(out->id, "thumb.jpg", key, sizeof key);
+    if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) <
+        0)
+        log_warn("%s: thumbnail not stored; the worker makes it", out->id);
+    workers_wake(app);
+    out->status = 202;
+    snprintf(out->code, sizeof out->code, "processing");
+out:
+    img_analysis_release(&a);
+    return out->status == 202 ? 0 : -1;
+}
+
+/* A text form field: absent is NULL; bad UTF-8 or too long replies 422. */
+static int
+form_text(struct srv_req *r, const char *name, size_t max, const char **out)
+{
+    struct srv_part *p = srv_req_part(r, name);
+
+    *out = NULL;
+    if (!p || !p->value)
+        return 0;
+    if (p->path[0] || p->fd >= 0) {
+        srv_error(r, 422, "invalid_field", "'%s' must be text.", name);
+        return -1;
+    }
+    if (strlen(p->value) != p->size || !srv_text_ok(p->value) ||
+        p->size > max) {
+        srv_error(r, 422, "invalid_field", "'%s' must be UTF-8 text of at "
+                  "most %zu bytes.", name, max);
+        return -1;
+    }
+    *out = p->value;
+    return 0;
+}
+
+void
+images_create(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    struct srv_part *file = srv_req_part(r, "file");
+    const char *title, *desc, *keywords;
+    struct ingest res;
+    int moved = 0;
 
     if (form_text(r, "title", CAT_TITLE_MAX, &title) < 0 ||
         form_text(r, "description", CAT_DESC_MAX, &desc) < 0 ||
@@ -313,74 +402,19 @@ images_create(struct srv_req *r)
                   "Send the photo as the multipart field 'file'.");
         return;
     }
-    if (keywords && count_keywords(keywords) > CAT_KEYWORDS_MAX) {
-        srv_error(r, 422, "too_many_keywords",
-                  "At most %d keywords, please.", CAT_KEYWORDS_MAX);
-        return;
-    }
-    rc = img_analyse(file->path, &lim, &a, ierr);
-    if (rc != IMG_OK) {
-        reply_img_error(r, rc, ierr);
-        return;
-    }
-    if (blob_sha256_file(file->path, sha) < 0) {
-        srv_error(r, 503, "storage_unavailable", "The upload could not be "
-                  "read back.");
-        goto out;
-    }
-    in.contributor_id = srv_req_user(r)->id;
-    in.title = title && *title ? title : embedded(a.title) ? a.title : "";
-    in.description = desc && *desc ? desc : embedded(a.description);
-    in.keywords = keywords && *keywords ? keywords : embedded(a.keywords);
-    in.width = a.width;
-    in.height = a.height;
-    in.format = img_format_name(a.format);
-    in.mime = a.mime;
-    in.file_size = (int64_t)file->size;
-    in.sha256 = sha;
-    in.camera_make = embedded(a.camera_make);
-    in.camera_model = embedded(a.camera_model);
-    in.date_taken = a.date_taken;
-    in.colour = a.colour;
-    memcpy(in.dhash, a.dhash, sizeof in.dhash);
-    randombytes_buf(&in.watermark_seed, sizeof in.watermark_seed);
-    rc = cat_image_create(app->db, &in, id, err);
-    if (rc == DB_ECONFLICT) {
+    images_ingest(app, srv_req_user(r)->id, file->path, (int64_t)file->size,
+                  title, desc, keywords, &moved, &res);
+    if (moved)
+        srv_part_take_file(file);
+    if (res.status == 202)
+        srv_json(r, 202, json_pack("{s:s,s:s}", "id", res.id, "status",
+                                   "processing"));
+    else if (res.status == 409)
         srv_json(r, 409, json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
-                                   "duplicate", "message",
-                                   "This exact file was uploaded before.",
-                                   "image_id", id));
-        goto out;
-    }
-    if (rc == DB_EINVAL) {
-        srv_error(r, 422, "invalid_field", "%s.", err);
-        goto out;
-    }
-    if (rc != DB_OK) {
-        log_error("%s: image create: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "The upload could not be recorded.");
-        goto out;
-    }
-    /* The record and its job exist first: if we stop before the original
-     * is stored, the job finds it missing and marks the image failed, so
-     * nothing is left half-done and no stray file outlives us. */
-    blob_key_original(sha, key, sizeof key);
-    if (blob_put_file(app->blobs, key, file->path) < 0) {
-        log_error("%s: storing original %s failed", srv_req_id(r), sha);
-        srv_error(r, 503, "storage_unavailable",
-                  "The photo could not be stored.");
-        goto out;
-    }
-    srv_part_take_file(file);
-    blob_key_rendition(id, "thumb.jpg", key, sizeof key);
-    if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) <
-        0)
-        log_warn("%s: thumbnail not stored; the worker makes it", id);
-    workers_wake(app);
-    srv_json(r, 202, json_pack("{s:s,s:s}", "id", id, "status",
-                               "processing"));
-out:
-    img_analysis_release(&a);
+                                   res.code, "message", res.message,
+                                   "image_id", res.id));
+    else
+        srv_error(r, res.status, res.code, "%s", res.message);
 }
 
 /* ---- reading ---------------------------------------------------------- */

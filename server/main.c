@@ -33,6 +33,7 @@ usage(FILE *f)
         "  user add --email E --role R [--name N]\n"
         "                                add staff (password on standard "
         "input)\n"
+        "  import --contributor E PATH... add photos (files or folders)\n"
         "  backup FILE                   copy the database, consistently\n"
         "  ledger verify                 check the books (exit 0 when they "
         "balance)\n"
@@ -80,7 +81,7 @@ clean_tmp(const char *dir)
 }
 
 /* Open the data directory and the database: shared by every command. */
-static int
+int
 app_open(struct app *app)
 {
     char path[1100], err[DB_ERR_LEN];
@@ -120,7 +121,7 @@ app_open(struct app *app)
     return 0;
 }
 
-static void
+void
 app_close(struct app *app)
 {
     blob_close(app->blobs);
@@ -441,6 +442,8 @@ main(int argc, char **argv)
         return cmd_ledger_verify(&app, argc);
     if (skip == 3)
         return cmd_user_add(&app, argc, argv);
+    if (!strcmp(cmd, "import"))
+        return cmd_import(&app, argc, argv);
     if (!strcmp(cmd, "backup"))
         return cmd_backup(&app, argc, argv);
     fprintf(stderr, "stockroom: unknown command '%s' (see --help)\n", cmd);
