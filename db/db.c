@@ -8,12 +8,23 @@
 
 #define DB_POOL 8            /* connections; more threads than this wait */
 #define DB_BUSY_MS 10000     /* how long a writer waits for the lock */
+#define DB_STMT_CACHE 96     /* prepared statements kept per connection */
+
+/* Statements prepared once per connection and kept: compiling a statement
+ * (with its triggers and foreign keys) costs more than running it. Keyed
+ * by the address of the SQL text, which is always a string literal. */
+struct stmt_cache {
+    const char *sql[DB_STMT_CACHE];
+    sqlite3_stmt *st[DB_STMT_CACHE];
+    int n;
+};
 
 struct db {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     sqlite3 *conn[DB_POOL];
     int busy[DB_POOL];       /* 1 while lent out */
+    struct stmt_cache cache[DB_POOL];
 };
 
 /* Every schema change is one entry, applied once, in order; the index plus
@@ -148,11 +159,68 @@ db_conn_get(struct db *db)
     return c;
 }
 
+static struct stmt_cache *
+cache_of(struct db *db, sqlite3 *c)
+{
+    for (int i = 0; i < DB_POOL; i++) {
+        if (db->conn[i] == c)
+            return &db->cache[i];
+    }
+    return NULL;
+}
+
+int
+db_prepare_cached(struct db *db, sqlite3 *c, const char *sql,
+                  sqlite3_stmt **st, char err[DB_ERR_LEN])
+{
+    struct stmt_cache *sc = cache_of(db, c);
+    int rc;
+
+    for (int i = 0; sc && i < sc->n; i++) {
+        if (sc->sql[i] == sql) {
+            sqlite3_reset(sc->st[i]);
+            sqlite3_clear_bindings(sc->st[i]);
+            *st = sc->st[i];
+            return DB_OK;
+        }
+    }
+    rc = sqlite3_prepare_v3(c, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(c, rc, "prepare", err);
+    }
+    if (sc && sc->n < DB_STMT_CACHE) {
+        sc->sql[sc->n] = sql;
+        sc->st[sc->n++] = *st;
+    }
+    return DB_OK;
+}
+
+void
+db_stmt_done(struct db *db, sqlite3 *c, sqlite3_stmt *st)
+{
+    struct stmt_cache *sc = cache_of(db, c);
+
+    for (int i = 0; sc && i < sc->n; i++) {
+        if (sc->st[i] == st) {
+            sqlite3_reset(st);
+            return;
+        }
+    }
+    /* Not cached (the cache was full): it was the caller's alone. */
+    sqlite3_finalize(st);
+}
+
 void
 db_conn_put(struct db *db, sqlite3 *c)
 {
-    /* A caller that left a transaction open on an error path must not hand
-     * that transaction to the next borrower. */
+    struct stmt_cache *sc = cache_of(db, c);
+
+    /* A statement left mid-result would keep a read snapshot open, and a
+     * caller that left a transaction open on an error path must not hand
+     * it to the next borrower. */
+    for (int i = 0; sc && i < sc->n; i++)
+        sqlite3_reset(sc->st[i]);
     db_rollback(c);
     pthread_mutex_lock(&db->lock);
     for (int i = 0; i < DB_POOL; i++) {
@@ -266,7 +334,10 @@ db_close(struct db *db)
         return;
     for (int i = 0; i < DB_POOL; i++) {
         if (db->conn[i]) {
-            /* Checkpoint on the last close so the -wal file is folded in. */
+            for (int k = 0; k < db->cache[i].n; k++)
+                sqlite3_finalize(db->cache[i].st[k]);
+            db->cache[i].n = 0;
+            /* The last close checkpoints, folding the -wal file in. */
             sqlite3_close_v2(db->conn[i]);
             db->conn[i] = NULL;
         }

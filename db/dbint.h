@@ -23,6 +23,14 @@ void db_rollback(sqlite3 *c);
 int db_prepare(sqlite3 *c, const char *sql, sqlite3_stmt **st,
                char err[DB_ERR_LEN]) DB_WUR;
 
+/* Prepare sql once per connection and keep it (sql must be a string
+ * literal: its address is the key). The statement comes back reset with
+ * no bindings. Hand it back with db_stmt_done, never sqlite3_finalize;
+ * db_conn_put resets any left over. */
+int db_prepare_cached(struct db *db, sqlite3 *c, const char *sql,
+                      sqlite3_stmt **st, char err[DB_ERR_LEN]) DB_WUR;
+void db_stmt_done(struct db *db, sqlite3 *c, sqlite3_stmt *st);
+
 /* Map an SQLite result code to a DB_ code, writing what into err. */
 int db_fail(sqlite3 *c, int src, const char *what, char err[DB_ERR_LEN]);
 
