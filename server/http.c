@@ -23,6 +23,7 @@
 #define FIELD_LIMIT (64 * 1024)     /* a non-file multipart field */
 #define FORM_SLACK (1024 * 1024)    /* form fields beside the file */
 #define JSON_DEPTH 32               /* deeper is refused before parsing */
+#define DISCARD_MAX (256LL << 20)   /* body bytes read after refusing it */
 
 static const unsigned statuses[] = {
     200, 201, 202, 204, 206, 304, 400, 401, 402, 403, 404, 405, 409, 413,
@@ -865,8 +866,15 @@ on_access(void *cls, struct MHD_Connection *con, const char *url,
     if (*size) {
         if (!r->resp)
             req_consume(r, data, *size);
+        else
+            r->received += *size;
         *size = 0;
-        return r->resp ? req_queue(r) : MHD_YES;
+        /* libmicrohttpd takes a reply only once the body is in, so a
+         * refused body is read and dropped until then; past a ceiling the
+         * client is not worth the bandwidth and the connection closes. */
+        if (r->resp && r->received > DISCARD_MAX)
+            return MHD_NO;
+        return MHD_YES;
     }
     if (!r->resp)
         req_dispatch(r);
