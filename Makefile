@@ -68,6 +68,11 @@ $(BUILD)/tests/unit/test_imaging: tests/unit/test_imaging.c $(BUILD)/libimaging.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iimaging $(call pc_cflags,$(IMG_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(IMG_PKGS) cmocka) -lm
 
+# The server's pure parts are tested with just their own objects.
+$(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config.o $(BUILD)/server/text.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iserver $(call pc_cflags,cmocka) -o $@ $^ $(call pc_libs,cmocka)
+
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(BUILD)/libdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idb $(call pc_cflags,$(DB_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(DB_PKGS) cmocka) -lm

@@ -43,7 +43,6 @@ extern const int app_n_routes;
 /* users.c */
 json_t *users_json(const struct acc_user *u);
 json_t *users_roles_json(unsigned roles);
-int users_email_valid(const char *email);
 void users_create(struct srv_req *r);
 void sessions_create(struct srv_req *r);
 void sessions_delete(struct srv_req *r);

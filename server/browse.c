@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "text.h"
 #include "catalog.h"
 #include "log.h"
 
@@ -411,7 +412,7 @@ lightboxes_create(struct srv_req *r)
 
     if (srv_field_str(r, "name", 1, CAT_NAME_LEN - 1, 0, &name) < 0)
         return;
-    if (!srv_text_ok(name)) {
+    if (!text_ok(name)) {
         srv_error(r, 422, "invalid_field", "The name must be plain text.");
         return;
     }
@@ -447,7 +448,7 @@ lightboxes_patch(struct srv_req *r)
         srv_error(r, 422, "missing_field", "Send a name or shared.");
         return;
     }
-    if (name && !srv_text_ok(name)) {
+    if (name && !text_ok(name)) {
         srv_error(r, 422, "invalid_field", "The name must be plain text.");
         return;
     }

@@ -387,49 +387,6 @@ srv_query_int(struct srv_req *r, const char *name, int64_t min, int64_t max,
     return 0;
 }
 
-int
-srv_text_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        int n;
-        unsigned cp;
-
-        if (*p < 0x80) {
-            if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ||
-                *p == 0x7f)
-                return 0;
-            p++;
-            continue;
-        }
-        if ((*p & 0xe0) == 0xc0) {
-            n = 1;
-            cp = *p & 0x1f;
-        } else if ((*p & 0xf0) == 0xe0) {
-            n = 2;
-            cp = *p & 0x0f;
-        } else if ((*p & 0xf8) == 0xf0) {
-            n = 3;
-            cp = *p & 0x07;
-        } else {
-            return 0;
-        }
-        for (int i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        /* Overlong forms, surrogates and values past Unicode. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-            (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
-}
-
 /* ---- routing ---------------------------------------------------------- */
 
 /* Match the path against pattern segment by segment, capturing {} segments

@@ -121,8 +121,4 @@ int srv_field_int(struct srv_req *r, const char *key, int64_t min,
 int srv_query_int(struct srv_req *r, const char *name, int64_t min,
                   int64_t max, int64_t def, int64_t *out);
 
-/* 1 if s is valid UTF-8 without control characters other than tab and
- * newline: what we accept as text from a client or a file. */
-int srv_text_ok(const char *s);
-
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "text.h"
 #include "blob.h"
 #include "catalog.h"
 #include "imaging.h"
@@ -272,7 +273,7 @@ count_keywords(const char *csv)
 static const char *
 embedded(const char *s)
 {
-    return s && srv_text_ok(s) ? s : NULL;
+    return s && text_ok(s) ? s : NULL;
 }
 
 int
@@ -374,7 +375,7 @@ form_text(struct srv_req *r, const char *name, size_t max, const char **out)
         srv_error(r, 422, "invalid_field", "'%s' must be text.", name);
         return -1;
     }
-    if (strlen(p->value) != p->size || !srv_text_ok(p->value) ||
+    if (strlen(p->value) != p->size || !text_ok(p->value) ||
         p->size > max) {
         srv_error(r, 422, "invalid_field", "'%s' must be UTF-8 text of at "
                   "most %zu bytes.", name, max);
@@ -609,8 +610,8 @@ images_patch(struct srv_req *r)
                   "keywords to change.");
         return;
     }
-    if ((title && !srv_text_ok(title)) || (desc && !srv_text_ok(desc)) ||
-        (keywords && !srv_text_ok(keywords))) {
+    if ((title && !text_ok(title)) || (desc && !text_ok(desc)) ||
+        (keywords && !text_ok(keywords))) {
         srv_error(r, 422, "invalid_field", "Text must not hold control "
                   "characters.");
         goto out;
@@ -694,7 +695,7 @@ review_decide(struct srv_req *r)
                   "release_missing or other.");
         return;
     }
-    if (reason && !srv_text_ok(reason)) {
+    if (reason && !text_ok(reason)) {
         srv_error(r, 422, "invalid_field", "'reason' must be plain text.");
         return;
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "text.h"
 #include "auth.h"
 #include "blob.h"
 #include "imaging.h"
@@ -305,7 +306,7 @@ cmd_user_add(struct app *app, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (argc % 2 || !email || !users_email_valid(email)) {
+    if (argc % 2 || !email || !text_email_ok(email)) {
         fprintf(stderr, "usage: stockroom user add --email E --role "
                 "buyer|contributor|reviewer|admin [--name N] < password\n");
         return EXIT_USAGE;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "text.h"
 #include "blob.h"
 #include "catalog.h"
 #include "imaging.h"
@@ -117,7 +118,7 @@ idem_key(struct srv_req *r)
 {
     const char *k = srv_req_header(r, "Idempotency-Key");
 
-    if (!k || !*k || strlen(k) >= LEDGER_KEY_LEN || !srv_text_ok(k)) {
+    if (!k || !*k || strlen(k) >= LEDGER_KEY_LEN || !text_ok(k)) {
         srv_error(r, 400, "missing_idempotency_key", "Send a unique "
                   "Idempotency-Key header (up to %d characters) so a retry "
                   "is never charged twice.", LEDGER_KEY_LEN - 1);
@@ -720,7 +721,7 @@ payouts_create(struct srv_req *r)
     if (srv_field_int(r, "amount_cents", 1, LEDGER_MAX_CENTS, 0, &amount) <
         0)
         return;
-    if (key && (strlen(key) >= LEDGER_KEY_LEN || !srv_text_ok(key))) {
+    if (key && (strlen(key) >= LEDGER_KEY_LEN || !text_ok(key))) {
         srv_error(r, 400, "invalid_idempotency_key", "The Idempotency-Key "
                   "is too long.");
         return;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "text.h"
 #include "auth.h"
 #include "log.h"
 
@@ -34,24 +35,6 @@ users_json(const struct acc_user *u)
 {
     return json_pack("{s:s,s:s,s:s,s:o}", "id", u->id, "email", u->email,
                      "name", u->name, "roles", users_roles_json(u->roles));
-}
-
-int
-users_email_valid(const char *email)
-{
-    const char *at = strchr(email, '@');
-    size_t len = strlen(email);
-
-    if (len < 3 || len > 254 || !at || at == email || strchr(at + 1, '@'))
-        return 0;
-    if (!strchr(at + 1, '.') || at[1] == '.' || email[len - 1] == '.')
-        return 0;
-    for (const char *c = email; *c; c++) {
-        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '<' ||
-            *c == '>' || *c == '"' || *c == ',')
-            return 0;
-    }
-    return 1;
 }
 
 /* Emails are compared without case: store them lower-cased. */
@@ -92,7 +75,7 @@ users_create(struct srv_req *r)
         srv_field_str(r, "password", 0, PASSWORD_MAX, 0, &password) < 0 ||
         srv_field_str(r, "name", 1, 100, 0, &name) < 0)
         return;
-    if (!users_email_valid(email)) {
+    if (!text_email_ok(email)) {
         srv_error(r, 422, "invalid_email", "That does not look like an email "
                   "address.");
         return;

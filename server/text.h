@@ -1,0 +1,16 @@
+/* Stockroom — checks on text that comes from clients and from files. Pure
+ * functions: no state, no allocation. */
+#ifndef STOCKROOM_TEXT_H
+#define STOCKROOM_TEXT_H
+
+/* 1 if s is valid UTF-8 (no overlong forms, surrogates or values past
+ * U+10FFFF) without control characters other than tab, CR and LF: what we
+ * accept as text from a client or a file. */
+int text_ok(const char *s);
+
+/* 1 if email looks like an address we can store: one '@', a dot in the
+ * domain, no spaces, quotes, angle brackets or control characters, at most
+ * 254 bytes. */
+int text_email_ok(const char *email);
+
+#endif
