@@ -21,7 +21,7 @@ pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 IMG_PKGS = vips
 DB_PKGS  = sqlite3
 SRV_PKGS = libmicrohttpd vips sqlite3 libcurl libsodium jansson
-TEST_PKGS = cmocka libcurl jansson
+TEST_PKGS = cmocka libcurl jansson sqlite3
 
 IMG_SRC = $(wildcard imaging/*.c)
 DB_SRC  = $(wildcard db/*.c)
@@ -80,6 +80,12 @@ $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(BUILD)/libdb.a
 $(BUILD)/tests/http/%: tests/http/%.c $(HTTP_LIB) tests/http/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/http $(call pc_cflags,$(TEST_PKGS) libsodium) -o $@ $< $(HTTP_LIB) $(call pc_libs,$(TEST_PKGS) libsodium) -lm
+
+# The benchmark's catalogue generator: linked with db/ only, never part of
+# the server.
+$(BUILD)/scripts/gen-catalogue: scripts/gen-catalogue.c $(BUILD)/libdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Idb $(call pc_cflags,$(DB_PKGS)) -o $@ $^ $(call pc_libs,$(DB_PKGS)) -lm
 
 unit: $(UNIT_BIN)
 http: $(HTTP_BIN)

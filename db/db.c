@@ -250,7 +250,7 @@ conn_open(const char *path, sqlite3 **out, char err[DB_ERR_LEN])
                     "PRAGMA synchronous=FULL;"
                     "PRAGMA foreign_keys=ON;"
                     "PRAGMA recursive_triggers=ON;"
-                    "PRAGMA cache_size=-16000;"
+                    "PRAGMA cache_size=-8000;"
                     "PRAGMA temp_store=MEMORY;", err);
     if (rc != DB_OK)
         goto out;
@@ -334,6 +334,11 @@ db_close(struct db *db)
         return;
     for (int i = 0; i < DB_POOL; i++) {
         if (db->conn[i]) {
+            /* Keep the planner's statistics fresh, cheaply (SQLite's
+             * advice for long-lived connections is to run it at close). */
+            if (i == 0)
+                sqlite3_exec(db->conn[i], "PRAGMA optimize", NULL, NULL,
+                             NULL);
             for (int k = 0; k < db->cache[i].n; k++)
                 sqlite3_finalize(db->cache[i].st[k]);
             db->cache[i].n = 0;

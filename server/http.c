@@ -24,10 +24,11 @@
 #define FORM_SLACK (1024 * 1024)    /* form fields beside the file */
 #define JSON_DEPTH 32               /* deeper is refused before parsing */
 #define DISCARD_MAX (256LL << 20)   /* body bytes read after refusing it */
+#define HEADERS_MAX (16 * 1024)     /* all request headers together */
 
 static const unsigned statuses[] = {
-    200, 201, 202, 204, 206, 304, 400, 401, 402, 403, 404, 405, 409, 413,
-    415, 422, 429, 500, 503, 0 /* any other */
+    200, 201, 202, 204, 206, 304, 400, 401, 402, 403, 404, 405, 409, 410,
+    413, 415, 422, 429, 431, 500, 503, 0 /* any other */
 };
 #define N_STATUS (sizeof statuses / sizeof statuses[0])
 
@@ -661,6 +662,17 @@ req_consume(struct srv_req *r, const char *data, size_t size)
     }
 }
 
+static enum MHD_Result
+add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                const char *value)
+{
+    size_t *total = cls;
+
+    (void)kind;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
 /* Everything that can be decided from the request line and headers. */
 static void
 req_begin(struct srv_req *r)
@@ -679,6 +691,17 @@ req_begin(struct srv_req *r)
     if (r->path[0] != '/' || !path_ok) {
         srv_error(r, 404, "not_found", "There is nothing at this address.");
         return;
+    }
+    {
+        size_t total = 0;
+
+        MHD_get_connection_values(r->con, MHD_HEADER_KIND, add_header_size,
+                                  &total);
+        if (total > HEADERS_MAX) {
+            srv_error(r, 431, "headers_too_large", "The request headers are "
+                      "larger than %d bytes.", HEADERS_MAX);
+            return;
+        }
     }
     r->route_ix = r->h->n_routes;
     for (int i = 0; i < r->h->n_routes; i++) {
@@ -773,6 +796,7 @@ req_new(struct srv_http *h, struct MHD_Connection *con, const char *url,
         return NULL;
     r->h = h;
     r->con = con;
+    r->route_ix = h->n_routes;      /* "unmatched" until routed */
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     snprintf(r->method, sizeof r->method, "%s", method);
     snprintf(r->path, sizeof r->path, "%s", url);
@@ -853,12 +877,30 @@ status_count(struct srv_http *h, struct srv_req *r, double secs)
     atomic_fetch_add(&st->micros, (uint64_t)(secs * 1e6));
 }
 
+/* The path as the access log shows it: decoded control characters would
+ * let a client write lines of its own into the log. */
+static void
+log_path(const char *path, char *out, size_t len)
+{
+    size_t w = 0;
+
+    for (const unsigned char *p = (const unsigned char *)path;
+         *p && w + 5 < len; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '\\')
+            w += (size_t)snprintf(out + w, len - w, "\\x%02x", *p);
+        else
+            out[w++] = (char)*p;
+    }
+    out[w] = '\0';
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *con, void **ctx,
              enum MHD_RequestTerminationCode toe)
 {
     struct srv_http *h = cls;
     struct srv_req *r = *ctx;
+    char shown[512];
     struct timespec now;
     double secs;
 
@@ -869,7 +911,8 @@ on_completed(void *cls, struct MHD_Connection *con, void **ctx,
     secs = (double)(now.tv_sec - r->start.tv_sec) +
            (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
     status_count(h, r, secs);
-    log_info("%s %s %s %u %llu %.1fms%s", r->id, r->method, r->path,
+    log_path(r->path, shown, sizeof shown);
+    log_info("%s %s %s %u %llu %.1fms%s", r->id, r->method, shown,
              r->status, (unsigned long long)r->bytes, secs * 1000,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     if (r->pp)
@@ -979,7 +1022,9 @@ srv_http_start(struct app *app, int listen_fd, const struct srv_route *routes,
         return -1;
     }
     h->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+        /* poll, not epoll: quiescing an epoll thread pool races in
+         * libmicrohttpd 0.9.75 and can abort at shutdown. */
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
             MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_access, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
