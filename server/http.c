@@ -365,6 +365,35 @@ srv_field_int(struct srv_req *r, const char *key, int64_t min, int64_t max,
 }
 
 int
+srv_etag_matches(const char *header, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = header;
+
+    while (*p) {
+        const char *end;
+
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        end = p;
+        while (*end && *end != ',')
+            end++;
+        while (end > p && end[-1] == ' ')
+            end--;
+        if ((size_t)(end - p) == elen && !strncmp(p, etag, elen))
+            return 1;
+        p = end;
+        while (*p && *p != ',')
+            p++;
+    }
+    return 0;
+}
+
+int
 srv_query_int(struct srv_req *r, const char *name, int64_t min, int64_t max,
               int64_t def, int64_t *out)
 {

@@ -497,7 +497,7 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
                                        ? "public, max-age=31536000, immutable"
                                        : "private, max-age=3600");
     inm = srv_req_header(r, "If-None-Match");
-    if (inm && strstr(inm, etag)) {
+    if (inm && srv_etag_matches(inm, etag)) {
         srv_empty(r, 304);
         goto out;
     }

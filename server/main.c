@@ -415,6 +415,12 @@ main(int argc, char **argv)
         printf("stockroom %s\n", STOCKROOM_VERSION);
         return 0;
     }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+    }
     if ((!strcmp(cmd, "user") && argc > 2 && !strcmp(argv[2], "add")) ||
         (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")))
         skip = 3;
