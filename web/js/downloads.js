@@ -1,0 +1,56 @@
+// The buyer's licences: download again at any time, open the certificate.
+import { get, query } from './api.js';
+import { h, fill, errorBox, loading, imageUrl } from './dom.js';
+import { boot } from './shell.js';
+import { plural, date } from './fmt.js';
+
+const main = document.getElementById('main');
+const list = h('ul', { class: 'licences', id: 'licences', hidden: true });
+const tbody = list;
+const more = h('div', { class: 'more' });
+let cursor = null;
+
+function row(l) {
+  const name = l.image_title || `Photo ${l.image_id}`;
+  return h('li', { class: 'card licence', dataset: { id: l.id } },
+    h('a', { href: imageUrl(l.image_id), class: 'licence-thumb' }, h('img', { src: l.thumbnail_url, alt: name, width: 120, height: 90, loading: 'lazy' })),
+    h('div', { class: 'licence-body' },
+      h('h2', {}, h('a', { href: imageUrl(l.image_id), text: name })),
+      h('div', { class: 'row small' },
+        h('span', { class: 'badge', text: `size ${l.size}` }),
+        h('span', { class: `badge ${l.type === 'extended' ? 'warn' : ''}`, text: `${l.type} licence` }),
+        h('span', { class: 'muted', text: `${plural(l.credits, 'credit')} · ${date(l.created_at)}` })),
+      h('div', { class: 'small muted mono', text: `Licence ${l.id}` }),
+      h('div', { class: 'row' }, l.refunded
+        ? h('span', { class: 'badge bad', text: 'refunded' })
+        : h('a', { href: l.download_url, download: '', class: 'btn small primary', text: 'Download', 'aria-label': `Download ${name}, size ${l.size}` }),
+      h('a', { href: `/certificate.html?id=${encodeURIComponent(l.id)}`, class: 'btn small', text: 'Certificate', 'aria-label': `Licence certificate for ${name}` }))));
+}
+
+async function load() {
+  fill(more, loading());
+  try {
+    const page = await get('/me/licences' + query({ limit: 50, cursor }));
+    for (const l of page.items) tbody.append(row(l));
+    cursor = page.next_cursor;
+    if (!tbody.firstChild) {
+      fill(main.querySelector('#dl-body'), h('div', { class: 'empty' }, h('h2', { text: 'No downloads yet' }),
+        h('p', { text: 'Photos you licence appear here, ready to download again whenever you need them.' }),
+        h('a', { href: '/', class: 'btn primary', text: 'Find photos' })));
+    }
+    list.hidden = !tbody.firstChild;
+    fill(more, cursor ? h('button', { type: 'button', class: 'btn', text: 'Show older licences', onclick: load }) : null);
+  } catch (e) {
+    fill(more, errorBox(e, load));
+  }
+}
+
+async function start() {
+  await boot('downloads', 'buyer');
+  fill(main, h('h1', { text: 'My downloads' }),
+    h('p', { class: 'muted', text: 'Every licence you hold. Download the file again as often as you need, and show the signed certificate to anyone who asks.' }),
+    h('div', { id: 'dl-body' }, list), more);
+  load();
+}
+
+start();
