@@ -403,8 +403,17 @@ licences_mine(struct srv_req *r)
     if (reply_ledger_error(r, rc, err) < 0)
         return;
     a = json_array();
-    for (size_t i = 0; i < l.n; i++)
-        json_array_append_new(a, licence_json(&l.items[i], 0));
+    for (size_t i = 0; i < l.n; i++) {
+        json_t *j = licence_json(&l.items[i], 0);
+        struct cat_image *img = NULL;
+
+        /* The title as it is now, so My downloads reads like a list of
+         * photos; a page holds at most 100. */
+        if (cat_image_get(app->db, l.items[i].image_id, &img, err) == DB_OK)
+            json_object_set_new(j, "image_title", json_string(img->title));
+        cat_image_free(img);
+        json_array_append_new(a, j);
+    }
     srv_json(r, 200, json_pack("{s:o,s:o}", "items", a, "next_cursor",
                                l.next_cursor[0] ? json_string(l.next_cursor)
                                                 : json_null()));
