@@ -116,7 +116,8 @@ int cat_image_create(struct db *db, const struct cat_new_image *in,
 
 /* Fetch one image with its contributor's name and, when pending, its queue
  * position. DB_ENOTFOUND if absent. The caller frees *out with
- * cat_image_free(). Visibility is the caller's to check: cat_image_visible. */
+ * cat_image_free(). Visibility is the caller's to check:
+ * cat_image_is_visible. */
 int cat_image_get(struct db *db, const char *id, struct cat_image **out,
                   char err[DB_ERR_LEN]) DB_WUR;
 
@@ -266,8 +267,8 @@ struct cat_list {
  * filters are dropped, invalid UTF-8 separates words, and the last word
  * (3 bytes or more) is also matched as a prefix; text with no word left
  * lists everything. Ranking is bm25 with keywords 4, title 3, description 1.
- * With text, only the CAT_TEXT_WINDOW most recently uploaded matches (after
- * filters) are sorted, which bounds the cost of a common word; without
+ * With text, only the CAT_TEXT_WINDOW most recently uploaded matches are
+ * filtered and sorted, which bounds the cost of a common word; without
  * text every approved image is. Paging is by keyset: no item twice or
  * skipped while the catalogue stands still; as images arrive, newest and
  * popular pages stay exact apart from the new ones, relevance pages may
