@@ -386,7 +386,10 @@ lb_item(struct db *db, const char *id, const char *owner_id,
     if (rc == DB_OK)
         rc = db_prepare(c, add
             ? "INSERT OR IGNORE INTO lightbox_items(lightbox_id, image_id,"
-              " added_at) VALUES (?1, ?2, unixepoch())"
+              " added_at) VALUES (?1, ?2, max("
+              "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),"
+              " (SELECT coalesce(max(added_at), 0) + 1 FROM lightbox_items"
+              "  WHERE lightbox_id = ?1)))"
             : "DELETE FROM lightbox_items WHERE lightbox_id = ?1"
               " AND image_id = ?2", &st, err);
     if (rc != DB_OK)

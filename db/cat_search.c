@@ -134,6 +134,46 @@ utf8_len(const unsigned char *s, size_t n)
 /* ASCII letters and digits, and every valid non-ASCII character: the
  * unicode61 tokenizer splits the latter further by category, inside the
  * quotes, where that is harmless. */
+static unsigned
+utf8_cp(const unsigned char *s, int len)
+{
+    unsigned cp = s[0] & (0xff >> (len + 1));
+
+    for (int i = 1; i < len; i++)
+        cp = (cp << 6) | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Punctuation, symbols and emoji outside ASCII: the unicode61 tokenizer
+ * makes no token of them, and a quoted term with no token in it matches
+ * nothing, which would empty the whole search. The ranges are the blocks
+ * made (almost) only of such characters. */
+static int
+symbol_cp(unsigned cp)
+{
+    static const struct { unsigned lo, hi; } ranges[] = {
+        { 0x80, 0xa9 }, { 0xab, 0xb1 }, { 0xb4, 0xb4 }, { 0xb6, 0xb8 },
+        { 0xbb, 0xbb }, { 0xbf, 0xbf }, { 0xd7, 0xd7 }, { 0xf7, 0xf7 },
+        { 0x2000, 0x206f }, { 0x20a0, 0x20ff }, { 0x2100, 0x2101 },
+        { 0x2103, 0x2106 }, { 0x2108, 0x2109 }, { 0x2114, 0x2114 },
+        { 0x2116, 0x2118 }, { 0x211e, 0x2123 }, { 0x2125, 0x2125 },
+        { 0x2127, 0x2127 }, { 0x2129, 0x2129 }, { 0x212e, 0x212e },
+        { 0x213a, 0x213b }, { 0x2140, 0x2144 }, { 0x214a, 0x214d },
+        { 0x214f, 0x214f }, { 0x2190, 0x245f },
+        { 0x2500, 0x2775 }, { 0x2794, 0x2bff }, { 0x2e00, 0x2e7f },
+        { 0x3000, 0x3004 }, { 0x3008, 0x3020 }, { 0xfe00, 0xfe0f },
+        { 0xfe30, 0xfe6f }, { 0xff00, 0xff0f }, { 0xff1a, 0xff20 },
+        { 0xff3b, 0xff40 }, { 0xff5b, 0xff65 }, { 0xfff0, 0xffff },
+        { 0x1f000, 0x1faff }, { 0xe0000, 0xe007f },
+    };
+
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (cp >= ranges[i].lo && cp <= ranges[i].hi)
+            return 1;
+    }
+    return 0;
+}
+
 static int
 word_char(const unsigned char *s, size_t n, int *len)
 {
@@ -143,7 +183,7 @@ word_char(const unsigned char *s, size_t n, int *len)
         return 0;
     }
     if (*len > 1)
-        return 1;
+        return !symbol_cp(utf8_cp(s, *len));
     return (s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'z') ||
            (s[0] >= 'A' && s[0] <= 'Z');
 }
@@ -190,6 +230,7 @@ match_build(const char *text, char *out, char last[WORD_MAX + 1])
     struct mbuf b = { out, 0, MATCH_MAX };
     int terms = 0, in_phrase = 0, phrase_words = 0;
     size_t last_at = 0, last_len = 0; /* where the last bare word went */
+    size_t phrase_at = 0;             /* where the open phrase began */
 
     out[0] = '\0';
     last[0] = '\0';
@@ -198,11 +239,16 @@ match_build(const char *text, char *out, char last[WORD_MAX + 1])
         int len;
 
         if (s[i] == '"') {
-            /* A phrase is one term; an unclosed one runs to the end. */
-            if (in_phrase) {
+            /* A phrase is one term; an unclosed one runs to the end. One
+             * with no word in it is dropped: "" would match nothing. */
+            if (in_phrase && phrase_words) {
                 put(&b, "\"", 1);
                 terms++;
+            } else if (in_phrase) {
+                b.len = phrase_at;
+                out[b.len] = '\0';
             } else {
+                phrase_at = b.len;
                 put(&b, terms ? " \"" : "\"", terms ? 2 : 1);
                 phrase_words = 0;
                 last_len = 0;
@@ -245,9 +291,12 @@ match_build(const char *text, char *out, char last[WORD_MAX + 1])
         put(&b, "\"", 1);
         terms++;
     }
-    if (in_phrase) {
+    if (in_phrase && phrase_words) {
         put(&b, "\"", 1);
         terms++;
+    } else if (in_phrase) {
+        b.len = phrase_at;
+        out[b.len] = '\0';
     } else if (last_len >= PREFIX_MIN && last_at + last_len + 2 == b.len) {
         /* Hand the last word back for prefix_group, which puts it last. */
         memcpy(last, out + last_at + 1, last_len);

@@ -18,6 +18,11 @@
  * without visiting the table). Two hashes within distance 7 differ by at
  * most one bit in some band (pigeonhole), so probing each band's value and
  * its 16 one-bit neighbours finds every match at CAT_NEAR_DIST 6. */
+/* A new upload's job waits this long (seconds) for the server to store the
+ * original and release it; a process that died in between left a held job
+ * that start-up releases, to fail it as interrupted. */
+#define HOLD_S "300"
+
 const char db_schema_catalog[] =
     "CREATE TABLE images ("
     "  seq INTEGER PRIMARY KEY,"
@@ -144,6 +149,8 @@ const char db_schema_catalog[] =
     "CREATE TABLE lightbox_items ("
     "  lightbox_id TEXT NOT NULL REFERENCES lightboxes(id) ON DELETE CASCADE,"
     "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    /* Unix milliseconds, made strictly increasing within a lightbox so
+     * "latest added first" holds for two adds in the same instant. */
     "  added_at INTEGER NOT NULL,"
     "  PRIMARY KEY (lightbox_id, image_id)"
     ") STRICT, WITHOUT ROWID;"
@@ -481,9 +488,10 @@ image_insert(sqlite3 *c, const struct cat_new_image *in, const char *kw,
     if (rc != DB_OK)
         goto out;
     rc = db_prepare(c,
-        "INSERT INTO jobs(id, image_id, kind, state, created_at)"
+        "INSERT INTO jobs(id, image_id, kind, state, created_at,"
+        " lease_until)"
         " VALUES ('j' || lower(hex(randomblob(8))), ?1, 'render', 'queued',"
-        " unixepoch())", &st, err);
+        " unixepoch(), unixepoch() + " HOLD_S ")", &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id_out, -1, SQLITE_STATIC);
@@ -988,7 +996,7 @@ cat_job_claim(struct db *db, int64_t now, int lease_seconds,
         " claimed_by = 'c' || lower(hex(randomblob(8)))"
         " WHERE rowid = (SELECT rowid FROM jobs"
         "  WHERE state IN ('queued', 'running')"
-        "  AND (state = 'queued' OR lease_until <= ?1)"
+        "  AND (lease_until IS NULL OR lease_until <= ?1)"
         "  ORDER BY created_at, rowid LIMIT 1)"
         " RETURNING id, image_id, kind, attempts, claimed_by", &st, err);
 
@@ -1132,12 +1140,33 @@ cat_job_fail(struct db *db, const char *job_id, const char *reason,
 }
 
 int
+cat_job_release(struct db *db, const char *image_id, char err[DB_ERR_LEN])
+{
+    sqlite3 *c = db_conn_get(db);
+    sqlite3_stmt *st = NULL;
+    int rc = db_prepare(c, "UPDATE jobs SET lease_until = NULL"
+                        " WHERE image_id = ?1 AND state = 'queued'",
+                        &st, err);
+
+    if (rc != DB_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? DB_OK : db_fail(c, rc, "job release", err);
+out:
+    sqlite3_finalize(st);
+    db_conn_put(db, c);
+    return rc;
+}
+
+int
 cat_jobs_reset(struct db *db, char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
     int rc = db_prepare(c, "UPDATE jobs SET state = 'queued',"
-                        " lease_until = NULL WHERE state = 'running'",
+                        " lease_until = NULL WHERE state = 'running'"
+                        " OR (state = 'queued' AND lease_until IS NOT NULL)",
                         &st, err);
 
     if (rc != DB_OK)

@@ -201,8 +201,14 @@ int cat_job_done(struct db *db, const char *job_id, const char *thumb_etag,
 int cat_job_fail(struct db *db, const char *job_id, const char *reason,
                  int max_attempts, char err[DB_ERR_LEN]) DB_WUR;
 
+/* cat_image_create queues the render job held, so no worker takes it
+ * before the original is stored; release it once it is. */
+int cat_job_release(struct db *db, const char *image_id,
+                    char err[DB_ERR_LEN]) DB_WUR;
+
 /* At start-up, before any worker runs: every 'running' job goes back to
- * 'queued', since the process that held it is gone. Returns how many, or a
+ * 'queued', since the process that held it is gone, and held jobs are
+ * released. Returns how many, or a
  * negative DB_ code. */
 int cat_jobs_reset(struct db *db, char err[DB_ERR_LEN]);
 

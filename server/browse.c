@@ -172,6 +172,34 @@ page_json(const struct cat_list *l)
                                        : json_null());
 }
 
+static int
+palette_colour(const char *c)
+{
+    static const char *const names[] = {
+        "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
+        "brown", "black", "white", "grey",
+    };
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!strcmp(c, names[i]))
+            return 1;
+    }
+    return 0;
+}
+
+/* A name shown on one line: text without tabs or line breaks. */
+static int
+one_line(const char *s)
+{
+    if (!text_ok(s))
+        return 0;
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20)
+            return 0;
+    }
+    return 1;
+}
+
 /* Read the common search parameters; replies 422 and returns -1 on a bad
  * one. */
 static int
@@ -192,6 +220,12 @@ query_params(struct srv_req *r, struct cat_query *q)
     q->cursor = srv_req_query(r, "cursor");
     if (q->colour && !*q->colour)
         q->colour = NULL;
+    if (q->colour && !palette_colour(q->colour)) {
+        srv_error(r, 422, "invalid_parameter", "colour must be one of red, "
+                  "orange, yellow, green, teal, blue, purple, pink, brown, "
+                  "black, white, grey.");
+        return -1;
+    }
     if (orient && *orient) {
         if (strcmp(orient, "landscape") && strcmp(orient, "portrait") &&
             strcmp(orient, "square")) {
@@ -412,8 +446,9 @@ lightboxes_create(struct srv_req *r)
 
     if (srv_field_str(r, "name", 1, CAT_NAME_LEN - 1, 0, &name) < 0)
         return;
-    if (!text_ok(name)) {
-        srv_error(r, 422, "invalid_field", "The name must be plain text.");
+    if (!one_line(name)) {
+        srv_error(r, 422, "invalid_field", "The name must be one line of "
+                  "plain text.");
         return;
     }
     if (lightbox_rc(r, cat_lightbox_create(srv_req_app(r)->db,
@@ -448,8 +483,9 @@ lightboxes_patch(struct srv_req *r)
         srv_error(r, 422, "missing_field", "Send a name or shared.");
         return;
     }
-    if (name && !text_ok(name)) {
-        srv_error(r, 422, "invalid_field", "The name must be plain text.");
+    if (name && !one_line(name)) {
+        srv_error(r, 422, "invalid_field", "The name must be one line of "
+                  "plain text.");
         return;
     }
     if (name && lightbox_rc(r, cat_lightbox_rename(app->db, id, uid, name,

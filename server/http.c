@@ -594,8 +594,11 @@ post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
         r->parts = p;
         r->cur = p;
         r->n_parts++;
-        if (filename) {
-            snprintf(p->filename, sizeof p->filename, "%s", filename);
+        /* The part named "file" is always a file, also when a filename
+         * libmicrohttpd could not pass on (a NUL in it) went missing. */
+        if (filename || (key && !strcmp(key, "file"))) {
+            snprintf(p->filename, sizeof p->filename, "%s",
+                     filename ? filename : "");
             snprintf(p->path, sizeof p->path, "%s/upload-XXXXXX",
                      app->tmp_dir);
             p->fd = mkostemp(p->path, O_CLOEXEC);

@@ -98,10 +98,15 @@ images_size_edge(const char *name, int width, int height, int *index)
     return -1;
 }
 
+/* The search filter's rule: within 2% is square. */
 static const char *
 orientation(int w, int h)
 {
-    return w > h ? "landscape" : w < h ? "portrait" : "square";
+    int longest = w > h ? w : h;
+
+    if ((int64_t)abs(w - h) * 50 <= longest)
+        return "square";
+    return w > h ? "landscape" : "portrait";
 }
 
 /* The image as its page shows it; full adds what only its owner and the
@@ -354,6 +359,10 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
     if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) <
         0)
         log_warn("%s: thumbnail not stored; the worker makes it", out->id);
+    /* Only now may a worker take the job: its files are in place. */
+    if (cat_job_release(app->db, out->id, err) != DB_OK)
+        log_warn("%s: job release: %s; it runs when its hold ends", out->id,
+                 err);
     workers_wake(app);
     out->status = 202;
     snprintf(out->code, sizeof out->code, "processing");
