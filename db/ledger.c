@@ -1,6 +1,7 @@
 /* Stockroom — the double-entry ledger: schema, credit packs, licences,
  * refunds, earnings and payouts. Invariants are numbered as in
  * docs/LEDGER.md; ledger_verify.c checks them all. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,7 +263,7 @@ const struct ledger_tier ledger_default_tiers[4] = {
 };
 
 #define ACCT_LEN (LEDGER_ID_LEN + 16)   /* "payable:" + a user id */
-#define MAX_POSTS 8
+#define MAX_POSTS 5      /* legs of the largest journal, a licence */
 
 /* One leg of a journal: debit positive, credit negative. */
 struct post {
@@ -320,21 +321,63 @@ step_done(sqlite3 *c, sqlite3_stmt *st, const char *what,
     return rc == SQLITE_DONE ? DB_OK : db_fail(c, rc, what, err);
 }
 
+/* Every statement below is a static array handed to db_prepare_cached, so
+ * each connection compiles it (with its triggers and foreign keys) once;
+ * its address is the cache key. Statements are handed back with
+ * db_stmt_done on every path, never finalized. */
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+
+/* Run a cached statement that returns no rows. */
+static int
+run_cached(struct db *db, sqlite3 *c, const char *sql, const char *what,
+           char err[DB_ERR_LEN])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = db_prepare_cached(db, c, sql, &st, err);
+
+    if (rc != DB_OK)
+        return rc;
+    rc = step_done(c, st, what, err);
+    db_stmt_done(db, c, st);
+    return rc;
+}
+
+/* BEGIN IMMEDIATE: racing writers queue here, so what a transaction reads
+ * is what it changes (PITFALLS). */
+static int
+tx_begin(struct db *db, sqlite3 *c, char err[DB_ERR_LEN])
+{
+    return run_cached(db, c, SQL_BEGIN, "begin", err);
+}
+
+static int
+tx_commit(struct db *db, sqlite3 *c, char err[DB_ERR_LEN])
+{
+    int rc = run_cached(db, c, SQL_COMMIT, "commit", err);
+
+    if (rc != DB_OK)
+        db_rollback(c);
+    return rc;
+}
+
+static const char SQL_ACCOUNT_INSERT[] =
+    "INSERT INTO accounts(id, kind, owner, asset, normal, may_go_negative) "
+    "VALUES (?1, ?2, ?3, ?4, -1, ?5) ON CONFLICT(id) DO NOTHING";
+
 /* Create the per-user account if it does not exist yet. */
 static int
-account_ensure(sqlite3 *c, const char *kind, const char *user,
-               char err[DB_ERR_LEN])
+account_ensure(struct db *db, sqlite3 *c, const char *kind,
+               const char *user, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     char id[ACCT_LEN];
     int payable = strcmp(kind, "payable") == 0;
-    int rc = db_prepare(c,
-        "INSERT INTO accounts(id, kind, owner, asset, normal, "
-        "may_go_negative) VALUES (?1, ?2, ?3, ?4, -1, ?5) "
-        "ON CONFLICT(id) DO NOTHING", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_ACCOUNT_INSERT, &st, err);
 
     if (rc != DB_OK)
-        goto out;
+        return rc;
     account_id(id, kind, user);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
@@ -344,49 +387,68 @@ account_ensure(sqlite3 *c, const char *kind, const char *user,
      * royalty already paid out; a wallet never. */
     sqlite3_bind_int(st, 5, payable);
     rc = step_done(c, st, "account insert", err);
-out:
-    sqlite3_finalize(st);
+    db_stmt_done(db, c, st);
     return rc;
 }
 
+static const char SQL_JOURNAL_INSERT[] =
+    "INSERT INTO journals(kind, created_at, reverses_journal_id, memo) "
+    "VALUES (?1, unixepoch(), ?2, ?3) RETURNING id";
+
 /* Insert a journal row; *jid gets its id. */
 static int
-journal_insert(sqlite3 *c, const char *kind, int64_t reverses,
+journal_insert(struct db *db, sqlite3 *c, const char *kind, int64_t reverses,
                const char *memo, int64_t *jid, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
-        "INSERT INTO journals(kind, created_at, reverses_journal_id, memo) "
-        "VALUES (?1, unixepoch(), ?2, ?3) RETURNING id", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_JOURNAL_INSERT, &st, err);
 
     if (rc != DB_OK)
-        goto out;
+        return rc;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     if (reverses)
         sqlite3_bind_int64(st, 2, reverses);
     sqlite3_bind_text(st, 3, memo, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_ROW) {
+        *jid = sqlite3_column_int64(st, 0);
+        rc = DB_OK;
+    } else {
         rc = db_fail(c, rc, "journal insert", err);
-        goto out;
     }
-    *jid = sqlite3_column_int64(st, 0);
-    rc = DB_OK;
-out:
-    sqlite3_finalize(st);
+    db_stmt_done(db, c, st);
     return rc;
 }
+
+/* The postings of a journal of n non-zero legs in one INSERT, one fixed
+ * text per n (a text built at run time could not be cached): leg i binds
+ * ?(3i+2) account, ?(3i+3) asset, ?(3i+4) amount; ?1 is the journal. */
+#define POST_INS "INSERT INTO postings(journal_id, account_id, asset, " \
+    "amount) VALUES (?1, ?2, ?3, ?4)"
+#define POST_LEG(a, b, c) ", (?1, ?" #a ", ?" #b ", ?" #c ")"
+
+static const char SQL_POST_1[] = POST_INS;
+static const char SQL_POST_2[] = POST_INS POST_LEG(5, 6, 7);
+static const char SQL_POST_3[] = POST_INS POST_LEG(5, 6, 7)
+    POST_LEG(8, 9, 10);
+static const char SQL_POST_4[] = POST_INS POST_LEG(5, 6, 7)
+    POST_LEG(8, 9, 10) POST_LEG(11, 12, 13);
+static const char SQL_POST_5[] = POST_INS POST_LEG(5, 6, 7)
+    POST_LEG(8, 9, 10) POST_LEG(11, 12, 13) POST_LEG(14, 15, 16);
+
+static const char *const sql_post[MAX_POSTS + 1] = {
+    NULL, SQL_POST_1, SQL_POST_2, SQL_POST_3, SQL_POST_4, SQL_POST_5,
+};
 
 /* Post one journal of n legs in one INSERT. Legs of zero are left out (a
  * free pack moves no cash). inv. 1: refuse to write an unbalanced one. */
 static int
-journal_post(sqlite3 *c, const char *kind, const char *memo,
+journal_post(struct db *db, sqlite3 *c, const char *kind, const char *memo,
              const struct post *p, size_t n, int64_t *jid,
              char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    char sql[512];
-    size_t len, legs = 0;
+    size_t legs = 0;
     int64_t usd = 0, credit = 0;
     int rc, k = 2;
 
@@ -397,30 +459,17 @@ journal_post(sqlite3 *c, const char *kind, const char *memo,
             credit += p[i].amount;
         legs += p[i].amount != 0;
     }
-    if (usd != 0 || credit != 0 || legs == 0 || n > MAX_POSTS) {
+    if (usd != 0 || credit != 0 || legs == 0 || legs > MAX_POSTS) {
         snprintf(err, DB_ERR_LEN, "bug: unbalanced %s journal", kind);
         return DB_EGENERIC;
     }
-    legs = 0;
-    rc = journal_insert(c, kind, 0, memo, jid, err);
+    rc = journal_insert(db, c, kind, 0, memo, jid, err);
     if (rc != DB_OK)
         return rc;
-    len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO postings"
-                           "(journal_id, account_id, asset, amount) VALUES ");
-    for (size_t i = 0; i < n; i++) {
-        if (p[i].amount == 0)
-            continue;
-        len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                "%s(?1, ?%d, ?%d, ?%d)", legs ? ", " : "",
-                                k, k + 1, k + 2);
-        k += 3;
-        legs++;
-    }
-    rc = db_prepare(c, sql, &st, err);
+    rc = db_prepare_cached(db, c, sql_post[legs], &st, err);
     if (rc != DB_OK)
-        goto out;
+        return rc;
     sqlite3_bind_int64(st, 1, *jid);
-    k = 2;
     for (size_t i = 0; i < n; i++) {
         if (p[i].amount == 0)
             continue;
@@ -430,51 +479,53 @@ journal_post(sqlite3 *c, const char *kind, const char *memo,
         k += 3;
     }
     rc = step_done(c, st, "postings insert", err);
-out:
-    sqlite3_finalize(st);
+    db_stmt_done(db, c, st);
     return rc;
 }
+
+static const char SQL_REVERSAL_INSERT[] =
+    "INSERT INTO postings(journal_id, account_id, asset, amount) "
+    "SELECT ?1, account_id, asset, -amount FROM postings "
+    "WHERE journal_id = ?2 ORDER BY id";
 
 /* inv. 11: undo journal orig by a new one of the exact opposite legs that
  * names it; the UNIQUE reverses_journal_id makes a second reversal fail. */
 static int
-journal_reverse(sqlite3 *c, const char *kind, int64_t orig,
+journal_reverse(struct db *db, sqlite3 *c, const char *kind, int64_t orig,
                 const char *memo, int64_t *jid, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = journal_insert(c, kind, orig, memo, jid, err);
+    int rc = journal_insert(db, c, kind, orig, memo, jid, err);
 
     if (rc != DB_OK)
         return rc;
-    rc = db_prepare(c,
-        "INSERT INTO postings(journal_id, account_id, asset, amount) "
-        "SELECT ?1, account_id, asset, -amount FROM postings "
-        "WHERE journal_id = ?2 ORDER BY id", &st, err);
+    rc = db_prepare_cached(db, c, SQL_REVERSAL_INSERT, &st, err);
     if (rc != DB_OK)
-        goto out;
+        return rc;
     sqlite3_bind_int64(st, 1, *jid);
     sqlite3_bind_int64(st, 2, orig);
     rc = step_done(c, st, "reversal insert", err);
-out:
-    sqlite3_finalize(st);
+    db_stmt_done(db, c, st);
     return rc;
 }
+
+static const char SQL_IDEM_GET[] =
+    "SELECT request_hash, result_id FROM idempotency_keys "
+    "WHERE user_id = ?1 AND scope = ?2 AND key = ?3";
 
 /* inv. 10: look (user, scope, key) up. *found = 0 when new; 1 with the
  * earlier result when the request is the same; DB_EREUSED otherwise. */
 static int
-idem_check(sqlite3 *c, const char *user, const char *scope, const char *key,
-           const char *hash, char result[LEDGER_ID_LEN], int *found,
-           char err[DB_ERR_LEN])
+idem_check(struct db *db, sqlite3 *c, const char *user, const char *scope,
+           const char *key, const char *hash, char result[LEDGER_ID_LEN],
+           int *found, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
-        "SELECT request_hash, result_id FROM idempotency_keys "
-        "WHERE user_id = ?1 AND scope = ?2 AND key = ?3", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_IDEM_GET, &st, err);
 
     *found = 0;
     if (rc != DB_OK)
-        goto out;
+        return rc;
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
@@ -492,31 +543,31 @@ idem_check(sqlite3 *c, const char *user, const char *scope, const char *key,
         *found = 1;
         rc = DB_OK;
     }
-out:
-    sqlite3_finalize(st);
+    db_stmt_done(db, c, st);
     return rc;
 }
 
+static const char SQL_IDEM_INSERT[] =
+    "INSERT INTO idempotency_keys(user_id, scope, key, request_hash, "
+    "result_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, unixepoch())";
+
 static int
-idem_record(sqlite3 *c, const char *user, const char *scope, const char *key,
-            const char *hash, const char *result, char err[DB_ERR_LEN])
+idem_record(struct db *db, sqlite3 *c, const char *user, const char *scope,
+            const char *key, const char *hash, const char *result,
+            char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
-        "INSERT INTO idempotency_keys(user_id, scope, key, request_hash, "
-        "result_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, unixepoch())",
-        &st, err);
+    int rc = db_prepare_cached(db, c, SQL_IDEM_INSERT, &st, err);
 
     if (rc != DB_OK)
-        goto out;
+        return rc;
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, result, -1, SQLITE_STATIC);
     rc = step_done(c, st, "idempotency insert", err);
-out:
-    sqlite3_finalize(st);
+    db_stmt_done(db, c, st);
     return rc;
 }
 
@@ -611,17 +662,19 @@ purchase_row(sqlite3_stmt *st, struct ledger_purchase *p)
     p->credits_used = sqlite3_column_int64(st, 10);
 }
 
+static const char SQL_PURCHASE_GET[] =
+    "SELECT " PURCHASE_COLS " FROM purchases p "
+    "LEFT JOIN lots l ON l.purchase_id = p.id "
+    "WHERE p.id = ?1 AND (?2 IS NULL OR p.user_id = ?2)";
+
 /* Load a purchase (and *jid, its journal or 0); user may be NULL. */
 static int
-purchase_load(sqlite3 *c, const char *id, const char *user,
+purchase_load(struct db *db, sqlite3 *c, const char *id, const char *user,
               struct ledger_purchase *out, int64_t *jid,
               char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT " PURCHASE_COLS " FROM purchases p "
-                        "LEFT JOIN lots l ON l.purchase_id = p.id "
-                        "WHERE p.id = ?1 AND (?2 IS NULL OR p.user_id = ?2)",
-                        &st, err);
+    int rc = db_prepare_cached(db, c, SQL_PURCHASE_GET, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -640,9 +693,13 @@ purchase_load(sqlite3 *c, const char *id, const char *user,
         rc = db_fail(c, rc, "purchase lookup", err);
     }
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     return rc;
 }
+
+static const char SQL_BALANCE_GET[] =
+    "SELECT balance FROM accounts WHERE id = ?1";
 
 int
 ledger_wallet(struct db *db, const char *user_id, int64_t *credits,
@@ -651,8 +708,7 @@ ledger_wallet(struct db *db, const char *user_id, int64_t *credits,
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
     char id[ACCT_LEN];
-    int rc = db_prepare(c, "SELECT balance FROM accounts WHERE id = ?1",
-                        &st, err);
+    int rc = db_prepare_cached(db, c, SQL_BALANCE_GET, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -666,10 +722,16 @@ ledger_wallet(struct db *db, const char *user_id, int64_t *credits,
         rc = db_fail(c, rc, "wallet lookup", err);
     }
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     db_conn_put(db, c);
     return rc;
 }
+
+static const char SQL_PURCHASE_INSERT[] =
+    "INSERT INTO purchases(id, user_id, credits, price_cents, provider, "
+    "status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', "
+    "unixepoch())";
 
 int
 ledger_purchase_create(struct db *db, const char *user_id,
@@ -691,26 +753,23 @@ ledger_purchase_create(struct db *db, const char *user_id,
         price_cents > LEDGER_MAX_CENTS)
         return invalid(err, "pack credits or price out of range");
     c = db_conn_get(db);
-    rc = db_begin(c, err);
+    rc = tx_begin(db, c, err);
     if (rc != DB_OK)
         goto out;
-    rc = idem_check(c, user_id, "purchase", idem_key, request_hash, id,
+    rc = idem_check(db, c, user_id, "purchase", idem_key, request_hash, id,
                     &found, err);
     if (rc != DB_OK)
         goto out;
     if (found) {
-        rc = purchase_load(c, id, NULL, out, NULL, err);
+        rc = purchase_load(db, c, id, NULL, out, NULL, err);
         if (rc != DB_OK)
             goto out;
         out->replayed = 1;
-        rc = db_commit(c, err);
+        rc = tx_commit(db, c, err);
         goto out;
     }
     new_id('p', id);
-    rc = db_prepare(c,
-        "INSERT INTO purchases(id, user_id, credits, price_cents, provider, "
-        "status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', "
-        "unixepoch())", &st, err);
+    rc = db_prepare_cached(db, c, SQL_PURCHASE_INSERT, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -721,15 +780,17 @@ ledger_purchase_create(struct db *db, const char *user_id,
     rc = step_done(c, st, "purchase insert", err);
     if (rc != DB_OK)
         goto out;
-    rc = idem_record(c, user_id, "purchase", idem_key, request_hash, id, err);
+    rc = idem_record(db, c, user_id, "purchase", idem_key, request_hash, id,
+                     err);
     if (rc != DB_OK)
         goto out;
-    rc = purchase_load(c, id, NULL, out, NULL, err);
+    rc = purchase_load(db, c, id, NULL, out, NULL, err);
     if (rc != DB_OK)
         goto out;
-    rc = db_commit(c, err);
+    rc = tx_commit(db, c, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         if (rc != DB_OK)
             db_rollback(c);
@@ -737,6 +798,14 @@ out:
     }
     return rc;
 }
+
+static const char SQL_LOT_INSERT[] =
+    "INSERT INTO lots(purchase_id, user_id, credits, price_cents) "
+    "VALUES (?1, ?2, ?3, ?4);";
+
+static const char SQL_PURCHASE_SETTLED[] =
+    "UPDATE purchases SET status = 'settled', provider_ref = ?1, "
+    "settled_at = unixepoch(), journal_id = ?2 WHERE id = ?3";
 
 int
 ledger_purchase_settle(struct db *db, const char *purchase_id,
@@ -754,10 +823,10 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
         (provider_ref && strlen(provider_ref) >= LEDGER_REF_LEN))
         return invalid(err, "missing or overlong purchase field");
     c = db_conn_get(db);
-    rc = db_begin(c, err);
+    rc = tx_begin(db, c, err);
     if (rc != DB_OK)
         goto out;
-    rc = purchase_load(c, purchase_id, NULL, &p, NULL, err);
+    rc = purchase_load(db, c, purchase_id, NULL, &p, NULL, err);
     if (rc != DB_OK)
         goto out;
     if (strcmp(p.status, "pending") != 0) {
@@ -771,10 +840,10 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
         }
         p.replayed = 1;
         *out = p;
-        rc = db_commit(c, err);
+        rc = tx_commit(db, c, err);
         goto out;
     }
-    rc = account_ensure(c, "wallet", p.user_id, err);
+    rc = account_ensure(db, c, "wallet", p.user_id, err);
     if (rc != DB_OK)
         goto out;
     account_id(wallet, "wallet", p.user_id);
@@ -787,13 +856,11 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
             { "deferred_revenue", "USD", -p.price_cents },
         };
 
-        rc = journal_post(c, "purchase", memo, legs, 4, &jid, err);
+        rc = journal_post(db, c, "purchase", memo, legs, 4, &jid, err);
         if (rc != DB_OK)
             goto out;
     }
-    rc = db_prepare(c,
-        "INSERT INTO lots(purchase_id, user_id, credits, price_cents) "
-        "VALUES (?1, ?2, ?3, ?4);", &st, err);
+    rc = db_prepare_cached(db, c, SQL_LOT_INSERT, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, p.id, -1, SQLITE_STATIC);
@@ -803,10 +870,8 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
     rc = step_done(c, st, "lot insert", err);
     if (rc != DB_OK)
         goto out;
-    sqlite3_finalize(st);
-    rc = db_prepare(c,
-        "UPDATE purchases SET status = 'settled', provider_ref = ?1, "
-        "settled_at = unixepoch(), journal_id = ?2 WHERE id = ?3", &st, err);
+    db_stmt_done(db, c, st);
+    rc = db_prepare_cached(db, c, SQL_PURCHASE_SETTLED, &st, err);
     if (rc != DB_OK)
         goto out;
     if (provider_ref && *provider_ref)
@@ -816,12 +881,13 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
     rc = step_done(c, st, "purchase update", err);
     if (rc != DB_OK)
         goto out;
-    rc = purchase_load(c, purchase_id, NULL, out, NULL, err);
+    rc = purchase_load(db, c, purchase_id, NULL, out, NULL, err);
     if (rc != DB_OK)
         goto out;
-    rc = db_commit(c, err);
+    rc = tx_commit(db, c, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         if (rc != DB_OK)
             db_rollback(c);
@@ -829,6 +895,13 @@ out:
     }
     return rc;
 }
+
+static const char SQL_LOT_REFUNDED[] =
+    "UPDATE lots SET refunded = 1 WHERE purchase_id = ?1;";
+
+static const char SQL_PURCHASE_REFUNDED[] =
+    "UPDATE purchases SET status = 'refunded', refunded_at = ?1, "
+    "refund_journal = ?2 WHERE id = ?3";
 
 int
 ledger_purchase_refund(struct db *db, const char *purchase_id,
@@ -847,10 +920,10 @@ ledger_purchase_refund(struct db *db, const char *purchase_id,
                                                        LEDGER_ID_LEN))
         return invalid(err, "missing purchase or user id");
     c = db_conn_get(db);
-    rc = db_begin(c, err);
+    rc = tx_begin(db, c, err);
     if (rc != DB_OK)
         goto out;
-    rc = purchase_load(c, purchase_id, user_id, &p, &orig, err);
+    rc = purchase_load(db, c, purchase_id, user_id, &p, &orig, err);
     if (rc != DB_OK)
         goto out;
     if (strcmp(p.status, "settled") != 0) {
@@ -872,21 +945,18 @@ ledger_purchase_refund(struct db *db, const char *purchase_id,
     snprintf(memo, sizeof memo, "refund of purchase %s", p.id);
     /* inv. 9: an unused lot's credits are all in the wallet, so the wallet
      * cannot go below zero here. */
-    rc = journal_reverse(c, "purchase_refund", orig, memo, &jid, err);
+    rc = journal_reverse(db, c, "purchase_refund", orig, memo, &jid, err);
     if (rc != DB_OK)
         goto out;
-    rc = db_prepare(c,
-        "UPDATE lots SET refunded = 1 WHERE purchase_id = ?1;", &st, err);
+    rc = db_prepare_cached(db, c, SQL_LOT_REFUNDED, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, p.id, -1, SQLITE_STATIC);
     rc = step_done(c, st, "lot update", err);
     if (rc != DB_OK)
         goto out;
-    sqlite3_finalize(st);
-    rc = db_prepare(c,
-        "UPDATE purchases SET status = 'refunded', refunded_at = ?1, "
-        "refund_journal = ?2 WHERE id = ?3", &st, err);
+    db_stmt_done(db, c, st);
+    rc = db_prepare_cached(db, c, SQL_PURCHASE_REFUNDED, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_int64(st, 1, now);
@@ -895,12 +965,13 @@ ledger_purchase_refund(struct db *db, const char *purchase_id,
     rc = step_done(c, st, "purchase update", err);
     if (rc != DB_OK)
         goto out;
-    rc = purchase_load(c, purchase_id, NULL, out, NULL, err);
+    rc = purchase_load(db, c, purchase_id, NULL, out, NULL, err);
     if (rc != DB_OK)
         goto out;
-    rc = db_commit(c, err);
+    rc = tx_commit(db, c, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         if (rc != DB_OK)
             db_rollback(c);
@@ -908,6 +979,11 @@ out:
     }
     return rc;
 }
+
+static const char SQL_PURCHASE_LIST[] =
+    "SELECT " PURCHASE_COLS " FROM purchases p "
+    "LEFT JOIN lots l ON l.purchase_id = p.id "
+    "WHERE p.user_id = ?1 ORDER BY p.rowid DESC LIMIT ?2";
 
 int
 ledger_purchases(struct db *db, const char *user_id, int64_t now,
@@ -924,10 +1000,7 @@ ledger_purchases(struct db *db, const char *user_id, int64_t now,
         limit > LEDGER_LIST_MAX)
         return invalid(err, "bad user id or limit");
     c = db_conn_get(db);
-    rc = db_prepare(c, "SELECT " PURCHASE_COLS " FROM purchases p "
-                    "LEFT JOIN lots l ON l.purchase_id = p.id "
-                    "WHERE p.user_id = ?1 ORDER BY p.rowid DESC LIMIT ?2",
-                    &st, err);
+    rc = db_prepare_cached(db, c, SQL_PURCHASE_LIST, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
@@ -955,7 +1028,8 @@ ledger_purchases(struct db *db, const char *user_id, int64_t now,
     rc = DB_OK;
 out:
     free(l.items);
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     db_conn_put(db, c);
     return rc;
 }
@@ -999,13 +1073,16 @@ licence_row(sqlite3_stmt *st, struct ledger_licence *l)
     l->refund_journal_id = sqlite3_column_int64(st, 15);
 }
 
+static const char SQL_LICENCE_GET[] =
+    "SELECT " LICENCE_COLS " FROM licences "
+    "WHERE id = ?1";
+
 static int
-licence_load(sqlite3 *c, const char *id, struct ledger_licence *out,
-             char err[DB_ERR_LEN])
+licence_load(struct db *db, sqlite3 *c, const char *id,
+             struct ledger_licence *out, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT " LICENCE_COLS " FROM licences "
-                        "WHERE id = ?1", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_LICENCE_GET, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -1021,7 +1098,8 @@ licence_load(sqlite3 *c, const char *id, struct ledger_licence *out,
         rc = db_fail(c, rc, "licence lookup", err);
     }
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     return rc;
 }
 
@@ -1044,6 +1122,11 @@ licence_req_check(const struct ledger_licence_req *r, char err[DB_ERR_LEN])
     return r->tiers ? tiers_check(r->tiers, r->n_tiers, err) : DB_OK;
 }
 
+static const char SQL_LOTS_OPEN[] =
+    "SELECT id, credits, price_cents, credits_used, cents_used FROM lots "
+    "WHERE user_id = ?1 AND credits_used < credits AND refunded = 0 "
+    "ORDER BY id";
+
 /* Spend want credits from the buyer's open lots, oldest first, filling
  * *uses (caller frees) and *cash. The k-th credit of a lot of C credits
  * priced P is worth floor(P*k/C) - floor(P*(k-1)/C), so a lot's credits
@@ -1052,17 +1135,14 @@ licence_req_check(const struct ledger_licence_req *r, char err[DB_ERR_LEN])
  * floor(P*used/C) (never below nothing), so the total stays exact (inv. 8).
  * DB_EFUNDS when the lots hold fewer than want credits. */
 static int
-lots_spend(sqlite3 *c, const char *buyer, int64_t want, struct use **uses,
-           size_t *n, int64_t *cash, char err[DB_ERR_LEN])
+lots_spend(struct db *db, sqlite3 *c, const char *buyer, int64_t want,
+           struct use **uses, size_t *n, int64_t *cash, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     struct use *u = NULL;
     size_t nu = 0, cap = 0;
     int64_t left = want, total = 0;
-    int rc = db_prepare(c,
-        "SELECT id, credits, price_cents, credits_used, cents_used FROM lots "
-        "WHERE user_id = ?1 AND credits_used < credits AND refunded = 0 "
-        "ORDER BY id", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_LOTS_OPEN, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -1107,20 +1187,23 @@ lots_spend(sqlite3 *c, const char *buyer, int64_t want, struct use **uses,
     rc = DB_OK;
 out:
     free(u);
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     return rc;
 }
 
+static const char SQL_STATS_BUMP[] =
+    "INSERT INTO contributor_stats(contributor_id, lifetime_sold) "
+    "VALUES (?1, 1) ON CONFLICT(contributor_id) DO UPDATE SET "
+    "lifetime_sold = lifetime_sold + 1 RETURNING lifetime_sold";
+
 /* Bump the contributor's lifetime count; *before gets the count before. */
 static int
-stats_bump(sqlite3 *c, const char *contributor, int64_t *before,
-           char err[DB_ERR_LEN])
+stats_bump(struct db *db, sqlite3 *c, const char *contributor,
+           int64_t *before, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
-        "INSERT INTO contributor_stats(contributor_id, lifetime_sold) "
-        "VALUES (?1, 1) ON CONFLICT(contributor_id) DO UPDATE SET "
-        "lifetime_sold = lifetime_sold + 1 RETURNING lifetime_sold", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_STATS_BUMP, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -1133,24 +1216,30 @@ stats_bump(sqlite3 *c, const char *contributor, int64_t *before,
     *before = sqlite3_column_int64(st, 0) - 1;
     rc = DB_OK;
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     return rc;
 }
 
+static const char SQL_LOT_USE[] =
+    "UPDATE lots SET credits_used = credits_used + ?1, "
+    "cents_used = cents_used + ?2 WHERE id = ?3";
+
+static const char SQL_LICENCE_LOT_INSERT[] =
+    "INSERT INTO licence_lots(licence_id, lot_id, "
+    "credits, cents) VALUES (?1, ?2, ?3, ?4)";
+
 /* Write the lots' new use and the licence's usage rows. */
 static int
-lots_record(sqlite3 *c, const char *licence, const struct use *u, size_t n,
-            char err[DB_ERR_LEN])
+lots_record(struct db *db, sqlite3 *c, const char *licence,
+            const struct use *u, size_t n, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *up = NULL, *ins = NULL;
-    int rc = db_prepare(c,
-        "UPDATE lots SET credits_used = credits_used + ?1, "
-        "cents_used = cents_used + ?2 WHERE id = ?3", &up, err);
+    int rc = db_prepare_cached(db, c, SQL_LOT_USE, &up, err);
 
     if (rc != DB_OK)
         goto out;
-    rc = db_prepare(c, "INSERT INTO licence_lots(licence_id, lot_id, "
-                    "credits, cents) VALUES (?1, ?2, ?3, ?4)", &ins, err);
+    rc = db_prepare_cached(db, c, SQL_LICENCE_LOT_INSERT, &ins, err);
     if (rc != DB_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -1171,20 +1260,25 @@ lots_record(sqlite3 *c, const char *licence, const struct use *u, size_t n,
         sqlite3_reset(ins);
     }
 out:
-    sqlite3_finalize(ins);
-    sqlite3_finalize(up);
+    if (ins)
+        db_stmt_done(db, c, ins);
+    if (up)
+        db_stmt_done(db, c, up);
     return rc;
 }
 
+static const char SQL_LICENCE_INSERT[] =
+    "INSERT INTO licences(id, buyer_id, image_id, contributor_id, size, "
+    "type, credits, cash_cents, rate_bp, royalty_cents, platform_cents, "
+    "created_at, journal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, ?11, unixepoch(), ?12) RETURNING created_at";
+
 static int
-licence_insert(sqlite3 *c, struct ledger_licence *l, char err[DB_ERR_LEN])
+licence_insert(struct db *db, sqlite3 *c, struct ledger_licence *l,
+               char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
-        "INSERT INTO licences(id, buyer_id, image_id, contributor_id, size, "
-        "type, credits, cash_cents, rate_bp, royalty_cents, platform_cents, "
-        "created_at, journal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, unixepoch(), ?12) RETURNING created_at", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_LICENCE_INSERT, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -1208,55 +1302,47 @@ licence_insert(sqlite3 *c, struct ledger_licence *l, char err[DB_ERR_LEN])
     l->created_at = sqlite3_column_int64(st, 0);
     rc = DB_OK;
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     return rc;
 }
 
-int
-ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
-                      struct ledger_licence *out, char err[DB_ERR_LEN])
+/* One sale inside the caller's open write transaction; on failure the
+ * caller undoes what it wrote. */
+static int
+licence_one(struct db *db, sqlite3 *c, const struct ledger_licence_req *req,
+            struct ledger_licence *out, char err[DB_ERR_LEN])
 {
     const struct ledger_tier *tiers = req->tiers ? req->tiers
                                                  : ledger_default_tiers;
     size_t n_tiers = req->tiers ? req->n_tiers : 4;
-    sqlite3 *c = NULL;
     struct use *uses = NULL;
     size_t n_uses = 0;
     struct ledger_licence l;
     char wallet[ACCT_LEN], payable[ACCT_LEN], prior[LEDGER_ID_LEN];
     char memo[192];
     int64_t before = 0;
-    int found, rc = licence_req_check(req, err);
+    int found, rc;
 
-    if (rc != DB_OK)
-        return rc;
-    c = db_conn_get(db);
-    /* Everything below is one BEGIN IMMEDIATE transaction: racing sales on
-     * one wallet queue here, so the balance read is the one spent. */
-    rc = db_begin(c, err);
-    if (rc != DB_OK)
-        goto out;
-    rc = idem_check(c, req->buyer_id, "licence", req->idem_key,
+    rc = idem_check(db, c, req->buyer_id, "licence", req->idem_key,
                     req->request_hash, prior, &found, err);
     if (rc != DB_OK)
-        goto out;
+        return rc;
     if (found) {
-        rc = licence_load(c, prior, out, err);
-        if (rc != DB_OK)
-            goto out;
-        out->replayed = 1;
-        rc = db_commit(c, err);
-        goto out;
+        rc = licence_load(db, c, prior, out, err);
+        if (rc == DB_OK)
+            out->replayed = 1;
+        return rc;
     }
     memset(&l, 0, sizeof l);
     /* inv. 5, 9: the open lots hold exactly the wallet's credits, so
      * finding enough in them is the funds check, before anything is
      * written. */
-    rc = lots_spend(c, req->buyer_id, req->credits, &uses, &n_uses,
+    rc = lots_spend(db, c, req->buyer_id, req->credits, &uses, &n_uses,
                     &l.cash_cents, err);
     if (rc != DB_OK)
         goto out;
-    rc = stats_bump(c, req->contributor_id, &before, err);
+    rc = stats_bump(db, c, req->contributor_id, &before, err);
     if (rc != DB_OK)
         goto out;
     new_id('l', l.id);
@@ -1275,7 +1361,7 @@ ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
     /* The first sale opens the contributor's payable account; later ones
      * skip the statement (the hot path stays lean). */
     if (before == 0) {
-        rc = account_ensure(c, "payable", req->contributor_id, err);
+        rc = account_ensure(db, c, "payable", req->contributor_id, err);
         if (rc != DB_OK)
             goto out;
     }
@@ -1291,31 +1377,190 @@ ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
             { "platform_revenue", "USD", -l.platform_cents },
         };
 
-        rc = journal_post(c, "licence", memo, legs, 5, &l.journal_id, err);
+        rc = journal_post(db, c, "licence", memo, legs, 5, &l.journal_id,
+                          err);
         if (rc != DB_OK)
             goto out;
     }
-    rc = licence_insert(c, &l, err);
+    rc = licence_insert(db, c, &l, err);
     if (rc != DB_OK)
         goto out;
-    rc = lots_record(c, l.id, uses, n_uses, err);
+    rc = lots_record(db, c, l.id, uses, n_uses, err);
     if (rc != DB_OK)
         goto out;
-    rc = idem_record(c, req->buyer_id, "licence", req->idem_key,
+    rc = idem_record(db, c, req->buyer_id, "licence", req->idem_key,
                      req->request_hash, l.id, err);
-    if (rc != DB_OK)
-        goto out;
-    rc = db_commit(c, err);
     if (rc == DB_OK)
         *out = l;
 out:
     free(uses);
-    if (c) {
-        if (rc != DB_OK)
-            db_rollback(c);
-        db_conn_put(db, c);
-    }
     return rc;
+}
+
+/* Group commit. A durable commit waits for the disk (an fdatasync), and
+ * SQLite commits one writer at a time, so sales that arrive while one is
+ * being written queue here and the next of them to run takes the whole
+ * queue into one transaction: one commit, one wait for the disk, for all.
+ * Each sale runs under its own savepoint, so one that fails (short of
+ * credits, a reused key) undoes only itself; nobody is answered before
+ * the commit that holds their sale is durable, and a failed commit fails
+ * every sale in it. Within a batch sales run in the order they arrived,
+ * so racing sales still succeed exactly as far as the credits go. */
+
+#define BATCH_MAX 64             /* sales in one transaction at most */
+#define LANES 8                  /* databases batching at the same time */
+
+struct licence_job {
+    const struct ledger_licence_req *req;
+    struct ledger_licence *out;
+    char *err;                   /* the caller's DB_ERR_LEN buffer */
+    int rc;
+    int done;                    /* set under batch_lock once answered */
+    struct licence_job *next;
+};
+
+/* The queue of one open database. */
+struct lane {
+    struct db *db;
+    struct licence_job *head, *tail;
+    int leading;                 /* a thread is running a batch */
+};
+
+static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t batch_done = PTHREAD_COND_INITIALIZER;
+static struct lane lanes[LANES];
+
+static const char SQL_SAVEPOINT[] = "SAVEPOINT sale";
+static const char SQL_RELEASE[] = "RELEASE sale";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO sale";
+
+/* The lane of db, claiming an idle one; NULL when all are busy. Called
+ * with batch_lock held. */
+static struct lane *
+lane_of(struct db *db)
+{
+    struct lane *idle = NULL;
+
+    for (int i = 0; i < LANES; i++) {
+        if (lanes[i].db == db)
+            return &lanes[i];
+        if (!idle && !lanes[i].leading && !lanes[i].head)
+            idle = &lanes[i];
+    }
+    if (idle)
+        idle->db = db;
+    return idle;
+}
+
+/* Run a batch of jobs in one transaction, filling each job's rc. */
+static void
+batch_run(struct db *db, struct licence_job *jobs)
+{
+    sqlite3 *c = db_conn_get(db);
+    int single = jobs->next == NULL;
+    int rc;
+    char err[DB_ERR_LEN];
+
+    rc = tx_begin(db, c, err);
+    for (struct licence_job *j = jobs; j; j = j->next) {
+        if (rc != DB_OK) {
+            j->rc = rc;
+            snprintf(j->err, DB_ERR_LEN, "%s", err);
+            continue;
+        }
+        /* A lone sale needs no savepoint: its failure undoes it all. */
+        j->rc = single ? DB_OK : run_cached(db, c, SQL_SAVEPOINT,
+                                            "savepoint", j->err);
+        if (j->rc == DB_OK)
+            j->rc = licence_one(db, c, j->req, j->out, j->err);
+        if (single)
+            continue;
+        if (j->rc == DB_OK)
+            rc = run_cached(db, c, SQL_RELEASE, "release", err);
+        else if (run_cached(db, c, SQL_ROLLBACK_TO, "rollback to", err) ==
+                 DB_OK)
+            rc = run_cached(db, c, SQL_RELEASE, "release", err);
+        else
+            rc = DB_EGENERIC;
+        /* rc != DB_OK: the transaction is in an unknown state, so it is
+         * rolled back and every sale in it fails. */
+    }
+    if (rc == DB_OK && !(single && jobs->rc != DB_OK))
+        rc = tx_commit(db, c, err);
+    /* Nothing of this transaction stands: no sale in it succeeded. */
+    for (struct licence_job *j = jobs; rc != DB_OK && j; j = j->next) {
+        if (j->rc == DB_OK) {
+            j->rc = rc;
+            snprintf(j->err, DB_ERR_LEN, "%s", err);
+        }
+    }
+    db_rollback(c);
+    db_conn_put(db, c);
+}
+
+/* Sell without batching (every lane busy). */
+static int
+licence_alone(struct db *db, const struct ledger_licence_req *req,
+              struct ledger_licence *out, char err[DB_ERR_LEN])
+{
+    struct licence_job j = { req, out, err, DB_OK, 0, NULL };
+
+    batch_run(db, &j);
+    return j.rc;
+}
+
+int
+ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
+                      struct ledger_licence *out, char err[DB_ERR_LEN])
+{
+    struct licence_job me = { req, out, err, DB_OK, 0, NULL };
+    struct lane *ln;
+    int rc = licence_req_check(req, err);
+
+    if (rc != DB_OK)
+        return rc;
+    pthread_mutex_lock(&batch_lock);
+    ln = lane_of(db);
+    if (!ln) {
+        pthread_mutex_unlock(&batch_lock);
+        return licence_alone(db, req, out, err);
+    }
+    if (ln->tail)
+        ln->tail->next = &me;
+    else
+        ln->head = &me;
+    ln->tail = &me;
+    while (!me.done) {
+        struct licence_job *batch, *last;
+        int n = 1;
+
+        if (ln->leading) {
+            pthread_cond_wait(&batch_done, &batch_lock);
+            continue;
+        }
+        /* Lead: take up to BATCH_MAX queued sales, ours among them. */
+        ln->leading = 1;
+        batch = last = ln->head;
+        while (last->next && n < BATCH_MAX) {
+            last = last->next;
+            n++;
+        }
+        ln->head = last->next;
+        if (!ln->head)
+            ln->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&batch_lock);
+        batch_run(db, batch);
+        pthread_mutex_lock(&batch_lock);
+        for (struct licence_job *j = batch; j; j = j->next)
+            j->done = 1;
+        ln->leading = 0;
+        if (!ln->head)
+            ln->db = NULL;
+        pthread_cond_broadcast(&batch_done);
+    }
+    pthread_mutex_unlock(&batch_lock);
+    return me.rc;
 }
 
 int
@@ -1330,10 +1575,13 @@ ledger_licence_get(struct db *db, const char *licence_id,
         return DB_ENOTFOUND;
     }
     c = db_conn_get(db);
-    rc = licence_load(c, licence_id, out, err);
+    rc = licence_load(db, c, licence_id, out, err);
     db_conn_put(db, c);
     return rc;
 }
+
+static const char SQL_LICENCE_FILE[] =
+    "UPDATE licences SET file_sha256 = ?1 WHERE id = ?2";
 
 int
 ledger_licence_set_file(struct db *db, const char *licence_id,
@@ -1352,10 +1600,10 @@ ledger_licence_set_file(struct db *db, const char *licence_id,
         return DB_ENOTFOUND;
     }
     c = db_conn_get(db);
-    rc = db_begin(c, err);
+    rc = tx_begin(db, c, err);
     if (rc != DB_OK)
         goto out;
-    rc = licence_load(c, licence_id, &l, err);
+    rc = licence_load(db, c, licence_id, &l, err);
     if (rc != DB_OK)
         goto out;
     if (*l.file_sha256) {
@@ -1365,8 +1613,7 @@ ledger_licence_set_file(struct db *db, const char *licence_id,
         }
         goto out;
     }
-    rc = db_prepare(c, "UPDATE licences SET file_sha256 = ?1 WHERE id = ?2",
-                    &st, err);
+    rc = db_prepare_cached(db, c, SQL_LICENCE_FILE, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_STATIC);
@@ -1374,15 +1621,21 @@ ledger_licence_set_file(struct db *db, const char *licence_id,
     rc = step_done(c, st, "licence update", err);
     if (rc != DB_OK)
         goto out;
-    rc = db_commit(c, err);
+    rc = tx_commit(db, c, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         db_rollback(c);
         db_conn_put(db, c);
     }
     return rc;
 }
+
+static const char SQL_LICENCE_LIST[] =
+    "SELECT " LICENCE_COLS " FROM licences "
+    "WHERE buyer_id = ?1 AND rowid < ?2 "
+    "ORDER BY rowid DESC LIMIT ?3";
 
 int
 ledger_licences_for_buyer(struct db *db, const char *buyer_id,
@@ -1407,9 +1660,7 @@ ledger_licences_for_buyer(struct db *db, const char *buyer_id,
     c = db_conn_get(db);
     /* Keyset paging on rowid, the order of sale: stable while new sales
      * arrive, and the buyer index carries the rowid. */
-    rc = db_prepare(c, "SELECT " LICENCE_COLS " FROM licences "
-                    "WHERE buyer_id = ?1 AND rowid < ?2 "
-                    "ORDER BY rowid DESC LIMIT ?3", &st, err);
+    rc = db_prepare_cached(db, c, SQL_LICENCE_LIST, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, buyer_id, -1, SQLITE_STATIC);
@@ -1440,7 +1691,8 @@ ledger_licences_for_buyer(struct db *db, const char *buyer_id,
     rc = DB_OK;
 out:
     free(l.items);
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     db_conn_put(db, c);
     return rc;
 }
@@ -1456,6 +1708,11 @@ ledger_licence_list_release(struct ledger_licence_list *l)
     l->next_cursor[0] = '\0';
 }
 
+static const char SQL_LICENCE_HELD[] =
+    "SELECT EXISTS (SELECT 1 FROM licences "
+    "WHERE buyer_id = ?1 AND image_id = ?2 AND size = ?3 "
+    "AND type = ?4 AND refunded_at IS NULL)";
+
 int
 ledger_licence_held(struct db *db, const char *buyer_id,
                     const char *image_id, const char *size, const char *type,
@@ -1469,9 +1726,7 @@ ledger_licence_held(struct db *db, const char *buyer_id,
         || !size || !type)
         return invalid(err, "missing licence field");
     c = db_conn_get(db);
-    rc = db_prepare(c, "SELECT EXISTS (SELECT 1 FROM licences "
-                    "WHERE buyer_id = ?1 AND image_id = ?2 AND size = ?3 "
-                    "AND type = ?4 AND refunded_at IS NULL)", &st, err);
+    rc = db_prepare_cached(db, c, SQL_LICENCE_HELD, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, buyer_id, -1, SQLITE_STATIC);
@@ -1486,10 +1741,21 @@ ledger_licence_held(struct db *db, const char *buyer_id,
     *held = sqlite3_column_int(st, 0);
     rc = DB_OK;
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     db_conn_put(db, c);
     return rc;
 }
+
+static const char SQL_LOTS_GIVE_BACK[] =
+    "UPDATE lots SET credits_used = lots.credits_used - u.credits, "
+    "cents_used = lots.cents_used - u.cents FROM (SELECT lot_id, credits, "
+    "cents FROM licence_lots WHERE licence_id = ?1) AS u "
+    "WHERE lots.id = u.lot_id";
+
+static const char SQL_LICENCE_REFUNDED[] =
+    "UPDATE licences SET refunded_at = unixepoch(), "
+    "refund_journal = ?1 WHERE id = ?2";
 
 int
 ledger_licence_refund(struct db *db, const char *licence_id,
@@ -1507,10 +1773,10 @@ ledger_licence_refund(struct db *db, const char *licence_id,
                                                       LEDGER_ID_LEN))
         return invalid(err, "missing licence or admin id");
     c = db_conn_get(db);
-    rc = db_begin(c, err);
+    rc = tx_begin(db, c, err);
     if (rc != DB_OK)
         goto out;
-    rc = licence_load(c, licence_id, &l, err);
+    rc = licence_load(db, c, licence_id, &l, err);
     if (rc != DB_OK)
         goto out;
     if (l.refunded_at) {
@@ -1522,25 +1788,21 @@ ledger_licence_refund(struct db *db, const char *licence_id,
              admin_id);
     /* inv. 5: the payable may go below zero here, to be made good by later
      * sales; the wallet only gains. */
-    rc = journal_reverse(c, "licence_refund", l.journal_id, memo, &jid, err);
+    rc = journal_reverse(db, c, "licence_refund", l.journal_id, memo, &jid,
+                         err);
     if (rc != DB_OK)
         goto out;
     /* inv. 8: the credits go back to the lots they came from, with the
      * cents they took, so they keep their cash value. */
-    rc = db_prepare(c,
-        "UPDATE lots SET credits_used = lots.credits_used - u.credits, "
-        "cents_used = lots.cents_used - u.cents FROM (SELECT lot_id, credits, "
-        "cents FROM licence_lots WHERE licence_id = ?1) AS u "
-        "WHERE lots.id = u.lot_id", &st, err);
+    rc = db_prepare_cached(db, c, SQL_LOTS_GIVE_BACK, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, l.id, -1, SQLITE_STATIC);
     rc = step_done(c, st, "lot update", err);
     if (rc != DB_OK)
         goto out;
-    sqlite3_finalize(st);
-    rc = db_prepare(c, "UPDATE licences SET refunded_at = unixepoch(), "
-                    "refund_journal = ?1 WHERE id = ?2", &st, err);
+    db_stmt_done(db, c, st);
+    rc = db_prepare_cached(db, c, SQL_LICENCE_REFUNDED, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_int64(st, 1, jid);
@@ -1548,12 +1810,13 @@ ledger_licence_refund(struct db *db, const char *licence_id,
     rc = step_done(c, st, "licence update", err);
     if (rc != DB_OK)
         goto out;
-    rc = licence_load(c, l.id, out, err);
+    rc = licence_load(db, c, l.id, out, err);
     if (rc != DB_OK)
         goto out;
-    rc = db_commit(c, err);
+    rc = tx_commit(db, c, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         if (rc != DB_OK)
             db_rollback(c);
@@ -1621,6 +1884,15 @@ sale_row(sqlite3_stmt *st, void *p)
     licence_row(st, p);
 }
 
+static const char SQL_EARNINGS_TOTALS[] =
+    "SELECT (SELECT balance FROM accounts WHERE id = ?2), "
+    "(SELECT coalesce(sum(amount_cents), 0) FROM payouts "
+    "  WHERE contributor_id = ?1 AND status = 'requested'), "
+    "(SELECT coalesce(sum(royalty_cents), 0) FROM licences "
+    "  WHERE contributor_id = ?1 AND refunded_at IS NULL), "
+    "(SELECT lifetime_sold FROM contributor_stats "
+    "  WHERE contributor_id = ?1)";
+
 int
 ledger_earnings(struct db *db, const char *contributor_id,
                 const struct ledger_tier *tiers, size_t n_tiers,
@@ -1651,14 +1923,7 @@ ledger_earnings(struct db *db, const char *contributor_id,
     rc = db_exec(c, "BEGIN", err);
     if (rc != DB_OK)
         goto out;
-    rc = db_prepare(c,
-        "SELECT (SELECT balance FROM accounts WHERE id = ?2), "
-        "(SELECT coalesce(sum(amount_cents), 0) FROM payouts "
-        "  WHERE contributor_id = ?1 AND status = 'requested'), "
-        "(SELECT coalesce(sum(royalty_cents), 0) FROM licences "
-        "  WHERE contributor_id = ?1 AND refunded_at IS NULL), "
-        "(SELECT lifetime_sold FROM contributor_stats "
-        "  WHERE contributor_id = ?1)", &st, err);
+    rc = db_prepare_cached(db, c, SQL_EARNINGS_TOTALS, &st, err);
     if (rc != DB_OK)
         goto out;
     account_id(payable, "payable", contributor_id);
@@ -1713,7 +1978,8 @@ ledger_earnings(struct db *db, const char *contributor_id,
     memset(&e, 0, sizeof e);
 out:
     ledger_earnings_release(&e);
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         db_rollback(c);
         db_conn_put(db, c);
@@ -1749,13 +2015,16 @@ payout_row(sqlite3_stmt *st, struct ledger_payout *p)
     p->settled_at = sqlite3_column_int64(st, 5);
 }
 
+static const char SQL_PAYOUT_GET[] =
+    "SELECT " PAYOUT_COLS " FROM payouts "
+    "WHERE id = ?1";
+
 static int
-payout_load(sqlite3 *c, const char *id, struct ledger_payout *out,
-            int64_t *jid, char err[DB_ERR_LEN])
+payout_load(struct db *db, sqlite3 *c, const char *id,
+            struct ledger_payout *out, int64_t *jid, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT " PAYOUT_COLS " FROM payouts "
-                        "WHERE id = ?1", &st, err);
+    int rc = db_prepare_cached(db, c, SQL_PAYOUT_GET, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -1773,18 +2042,18 @@ payout_load(sqlite3 *c, const char *id, struct ledger_payout *out,
         rc = db_fail(c, rc, "payout lookup", err);
     }
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     return rc;
 }
 
 /* The contributor's payable balance, 0 before their first sale. */
 static int
-payable_balance(sqlite3 *c, const char *account, int64_t *bal,
+payable_balance(struct db *db, sqlite3 *c, const char *account, int64_t *bal,
                 char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT balance FROM accounts WHERE id = ?1",
-                        &st, err);
+    int rc = db_prepare_cached(db, c, SQL_BALANCE_GET, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -1797,9 +2066,15 @@ payable_balance(sqlite3 *c, const char *account, int64_t *bal,
         rc = db_fail(c, rc, "balance lookup", err);
     }
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     return rc;
 }
+
+static const char SQL_PAYOUT_INSERT[] =
+    "INSERT INTO payouts(id, contributor_id, amount_cents, status, "
+    "requested_at, journal_id) VALUES (?1, ?2, ?3, 'requested', "
+    "unixepoch(), ?4)";
 
 int
 ledger_payout_request(struct db *db, const char *contributor_id,
@@ -1827,26 +2102,26 @@ ledger_payout_request(struct db *db, const char *contributor_id,
     snprintf(hash, sizeof hash, "%lld", (long long)amount_cents);
     account_id(payable, "payable", contributor_id);
     c = db_conn_get(db);
-    rc = db_begin(c, err);
+    rc = tx_begin(db, c, err);
     if (rc != DB_OK)
         goto out;
     if (idem_key) {
-        rc = idem_check(c, contributor_id, "payout", idem_key, hash, id,
+        rc = idem_check(db, c, contributor_id, "payout", idem_key, hash, id,
                         &found, err);
         if (rc != DB_OK)
             goto out;
     }
     if (found) {
-        rc = payout_load(c, id, out, NULL, err);
+        rc = payout_load(db, c, id, out, NULL, err);
         if (rc != DB_OK)
             goto out;
         out->replayed = 1;
-        rc = db_commit(c, err);
+        rc = tx_commit(db, c, err);
         goto out;
     }
     /* Read inside BEGIN IMMEDIATE: no other payout can slip in between
      * this check and the journal. */
-    rc = payable_balance(c, payable, &bal, err);
+    rc = payable_balance(db, c, payable, &bal, err);
     if (rc != DB_OK)
         goto out;
     if (amount_cents > bal) {
@@ -1863,14 +2138,11 @@ ledger_payout_request(struct db *db, const char *contributor_id,
             { "payouts_in_flight", "USD", -amount_cents },
         };
 
-        rc = journal_post(c, "payout", memo, legs, 2, &jid, err);
+        rc = journal_post(db, c, "payout", memo, legs, 2, &jid, err);
         if (rc != DB_OK)
             goto out;
     }
-    rc = db_prepare(c,
-        "INSERT INTO payouts(id, contributor_id, amount_cents, status, "
-        "requested_at, journal_id) VALUES (?1, ?2, ?3, 'requested', "
-        "unixepoch(), ?4)", &st, err);
+    rc = db_prepare_cached(db, c, SQL_PAYOUT_INSERT, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -1881,17 +2153,18 @@ ledger_payout_request(struct db *db, const char *contributor_id,
     if (rc != DB_OK)
         goto out;
     if (idem_key) {
-        rc = idem_record(c, contributor_id, "payout", idem_key, hash, id,
+        rc = idem_record(db, c, contributor_id, "payout", idem_key, hash, id,
                          err);
         if (rc != DB_OK)
             goto out;
     }
-    rc = payout_load(c, id, out, NULL, err);
+    rc = payout_load(db, c, id, out, NULL, err);
     if (rc != DB_OK)
         goto out;
-    rc = db_commit(c, err);
+    rc = tx_commit(db, c, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         if (rc != DB_OK)
             db_rollback(c);
@@ -1899,6 +2172,11 @@ out:
     }
     return rc;
 }
+
+static const char SQL_PAYOUT_SETTLED[] =
+    "UPDATE payouts SET status = ?1, "
+    "settled_at = unixepoch(), settle_journal = ?2 "
+    "WHERE id = ?3";
 
 int
 ledger_payout_settle(struct db *db, const char *payout_id, int paid,
@@ -1916,10 +2194,10 @@ ledger_payout_settle(struct db *db, const char *payout_id, int paid,
         return DB_ENOTFOUND;
     }
     c = db_conn_get(db);
-    rc = db_begin(c, err);
+    rc = tx_begin(db, c, err);
     if (rc != DB_OK)
         goto out;
-    rc = payout_load(c, payout_id, &p, &orig, err);
+    rc = payout_load(db, c, payout_id, &p, &orig, err);
     if (rc != DB_OK)
         goto out;
     if (strcmp(p.status, "requested") != 0) {
@@ -1934,17 +2212,15 @@ ledger_payout_settle(struct db *db, const char *payout_id, int paid,
         };
 
         snprintf(memo, sizeof memo, "payout %s paid", p.id);
-        rc = journal_post(c, "payout_paid", memo, legs, 2, &jid, err);
+        rc = journal_post(db, c, "payout_paid", memo, legs, 2, &jid, err);
     } else {
         /* inv. 11: a failed payout is the request, reversed. */
         snprintf(memo, sizeof memo, "payout %s failed", p.id);
-        rc = journal_reverse(c, "payout_failed", orig, memo, &jid, err);
+        rc = journal_reverse(db, c, "payout_failed", orig, memo, &jid, err);
     }
     if (rc != DB_OK)
         goto out;
-    rc = db_prepare(c, "UPDATE payouts SET status = ?1, "
-                    "settled_at = unixepoch(), settle_journal = ?2 "
-                    "WHERE id = ?3", &st, err);
+    rc = db_prepare_cached(db, c, SQL_PAYOUT_SETTLED, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, paid ? "paid" : "failed", -1, SQLITE_STATIC);
@@ -1953,12 +2229,13 @@ ledger_payout_settle(struct db *db, const char *payout_id, int paid,
     rc = step_done(c, st, "payout update", err);
     if (rc != DB_OK)
         goto out;
-    rc = payout_load(c, p.id, out, NULL, err);
+    rc = payout_load(db, c, p.id, out, NULL, err);
     if (rc != DB_OK)
         goto out;
-    rc = db_commit(c, err);
+    rc = tx_commit(db, c, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     if (c) {
         if (rc != DB_OK)
             db_rollback(c);
@@ -1966,6 +2243,12 @@ out:
     }
     return rc;
 }
+
+static const char SQL_PAYOUT_LIST[] =
+    "SELECT " PAYOUT_COLS " FROM payouts "
+    "WHERE (?1 IS NULL OR contributor_id = ?1) "
+    "AND (?2 IS NULL OR status = ?2) AND rowid < ?3 "
+    "ORDER BY rowid DESC LIMIT ?4";
 
 int
 ledger_payouts(struct db *db, const char *contributor_id, const char *status,
@@ -1986,10 +2269,7 @@ ledger_payouts(struct db *db, const char *contributor_id, const char *status,
     if (rc != DB_OK)
         return rc;
     c = db_conn_get(db);
-    rc = db_prepare(c, "SELECT " PAYOUT_COLS " FROM payouts "
-                    "WHERE (?1 IS NULL OR contributor_id = ?1) "
-                    "AND (?2 IS NULL OR status = ?2) AND rowid < ?3 "
-                    "ORDER BY rowid DESC LIMIT ?4", &st, err);
+    rc = db_prepare_cached(db, c, SQL_PAYOUT_LIST, &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, contributor_id, -1, SQLITE_STATIC);
@@ -2021,7 +2301,8 @@ ledger_payouts(struct db *db, const char *contributor_id, const char *status,
     rc = DB_OK;
 out:
     free(l.items);
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     db_conn_put(db, c);
     return rc;
 }

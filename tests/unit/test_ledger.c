@@ -841,6 +841,9 @@ test_pack_refund(void **state)
 struct race {
     struct fx *f;
     const char *key;          /* NULL: a key per thread */
+    const char *hash;         /* NULL: "h" */
+    const char *contrib;      /* NULL: the fixture's contributor */
+    const char *buyer;        /* NULL: the fixture's buyer */
     int n;
     int rc;
     struct ledger_licence l;
@@ -853,9 +856,12 @@ race_licence(void *arg)
     struct race *r = arg;
     char key[32], e[DB_ERR_LEN];
     struct ledger_licence_req q = {
-        .buyer_id = r->f->buyer, .image_id = "race", .contributor_id =
-        r->f->contrib, .size = "S", .type = "standard", .credits = 1,
-        .idem_key = r->key ? r->key : key, .request_hash = "h",
+        .buyer_id = r->buyer ? r->buyer : r->f->buyer,
+        .image_id = "race",
+        .contributor_id = r->contrib ? r->contrib : r->f->contrib,
+        .size = "S", .type = "standard", .credits = 1,
+        .idem_key = r->key ? r->key : key,
+        .request_hash = r->hash ? r->hash : "h",
     };
 
     snprintf(key, sizeof key, "race-%d", r->n);
@@ -916,6 +922,71 @@ test_race_same_key(void **state)
     assert_int_equal(fresh, 1);
     assert_int_equal(wallet(f, f->buyer), 9);
     assert_int_equal(count(f, "SELECT count(*) FROM licences"), 1);
+    verify_ok(f);
+}
+
+/* Sales that arrive together share one transaction (group commit), each
+ * under its own savepoint: replays, reused keys, sales short of credits
+ * and sales that fail on a constraint mid-way must each come out as if
+ * alone, and undo nothing of their neighbours. */
+static void
+test_race_mixed(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 80 };
+    static struct race r[N];
+    struct race first = { .key = "dup" };
+    pthread_t t[N];
+    int ok = 0, funds = 0, replays = 0, reused = 0, bad = 0;
+
+    buy(f, f->buyer, 10, 1500, NULL);
+    buy(f, f->buyer2, 10, 1500, NULL);
+    first.f = f;
+    race_licence(&first);
+    assert_int_equal(first.rc, DB_OK);
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct race){ .f = f, .n = i };
+        if (i % 4 == 0) {
+            r[i].key = "dup";              /* the same sale again */
+        } else if (i % 8 == 1) {
+            r[i].key = "dup";              /* that key, another sale */
+            r[i].hash = "other";
+        } else if (i % 8 == 3) {
+            r[i].contrib = "nobody";       /* fails on a foreign key */
+            r[i].buyer = f->buyer2;
+        }
+        assert_int_equal(pthread_create(&t[i], NULL, race_licence, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        if (i % 4 == 0) {
+            assert_int_equal(r[i].rc, DB_OK);
+            assert_true(r[i].l.replayed);
+            assert_string_equal(r[i].l.id, first.l.id);
+            replays++;
+        } else if (i % 8 == 1) {
+            assert_int_equal(r[i].rc, DB_EREUSED);
+            reused++;
+        } else if (i % 8 == 3) {
+            assert_int_equal(r[i].rc, DB_ECONFLICT);
+            bad++;
+        } else {
+            assert_true(r[i].rc == DB_OK || r[i].rc == DB_EFUNDS);
+            ok += r[i].rc == DB_OK;
+            funds += r[i].rc == DB_EFUNDS;
+            assert_true(r[i].rc != DB_OK || !r[i].l.replayed);
+        }
+    }
+    assert_int_equal(replays, N / 4);
+    assert_int_equal(reused, N / 8);
+    assert_int_equal(ok, 9);
+    assert_int_equal(ok + funds, N - N / 4 - N / 8 - N / 8);
+    assert_int_equal(bad, N / 8);
+    assert_int_equal(wallet(f, f->buyer), 0);
+    assert_int_equal(wallet(f, f->buyer2), 10);
+    assert_int_equal(count(f, "SELECT count(*) FROM licences"), 10);
+    assert_int_equal(count(f, "SELECT lifetime_sold FROM contributor_stats"),
+                     10);
     verify_ok(f);
 }
 
@@ -1168,6 +1239,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pack_refund, setup, teardown),
         cmocka_unit_test_setup_teardown(test_race_wallet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_race_same_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_race_mixed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_earnings_and_lists, setup,
                                         teardown),
