@@ -908,46 +908,6 @@ cat_review_queue(struct db *db, const char *cursor, int limit,
                       NULL, CAT_CUR_QUEUE, cursor, limit, 1, out, err);
 }
 
-/* Run one UPDATE bound to (?1 id, ?2 int) outside a transaction;
- * DB_ENOTFOUND when no row changed. */
-static int
-image_bump(struct db *db, const char *sql, const char *id, int64_t v,
-           char err[DB_ERR_LEN])
-{
-    sqlite3 *c = db_conn_get(db);
-    sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, sql, &st, err);
-
-    if (rc != DB_OK)
-        goto out;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, v);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(c, rc, "image update", err);
-    } else if (sqlite3_changes(c) == 0) {
-        snprintf(err, DB_ERR_LEN, "no such image");
-        rc = DB_ENOTFOUND;
-    } else {
-        rc = DB_OK;
-    }
-out:
-    sqlite3_finalize(st);
-    db_conn_put(db, c);
-    return rc;
-}
-
-int
-cat_image_count_sale(struct db *db, const char *image_id, int delta,
-                     char err[DB_ERR_LEN])
-{
-    /* A refund of a sale counted before this column existed must not make
-     * the count negative. */
-    return image_bump(db, "UPDATE images SET licences_sold ="
-                      " max(0, licences_sold + ?2) WHERE id = ?1",
-                      image_id, delta, err);
-}
-
 int
 cat_views_add(struct db *db, const char *const *ids, const int *counts,
               int n, char err[DB_ERR_LEN])

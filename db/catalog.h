@@ -159,11 +159,6 @@ int cat_images_of_contributor(struct db *db, const char *contributor_id,
 /* Free what a list holds and empty it; the struct itself is the caller's. */
 void cat_image_list_release(struct cat_image_list *l);
 
-/* Add delta (may be negative, for a refund) to an image's licences sold, the
- * popularity used by sort=popular. DB_ENOTFOUND if absent. */
-int cat_image_count_sale(struct db *db, const char *image_id, int delta,
-                         char err[DB_ERR_LEN]) DB_WUR;
-
 /* Add counts[i] views to ids[i], for i < n, in one transaction: the server
  * counts in memory and flushes every few seconds. Unknown ids are skipped. */
 int cat_views_add(struct db *db, const char *const *ids, const int *counts,

@@ -47,5 +47,6 @@ void db_col_copy(sqlite3_stmt *st, int i, char *buf, size_t len);
 extern const char db_schema_accounts[];
 extern const char db_schema_catalog[];
 extern const char db_schema_ledger[];
+extern const char db_schema_ledger_sales[];
 
 #endif

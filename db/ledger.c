@@ -17,6 +17,22 @@
  * (inv. 5). Nothing in the money tables is ever deleted, and journals,
  * postings and the figures of a licence are never changed (inv. 14): a
  * mistake is undone by a journal that reverses the original (inv. 11). */
+/* Popularity (images.licences_sold, the "popular" sort) follows each sale
+ * and refund inside the sale's own transaction: no second commit, and no
+ * count that a crash could leave behind its licence. A migration of its own
+ * because it reaches into the catalogue's table. */
+const char db_schema_ledger_sales[] =
+    "CREATE TRIGGER licences_count_sale AFTER INSERT ON licences BEGIN"
+    "  UPDATE images SET licences_sold = licences_sold + 1"
+    "  WHERE id = NEW.image_id;"
+    " END;"
+    "CREATE TRIGGER licences_count_refund AFTER UPDATE OF refunded_at"
+    " ON licences WHEN OLD.refunded_at IS NULL"
+    " AND NEW.refunded_at IS NOT NULL BEGIN"
+    "  UPDATE images SET licences_sold = max(0, licences_sold - 1)"
+    "  WHERE id = NEW.image_id;"
+    " END;";
+
 const char db_schema_ledger[] =
     "CREATE TABLE accounts ("
     "  id TEXT PRIMARY KEY,"

@@ -369,9 +369,6 @@ licences_create(struct srv_req *r)
     rc = ledger_licence_create(app->db, &req, &lic, err);
     if (reply_ledger_error(r, rc, err) < 0)
         goto out;
-    if (!lic.replayed &&
-        cat_image_count_sale(app->db, image_id, 1, err) != DB_OK)
-        log_warn("%s: popularity of %s: %s", srv_req_id(r), image_id, err);
     j = licence_json(&lic, 0);
     /* The buyer held this licence before this sale: the page says so. */
     json_object_set_new(j, "already_held", json_boolean(held &&
@@ -637,8 +634,6 @@ licences_refund(struct srv_req *r)
     }
     if (reply_ledger_error(r, rc, err) < 0)
         return;
-    if (cat_image_count_sale(app->db, l.image_id, -1, err) != DB_OK)
-        log_warn("%s: popularity of %s: %s", srv_req_id(r), l.image_id, err);
     log_info("%s: licence %s refunded by %s", srv_req_id(r), l.id,
              srv_req_user(r)->id);
     srv_json(r, 200, licence_json(&l, 1));

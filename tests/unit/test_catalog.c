@@ -114,6 +114,20 @@ create(struct fx *f, const char *owner, const char *title, const char *desc,
     assert_int_equal(cat_job_release(f->db, id, err), 0);
 }
 
+/* Sales are counted by the ledger's triggers; here the count is set as
+ * those would leave it. */
+static void
+set_sold(struct fx *f, const char *id, int n)
+{
+    sqlite3 *c = db_conn_get(f->db);
+    char sql[128];
+
+    snprintf(sql, sizeof sql, "UPDATE images SET licences_sold = %d"
+             " WHERE id = '%s'", n, id);
+    assert_int_equal(db_exec(c, sql, err), 0);
+    db_conn_put(f->db, c);
+}
+
 /* Run every queued render job to done. */
 static void
 render_all(struct fx *f)
@@ -682,7 +696,7 @@ test_search_sorts_and_paging(void **state)
     for (int i = 0; i < N; i++) {
         approved(f, f->alice.id, i % 3 ? "Sunset over the sea" : "Beach",
                  i % 2 ? "sunset" : "calm water", "sunset,beach", id[i]);
-        assert_int_equal(cat_image_count_sale(f->db, id[i], i % 4, err), 0);
+        set_sold(f, id[i], i % 4);
     }
     /* Popular: most sold first, ties newest first. */
     q.sort = CAT_SORT_POPULAR;
@@ -853,10 +867,7 @@ test_views_sales_profile_similar(void **state)
     assert_int_equal(cat_image_get(f->db, a, &img, err), 0);
     assert_int_equal(img->views, 10);
     cat_image_free(img);
-    assert_int_equal(cat_image_count_sale(f->db, b, 3, err), 0);
-    assert_int_equal(cat_image_count_sale(f->db, b, -1, err), 0);
-    assert_int_equal(cat_image_count_sale(f->db, "inope", 1, err),
-                     DB_ENOTFOUND);
+    set_sold(f, b, 2);
     assert_int_equal(cat_contributor_profile(f->db, f->alice.id, &p, err), 0);
     assert_string_equal(p.name, "Alice");
     assert_int_equal(p.approved_images, 2);
