@@ -130,14 +130,7 @@ user_update(struct db *db, const char *sql, sqlite3_int64 ival,
     else
         sqlite3_bind_int64(st, 1, ival);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(c, rc, "user update", err);
-        goto out;
-    }
-    rc = sqlite3_changes(c) ? DB_OK : DB_ENOTFOUND;
-    if (rc == DB_ENOTFOUND)
-        snprintf(err, DB_ERR_LEN, "no such user");
+    rc = db_step_change(c, st, "user", err);
 out:
     sqlite3_finalize(st);
     db_conn_put(db, c);

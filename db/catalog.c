@@ -712,15 +712,7 @@ cat_image_update_meta(struct db *db, const char *id, const char *owner_id,
         sqlite3_bind_text(st, 4, description, -1, SQLITE_STATIC);
     if (keywords)
         sqlite3_bind_text(st, 5, kw, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(c, rc, "image update", err);
-    } else if (sqlite3_changes(c) == 0) {
-        snprintf(err, DB_ERR_LEN, "no such image of yours");
-        rc = DB_ENOTFOUND;
-    } else {
-        rc = DB_OK;
-    }
+    rc = db_step_change(c, st, "image of yours", err);
 out:
     sqlite3_finalize(st);
     db_conn_put(db, c);

@@ -89,6 +89,21 @@ db_exec(sqlite3 *c, const char *sql, char err[DB_ERR_LEN])
 }
 
 int
+db_step_change(sqlite3 *c, sqlite3_stmt *st, const char *what,
+               char err[DB_ERR_LEN])
+{
+    int rc = sqlite3_step(st);
+
+    if (rc != SQLITE_DONE)
+        return db_fail(c, rc, what, err);
+    if (sqlite3_changes(c) == 0) {
+        snprintf(err, DB_ERR_LEN, "no such %s", what);
+        return DB_ENOTFOUND;
+    }
+    return DB_OK;
+}
+
+int
 db_prepare(sqlite3 *c, const char *sql, sqlite3_stmt **st,
            char err[DB_ERR_LEN])
 {

@@ -34,6 +34,11 @@ void db_stmt_done(struct db *db, sqlite3 *c, sqlite3_stmt *st);
 /* Map an SQLite result code to a DB_ code, writing what into err. */
 int db_fail(sqlite3 *c, int src, const char *what, char err[DB_ERR_LEN]);
 
+/* Step a statement that changes rows: DB_OK when it changed one or more,
+ * DB_ENOTFOUND with "no such <what>" in err when none, else the failure. */
+int db_step_change(sqlite3 *c, sqlite3_stmt *st, const char *what,
+                   char err[DB_ERR_LEN]);
+
 /* Run SQL with no result rows. */
 int db_exec(sqlite3 *c, const char *sql, char err[DB_ERR_LEN]) DB_WUR;
 
