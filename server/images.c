@@ -532,11 +532,13 @@ images_preview(struct srv_req *r)
     send_rendition(r, "preview", "preview.jpg");
 }
 
-void
-images_mine(struct srv_req *r)
+/* A page of images for their owner (mine) or for the review queue. */
+static void
+image_page(struct srv_req *r, int queue)
 {
     struct app *app = srv_req_app(r);
     struct cat_image_list l = { 0 };
+    const char *cursor = srv_req_query(r, "cursor");
     char err[DB_ERR_LEN];
     int64_t limit;
     int rc;
@@ -544,16 +546,24 @@ images_mine(struct srv_req *r)
     if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT,
                       &limit) < 0)
         return;
-    rc = cat_images_of_contributor(app->db, srv_req_user(r)->id,
-                                   srv_req_query(r, "cursor"), (int)limit,
-                                   &l, err);
-    if (rc == DB_EINVAL)
+    rc = queue ? cat_review_queue(app->db, cursor, (int)limit, &l, err)
+               : cat_images_of_contributor(app->db, srv_req_user(r)->id,
+                                           cursor, (int)limit, &l, err);
+    if (rc == DB_EINVAL) {
         srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
-    else if (rc != DB_OK)
-        srv_error(r, 500, "internal", "Your images could not be listed.");
-    else
-        srv_json(r, 200, list_json(app, &l, 0));
+    } else if (rc != DB_OK) {
+        log_error("%s: image list: %s", srv_req_id(r), err);
+        srv_error(r, 500, "internal", "The images could not be listed.");
+    } else {
+        srv_json(r, 200, list_json(app, &l, queue));
+    }
     cat_image_list_release(&l);
+}
+
+void
+images_mine(struct srv_req *r)
+{
+    image_page(r, 0);
 }
 
 /* ---- editing ---------------------------------------------------------- */
@@ -656,24 +666,7 @@ out:
 void
 review_queue(struct srv_req *r)
 {
-    struct app *app = srv_req_app(r);
-    struct cat_image_list l = { 0 };
-    char err[DB_ERR_LEN];
-    int64_t limit;
-    int rc;
-
-    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT,
-                      &limit) < 0)
-        return;
-    rc = cat_review_queue(app->db, srv_req_query(r, "cursor"), (int)limit,
-                          &l, err);
-    if (rc == DB_EINVAL)
-        srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
-    else if (rc != DB_OK)
-        srv_error(r, 500, "internal", "The queue could not be read.");
-    else
-        srv_json(r, 200, list_json(app, &l, 1));
-    cat_image_list_release(&l);
+    image_page(r, 1);
 }
 
 void
