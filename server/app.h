@@ -11,6 +11,7 @@ struct auth;
 struct blob;
 struct workers;
 struct views;
+struct rcache;
 struct cat_image;
 
 struct app {
@@ -21,6 +22,7 @@ struct app {
     struct blob *blobs;
     struct workers *workers;
     struct views *views;
+    struct rcache *rcache;      /* public renditions in memory */
     unsigned char sign_pk[32];  /* Ed25519: certificates */
     unsigned char sign_sk[64];
     char tmp_dir[1100];         /* uploads in progress, same filesystem */

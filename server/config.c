@@ -41,6 +41,8 @@ static const struct opt opts[] = {
       "seconds before an idle or slow client is cut off" },
     { "max-upload-mb", OPT_SIZE, F(upload_limit), 0, 1, 4096,
       "largest upload in MiB" },
+    { "rendition-cache-mb", OPT_SIZE, F(rcache_bytes), 0, 0, 65536,
+      "memory for public thumbnails and previews" },
     { "min-megapixels", OPT_MP, F(min_pixels), 0, 0, 1000,
       "smallest photo accepted, megapixels (decimals allowed)" },
     { "max-megapixels", OPT_MP, F(max_pixels), 0, 1, 1000,
@@ -86,6 +88,7 @@ cfg_defaults(struct config *c)
     c->conn_timeout_s = 30;
     c->conn_memory = 128 * 1024;
     c->json_limit = 64 * 1024;
+    c->rcache_bytes = 64LL * 1024 * 1024;
     c->upload_limit = 50LL * 1024 * 1024;
     c->min_pixels = 4000000;
     c->max_pixels = 100000000;

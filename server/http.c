@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "http.h"
 #include "log.h"
+#include "rcache.h"
 
 #define MAX_PARAMS 4
 #define MAX_HDRS 8
@@ -209,6 +210,29 @@ srv_fd(struct srv_req *r, unsigned status, int fd, uint64_t size,
     }
     MHD_add_response_header(resp, "Content-Type", mime);
     set_reply(r, status, resp, size);
+}
+
+static void
+cached_done(void *cls)
+{
+    rcache_unref(cls);
+}
+
+void
+srv_cached(struct srv_req *r, unsigned status, struct rcache_entry *e,
+           const char *mime)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(
+            rcache_len(e), (void *)rcache_data(e), cached_done, e);
+
+    if (!resp) {
+        rcache_unref(e);
+        srv_error(r, 500, "internal", "The file could not be sent.");
+        return;
+    }
+    MHD_add_response_header(resp, "Content-Type", mime);
+    set_reply(r, status, resp, rcache_len(e));
 }
 
 /* ---- accessors -------------------------------------------------------- */
@@ -1056,7 +1080,7 @@ srv_http_start(struct app *app, int listen_fd, const struct srv_route *routes,
     h->d = MHD_start_daemon(
         /* poll, not epoll: quiescing an epoll thread pool races in
          * libmicrohttpd 0.9.75 and can abort at shutdown. */
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_TURBO |
             MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_access, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,

@@ -105,6 +105,13 @@ void srv_empty(struct srv_req *r, unsigned status);
 void srv_fd(struct srv_req *r, unsigned status, int fd, uint64_t size,
             const char *mime);
 
+struct rcache_entry;
+
+/* Send a cached rendition without copying it; the reference on e is
+ * taken and given back when the reply is sent. */
+void srv_cached(struct srv_req *r, unsigned status, struct rcache_entry *e,
+                const char *mime);
+
 /* Send a copy of a memory buffer. */
 void srv_bytes(struct srv_req *r, unsigned status, const void *data,
                size_t len, const char *mime);

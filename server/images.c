@@ -13,6 +13,9 @@
 #include "catalog.h"
 #include "imaging.h"
 #include "log.h"
+#include "rcache.h"
+
+#define RCACHE_FILE_MAX (4 << 20)   /* larger renditions are sent from disk */
 
 static const char *const reject_codes[] = {
     "keyword_spam", "poor_quality", "trademark", "similar_content",
@@ -479,16 +482,71 @@ images_get(struct srv_req *r)
                                                   "encoding"));
 }
 
+/* A public rendition in memory: answer from it, with 304 when the client
+ * has it. */
+static void
+send_cached(struct srv_req *r, struct rcache_entry *e)
+{
+    const char *inm = srv_req_header(r, "If-None-Match");
+
+    srv_header(r, "ETag", rcache_etag(e));
+    /* Renditions never change under the same URL: a year, publicly. */
+    srv_header(r, "Cache-Control", "public, max-age=31536000, immutable");
+    if (inm && srv_etag_matches(inm, rcache_etag(e))) {
+        rcache_unref(e);
+        srv_empty(r, 304);
+        return;
+    }
+    srv_cached(r, 200, e, "image/jpeg");
+}
+
+/* Read a public rendition into the cache; the entry, or NULL. */
+static struct rcache_entry *
+cache_rendition(struct app *app, const char *ckey, const char *key,
+                const char *etag)
+{
+    uint64_t size;
+    char *buf;
+    ssize_t n = 0;
+    int fd;
+
+    if (!app->rcache || !ckey[0] ||
+        blob_open_read(app->blobs, key, &fd, &size) < 0)
+        return NULL;
+    buf = size <= RCACHE_FILE_MAX ? malloc(size ? size : 1) : NULL;
+    if (buf)
+        n = pread(fd, buf, size, 0);
+    close(fd);
+    if (!buf || n != (ssize_t)size) {
+        free(buf);
+        return NULL;
+    }
+    rcache_put(app->rcache, ckey, etag, buf, size);
+    return rcache_get(app->rcache, ckey);
+}
+
 static void
 send_rendition(struct srv_req *r, const char *name, const char *file)
 {
     struct app *app = srv_req_app(r);
-    struct cat_image *img = visible_image(r, srv_req_param(r, 0));
+    const char *id = srv_req_param(r, 0);
+    struct rcache_entry *e = NULL;
+    struct cat_image *img = NULL;
     const char *etag_src, *inm;
-    char key[256], etag[96];
+    char key[256], ckey[64] = "", etag[96];
     uint64_t size;
     int fd;
 
+    /* The hot path: a public rendition already in memory. */
+    if (strlen(id) < CAT_ID_LEN && app->rcache) {
+        snprintf(ckey, sizeof ckey, "%s/%s", id, file);
+        e = rcache_get(app->rcache, ckey);
+        if (e) {
+            send_cached(r, e);
+            return;
+        }
+    }
+    img = visible_image(r, id);
     if (!img)
         return;
     etag_src = !strcmp(name, "thumbnail") ? img->thumb_etag
@@ -499,9 +557,14 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
         goto out;
     }
     snprintf(etag, sizeof etag, "\"%s\"", etag_src);
+    blob_key_rendition(img->id, file, key, sizeof key);
+    /* Approved renditions never change and are everyone's to see. */
+    if (!strcmp(img->status, "approved") &&
+        (e = cache_rendition(app, ckey, key, etag))) {
+        send_cached(r, e);
+        goto out;
+    }
     srv_header(r, "ETag", etag);
-    /* Renditions never change under the same URL: cache them for a year,
-     * publicly only once the image is public. */
     srv_header(r, "Cache-Control", !strcmp(img->status, "approved")
                                        ? "public, max-age=31536000, immutable"
                                        : "private, max-age=3600");
@@ -510,7 +573,6 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
         srv_empty(r, 304);
         goto out;
     }
-    blob_key_rendition(img->id, file, key, sizeof key);
     if (blob_open_read(app->blobs, key, &fd, &size) < 0) {
         srv_error(r, 404, "not_found", "The rendition is missing.");
         goto out;

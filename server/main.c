@@ -20,6 +20,7 @@
 #include "imaging.h"
 #include "ledger.h"
 #include "log.h"
+#include "rcache.h"
 
 #define STOCKROOM_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -213,6 +214,10 @@ cmd_serve(struct app *app)
         goto out;
     }
     clean_tmp(app->tmp_dir);
+    if (rcache_new((size_t)app->cfg.rcache_bytes, &app->rcache) < 0) {
+        close(fd);
+        goto out;
+    }
     if (workers_start(app) < 0 || views_start(app) < 0) {
         fprintf(stderr, "stockroom: background threads did not start\n");
         close(fd);
@@ -244,6 +249,8 @@ out:
     app->http = NULL;
     workers_stop(app);
     views_stop(app);
+    rcache_free(app->rcache);
+    app->rcache = NULL;
     app_close(app);
     if (rc == 0)
         log_info("stopped cleanly");
