@@ -82,9 +82,12 @@ const char db_schema_catalog[] =
     "CREATE INDEX images_band3 ON images(band3, dhash);"
     "CREATE VIEW approved_text AS SELECT seq, title, description, keywords"
     "  FROM images WHERE status = 'approved';"
+    /* Prefix indexes for the last word as typed: without them "car"* over
+     * a million images merges every car... term's postings (40 ms at 1 M;
+     * 10 ms with them, for about half as much index again). */
     "CREATE VIRTUAL TABLE image_fts USING fts5(title, description, keywords,"
     "  content = 'approved_text', content_rowid = 'seq',"
-    "  tokenize = 'porter unicode61');"
+    "  tokenize = 'porter unicode61', prefix = '3 4 5');"
     /* Its terms, for prefix queries (cat_search.c). */
     "CREATE VIRTUAL TABLE image_fts_terms USING fts5vocab(image_fts, 'row');"
     "INSERT INTO image_fts(image_fts, rank)"
