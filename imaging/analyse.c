@@ -97,7 +97,8 @@ int img_analyse(const char *path, const struct img_limits *lim,
     struct img_analysis a = { 0 };
     struct img__source src = { 0 };
     struct img__deadline dl;
-    VipsImage *thumb = NULL, *mem = NULL;
+    VipsImage *decoded = NULL, *mem = NULL, *shrunk = NULL, *small = NULL;
+    double scale;
     int rc;
 
     if (!lim)
@@ -115,35 +116,62 @@ int img_analyse(const char *path, const struct img_limits *lim,
     a.width = src.width;
     a.height = src.height;
 
-    rc = img__decode(path, &src, THUMB_EDGE, &thumb, err);
+    /* The one decode: to the preview's size, because libjpeg's entropy
+     * decoding costs the same whatever the DCT scaling, so a second decode
+     * for the preview would cost almost as much as this one. */
+    rc = img__decode(path, &src, IMG_BASE_EDGE, &decoded, err);
     if (rc != IMG_OK)
         goto out;
-    /* The decode is sequential and can be read once: copy the small
-     * result to memory, then save, hash and count colours from there. */
-    img__deadline_watch(&dl, thumb);
-    mem = vips_image_copy_memory(thumb);
+    /* The decode is sequential and can be read once: copy the result
+     * (1.9 MB at most) to memory, and make everything from there. */
+    img__deadline_watch(&dl, decoded);
+    mem = vips_image_copy_memory(decoded);
     if (!mem) {
         img__vips_err(err, "cannot decode the image");
         rc = img__deadline_code(&dl, IMG_ECORRUPT, err);
         goto out;
     }
-    if (vips_jpegsave_buffer(mem, &a.thumbnail.data, &a.thumbnail.len,
+    rc = img__base_pack(mem, &a.base, err);
+    if (rc != IMG_OK)
+        goto out;
+    /* The scale vips_thumbnail would use, so the long edge is exactly
+     * THUMB_EDGE; a smaller image stays as it is. */
+    scale = (double) THUMB_EDGE / MAX(vips_image_get_width(mem),
+                                      vips_image_get_height(mem));
+    if (scale < 1.0 && vips_resize(mem, &shrunk, scale, NULL)) {
+        img__vips_err(err, "cannot shrink the thumbnail");
+        rc = IMG_EGENERIC;
+        goto out;
+    }
+    small = vips_image_copy_memory(shrunk ? shrunk : mem);
+    if (!small) {
+        img__vips_err(err, "cannot shrink the thumbnail");
+        rc = IMG_EGENERIC;
+        goto out;
+    }
+    if (vips_jpegsave_buffer(small, &a.thumbnail.data, &a.thumbnail.len,
                              "Q", THUMB_Q, "strip", TRUE, NULL)) {
         img__vips_err(err, "cannot save the thumbnail");
         rc = IMG_EGENERIC;
         goto out;
     }
-    img__dhash8(mem, a.dhash);
-    g_strlcpy(a.colour, img__colour(mem), sizeof a.colour);
+    /* Hashes from the thumbnail's pixels, as before the preview base
+     * existed: catalogue hashes stay comparable. */
+    img__dhash8(small, a.dhash);
+    g_strlcpy(a.colour, img__colour(small), sizeof a.colour);
     img__meta_read(src.header, &a);
     *out = a;
     memset(&a, 0, sizeof a);
 out:
     img_analysis_release(&a);
+    if (small)
+        g_object_unref(small);
+    if (shrunk)
+        g_object_unref(shrunk);
     if (mem)
         g_object_unref(mem);
-    if (thumb)
-        g_object_unref(thumb);
+    if (decoded)
+        g_object_unref(decoded);
     if (src.header)
         g_object_unref(src.header);
     return rc;
@@ -160,4 +188,5 @@ void img_analysis_release(struct img_analysis *a)
     g_free(a->keywords);
     a->keywords = NULL;
     img_buf_release(&a->thumbnail);
+    img_buf_release(&a->base);
 }

@@ -69,7 +69,26 @@ struct img_analysis {
     char *keywords;        /* XMP dc:subject or IPTC 2:25, comma-separated,
                               <= 50 items, no item holds a comma */
     struct img_buf thumbnail; /* JPEG, long edge 240, no metadata */
+    struct img_buf base;      /* the decoded image, long edge 800: see
+                                 "Preview base" below */
 };
+
+/* Preview base: the clean upright image img_analyse() decoded, long edge
+ * IMG_BASE_EDGE (never upscaled), kept so the preview needs no second
+ * decode of the original. Our own raw format, all integers little-endian:
+ *
+ *   0  4 bytes  magic "SRBI"
+ *   4  u16      version, 1
+ *   6  u16      bands, 3
+ *   8  u32      width,  1..IMG_BASE_EDGE
+ *  12  u32      height, 1..IMG_BASE_EDGE
+ *  16  width x height x 3 bytes: 8-bit sRGB, R G B, rows top to bottom
+ *
+ * The length is exactly IMG_BASE_HEADER_LEN + width * height * 3. */
+#define IMG_BASE_EDGE 800
+#define IMG_BASE_HEADER_LEN 16
+#define IMG_BASE_MAX_LEN \
+    (IMG_BASE_HEADER_LEN + (size_t) IMG_BASE_EDGE * IMG_BASE_EDGE * 3)
 
 /* dhash[i] is the hash of the upright image transformed as named. A copy
  * that was rotated or mirrored has, as its dhash[0], one of these of the
@@ -107,10 +126,11 @@ void img_buf_release(struct img_buf *b);
 
 /* Check and describe the file at path: format from the magic bytes, no ZIP
  * or HTML hidden in it, dimensions within *lim (read from the header, so
- * bombs are refused before decoding), then one shrink-on-load decode for
- * the thumbnail, hashes and colour. Fills *out only on success; the caller
- * then owns it and frees it with img_analysis_release(). Returns 0 or any
- * IMG_E* code, with the reason in err. Thread-safe. */
+ * bombs are refused before decoding), then one shrink-on-load decode to
+ * the preview size, from which come the preview base, the thumbnail, the
+ * hashes and the colour. Fills *out only on success; the caller then owns
+ * it and frees it with img_analysis_release(). Returns 0 or any IMG_E*
+ * code, with the reason in err. Thread-safe. */
 IMG_WUR int img_analyse(const char *path, const struct img_limits *lim,
                         struct img_analysis *out, char err[IMG_ERR_LEN]);
 
@@ -130,6 +150,16 @@ int img_dhash_distance(uint64_t a, uint64_t b);
 IMG_WUR int img_preview(const char *path, const char *watermark_text,
                         uint64_t seed, int deadline_ms, struct img_buf *out,
                         char err[IMG_ERR_LEN]);
+
+/* The same preview made from a preview base (img_analysis.base, bytes
+ * [base, base + len)) instead of the original: no decode, the same pixels,
+ * watermark and JPEG as img_preview() gives for that original. The bytes
+ * are checked as untrusted: a wrong magic, version, band count, size or
+ * length is IMG_ECORRUPT. Ownership and threads as for img_preview(). */
+IMG_WUR int img_preview_from_base(const void *base, size_t len,
+                                  const char *watermark_text, uint64_t seed,
+                                  int deadline_ms, struct img_buf *out,
+                                  char err[IMG_ERR_LEN]);
 
 /* Licensed file: long edge long_edge (0 = the original's pixels; never
  * upscaled), upright, sRGB, JPEG Q 90, no source metadata (no GPS), but

@@ -60,6 +60,18 @@ IMG_WUR int img__open(const char *path, struct img__source *src, char *err);
 IMG_WUR int img__decode(const char *path, const struct img__source *src,
                         int long_edge, VipsImage **out, char *err);
 
+/* Preview base (base.c) */
+
+/* The layout imaging.h describes, of a uchar sRGB 3-band image in memory
+ * with a long edge of at most IMG_BASE_EDGE. out->data is g_malloc'd. */
+IMG_WUR int img__base_pack(VipsImage *mem, struct img_buf *out, char *err);
+
+/* Check the untrusted bytes [base, base + len) as a preview base and wrap
+ * its pixels, without copying, as a memory image: the caller unrefs it
+ * before the bytes go. IMG_ECORRUPT when they are not a valid base. */
+IMG_WUR int img__base_open(const void *base, size_t len, VipsImage **out,
+                           char *err);
+
 /* Sniffing (sniff.c) */
 
 /* The format named by the first bytes, or 0 when none of ours. */

@@ -4,7 +4,6 @@
 
 #include "internal.h"
 
-#define PREVIEW_EDGE 800
 #define PREVIEW_Q 82
 #define RENDER_Q 90
 #define WATERMARK_FONT "DejaVu Sans Bold"
@@ -166,23 +165,52 @@ out:
     return rc;
 }
 
+/* Watermark base (3-band uchar sRGB, in memory) and save the preview JPEG
+ * into *out. The deadline goes on watching through the save. */
+static int preview_save(VipsImage *base, const char *watermark_text,
+                        uint64_t seed, struct img__deadline *dl,
+                        struct img_buf *out, char *err)
+{
+    VipsImage *marked = NULL;
+    struct img_buf buf = { NULL, 0 };
+    int rc;
+
+    rc = watermark(base, watermark_text ? watermark_text : "", seed, &marked,
+                   err);
+    if (rc != IMG_OK)
+        goto out;
+    img__deadline_watch(dl, marked);
+    if (vips_jpegsave_buffer(marked, &buf.data, &buf.len, "Q", PREVIEW_Q,
+                             "strip", TRUE, NULL)) {
+        img__vips_err(err, "cannot save the preview");
+        rc = img__deadline_code(dl, IMG_EGENERIC, err);
+        goto out;
+    }
+    *out = buf;
+out:
+    if (marked)
+        g_object_unref(marked);
+    return rc;
+}
+
 int img_preview(const char *path, const char *watermark_text, uint64_t seed,
                 int deadline_ms, struct img_buf *out, char err[IMG_ERR_LEN])
 {
     struct img__source src = { 0 };
     struct img__deadline dl;
-    VipsImage *decoded = NULL, *base = NULL, *marked = NULL;
-    struct img_buf buf = { NULL, 0 };
+    VipsImage *decoded = NULL, *base = NULL;
     int rc;
 
     img__deadline_start(&dl, deadline_ms);
     rc = img__open(path, &src, err);
     if (rc != IMG_OK)
         goto out;
-    rc = img__decode(path, &src, PREVIEW_EDGE, &decoded, err);
+    /* The same decode as img_analyse's, so that a preview made from its
+     * base and one made here are the same file. */
+    rc = img__decode(path, &src, IMG_BASE_EDGE, &decoded, err);
     if (rc != IMG_OK)
         goto out;
-    /* The decode happens here, into 1.3 MB at most. */
+    /* The decode happens here, into 1.9 MB at most. */
     img__deadline_watch(&dl, decoded);
     base = vips_image_copy_memory(decoded);
     if (!base) {
@@ -190,26 +218,34 @@ int img_preview(const char *path, const char *watermark_text, uint64_t seed,
         rc = img__deadline_code(&dl, IMG_ECORRUPT, err);
         goto out;
     }
-    rc = watermark(base, watermark_text ? watermark_text : "", seed, &marked,
-                   err);
-    if (rc != IMG_OK)
-        goto out;
-    if (vips_jpegsave_buffer(marked, &buf.data, &buf.len, "Q", PREVIEW_Q,
-                             "strip", TRUE, NULL)) {
-        img__vips_err(err, "cannot save the preview");
-        rc = IMG_EGENERIC;
-        goto out;
-    }
-    *out = buf;
+    rc = preview_save(base, watermark_text, seed, &dl, out, err);
 out:
-    if (marked)
-        g_object_unref(marked);
     if (base)
         g_object_unref(base);
     if (decoded)
         g_object_unref(decoded);
     if (src.header)
         g_object_unref(src.header);
+    return rc;
+}
+
+int img_preview_from_base(const void *base, size_t len,
+                          const char *watermark_text, uint64_t seed,
+                          int deadline_ms, struct img_buf *out,
+                          char err[IMG_ERR_LEN])
+{
+    struct img__deadline dl;
+    VipsImage *im = NULL;
+    int rc;
+
+    img__deadline_start(&dl, deadline_ms);
+    rc = img__base_open(base, len, &im, err);
+    if (rc != IMG_OK)
+        goto out;
+    rc = preview_save(im, watermark_text, seed, &dl, out, err);
+out:
+    if (im)
+        g_object_unref(im);
     return rc;
 }
 

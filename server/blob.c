@@ -157,6 +157,15 @@ blob_open_read(struct blob *b, const char *key, int *fd, uint64_t *size)
 }
 
 int
+blob_remove(struct blob *b, const char *key)
+{
+    char path[1400];
+
+    blob_path(b, key, path, sizeof path);
+    return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int
 blob_exists(struct blob *b, const char *key)
 {
     char path[1400];

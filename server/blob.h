@@ -28,6 +28,11 @@ int blob_open_read(struct blob *b, const char *key, int *fd, uint64_t *size);
 /* The local path of key, for libvips to read. */
 void blob_path(struct blob *b, const char *key, char *out, size_t len);
 
+/* Delete key, not durably: for files the store can do without, such as a
+ * preview base, which a crash may leave behind. 0 (also when key is
+ * absent) or -1 (errno set). */
+int blob_remove(struct blob *b, const char *key);
+
 /* 1 if key exists. */
 int blob_exists(struct blob *b, const char *key);
 
@@ -37,7 +42,8 @@ int blob_sha256_file(const char *path, char hex[65]);
 void blob_sha256_bytes(const void *data, size_t len, char hex[65]);
 
 /* Keys. An original: "originals/ab/abcd…"; renditions of an image:
- * "renditions/<id>/thumb.jpg" and "…/preview.jpg"; a licensed file:
+ * "renditions/<id>/thumb.jpg" and "…/preview.jpg", and until the preview
+ * is made "…/base.raw" (imaging.h's preview base); a licensed file:
  * "licensed/<licence id>.jpg". */
 void blob_key_original(const char *sha256_hex, char *out, size_t len);
 void blob_key_rendition(const char *image_id, const char *name, char *out,

@@ -362,6 +362,12 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
     if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) <
         0)
         log_warn("%s: thumbnail not stored; the worker makes it", out->id);
+    /* The decoded pixels spare the worker a second decode of the original;
+     * without them it decodes the original as before. */
+    blob_key_rendition(out->id, "base.raw", key, sizeof key);
+    if (blob_put_bytes(app->blobs, key, a.base.data, a.base.len) < 0)
+        log_warn("%s: preview base not stored; the worker decodes the "
+                 "original", out->id);
     /* Only now may a worker take the job: its files are in place. */
     if (cat_job_release(app->db, out->id, err) != DB_OK)
         log_warn("%s: job release: %s; it runs when its hold ends", out->id,

@@ -1,10 +1,12 @@
 /* Stockroom — processing workers: threads that take render jobs from the
  * durable queue in SQLite and make each image's watermarked preview. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "blob.h"
@@ -69,19 +71,85 @@ remake_thumb(struct app *app, const char *src, const char *key,
     return rc;
 }
 
+/* Read the preview base the upload stored under key into *data (caller
+ * frees). -1 when it is absent, unreadable or larger than any base can
+ * be; img_preview_from_base() checks the rest. */
+static int
+read_base(struct app *app, const char *key, void **data, size_t *len)
+{
+    uint64_t size;
+    size_t got = 0;
+    char *p = NULL;
+    int fd, rc = -1;
+
+    if (blob_open_read(app->blobs, key, &fd, &size) < 0)
+        return -1;
+    if (size > IMG_BASE_MAX_LEN || !(p = malloc(size ? size : 1)))
+        goto out;
+    while (got < size) {
+        ssize_t n = read(fd, p + got, size - got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto out;
+        got += (size_t)n;
+    }
+    *data = p;
+    *len = got;
+    p = NULL;
+    rc = 0;
+out:
+    free(p);
+    close(fd);
+    return rc;
+}
+
+/* The watermarked preview: from the preview base when the upload left
+ * one, else (a crash between the steps, an older upload, a damaged base)
+ * from the original. 0, or -1 with the reason in why. */
+static int
+make_preview(struct app *app, const struct cat_image *img, const char *src,
+             const char *bkey, struct img_buf *out, char *why, size_t whylen)
+{
+    char text[256], err[IMG_ERR_LEN];
+    void *base = NULL;
+    size_t len = 0;
+    int rc = IMG_EGENERIC;
+
+    /* The watermark names the store and the contributor. */
+    snprintf(text, sizeof text, "Stockroom \xc2\xb7 %s", img->contributor_name);
+    if (read_base(app, bkey, &base, &len) == 0) {
+        rc = img_preview_from_base(base, len, text,
+                                   (uint64_t)img->watermark_seed,
+                                   app->cfg.decode_deadline_ms, out, err);
+        if (rc != IMG_OK)
+            log_warn("image %s: preview base: %s; decoding the original",
+                     img->id, err);
+        free(base);
+    }
+    if (rc != IMG_OK &&
+        img_preview(src, text, (uint64_t)img->watermark_seed,
+                    app->cfg.decode_deadline_ms, out, err) != IMG_OK) {
+        snprintf(why, whylen, "preview: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* Render one job's image. 0, or -1 with the reason in why. */
 static int
 render(struct app *app, const struct cat_image *img, char thumb[CAT_ETAG_LEN],
        char preview[CAT_ETAG_LEN], char *why, size_t whylen)
 {
-    char okey[256], tkey[256], pkey[256], src[1400], text[256];
-    char err[IMG_ERR_LEN];
+    char okey[256], tkey[256], pkey[256], bkey[256], src[1400];
     struct img_buf buf = { 0 };
     int rc = -1;
 
     blob_key_original(img->sha256, okey, sizeof okey);
     blob_key_rendition(img->id, "thumb.jpg", tkey, sizeof tkey);
     blob_key_rendition(img->id, "preview.jpg", pkey, sizeof pkey);
+    blob_key_rendition(img->id, "base.raw", bkey, sizeof bkey);
     if (!blob_exists(app->blobs, okey)) {
         snprintf(why, whylen, "the upload was interrupted before the file "
                  "was stored: upload it again");
@@ -95,17 +163,16 @@ render(struct app *app, const struct cat_image *img, char thumb[CAT_ETAG_LEN],
         snprintf(why, whylen, "thumbnail unreadable");
         return -1;
     }
-    /* The watermark names the store and the contributor. */
-    snprintf(text, sizeof text, "Stockroom \xc2\xb7 %s", img->contributor_name);
-    if (img_preview(src, text, (uint64_t)img->watermark_seed,
-                    app->cfg.decode_deadline_ms, &buf, err) != IMG_OK) {
-        snprintf(why, whylen, "preview: %s", err);
+    if (make_preview(app, img, src, bkey, &buf, why, whylen) < 0)
         goto out;
-    }
     if (blob_put_bytes(app->blobs, pkey, buf.data, buf.len) < 0) {
         snprintf(why, whylen, "preview could not be stored");
         goto out;
     }
+    /* The base has served: a crash before this line leaves it for the
+     * retry, one after it costs the retry a decode of the original. */
+    if (blob_remove(app->blobs, bkey) < 0)
+        log_warn("image %s: preview base not removed", img->id);
     etag_of(buf.data, buf.len, preview);
     rc = 0;
 out:

@@ -1,7 +1,8 @@
 /* ingest: Stockroom's processing of photos, as the server does it, without
  * HTTP or SQL: img_analyse (checks, thumbnail, hashes, colour, metadata),
  * the SHA-256 of the file (blob_sha256_file in server/blob.c), then
- * img_preview (the watermarked preview the worker makes).
+ * img_preview_from_base on the analysis' base (the watermarked preview the
+ * worker makes from the base the upload stored).
  *
  *   ingest [--shard K/N] [--passes P] [--no-sha] FILE...
  *
@@ -83,7 +84,7 @@ main(int argc, char **argv)
             if (sha && sha256_file(argv[f], hex) < 0) {
                 fprintf(stderr, "ingest: %s: cannot hash\n", argv[f]);
                 failed++;
-            } else if (img_preview(argv[f],
+            } else if (img_preview_from_base(a.base.data, a.base.len,
                                    "Stockroom \xc2\xb7 Bench Contributor",
                                    (uint64_t)(f * 7919 + p), 30000, &prev,
                                    err) != IMG_OK) {

@@ -1,6 +1,7 @@
 /* Stockroom: unit tests of imaging/ against the shared image corpus. SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <limits.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -557,14 +558,25 @@ static void make_plain(const char *path, double level)
     g_object_unref(black);
 }
 
-static VipsImage *preview_image(const char *path, uint64_t seed)
+/* The preview of path, made from the original or from its analysis'
+ * preview base, as the worker makes it. */
+static VipsImage *preview_image(const char *path, uint64_t seed,
+                                int from_base)
 {
+    const char *text = "Stockroom \xc2\xb7 Jane Doe";
     char err[IMG_ERR_LEN];
+    struct img_analysis a;
     struct img_buf b;
     VipsImage *im;
 
-    assert_int_equal(img_preview(path, "Stockroom \xc2\xb7 Jane Doe", seed, 0,
-                                 &b, err), IMG_OK);
+    if (from_base) {
+        assert_int_equal(analyse(path, &open_limits, &a), IMG_OK);
+        assert_int_equal(img_preview_from_base(a.base.data, a.base.len, text,
+                                               seed, 0, &b, err), IMG_OK);
+        img_analysis_release(&a);
+    } else {
+        assert_int_equal(img_preview(path, text, seed, 0, &b, err), IMG_OK);
+    }
     im = load_buf(&b);
     img_buf_release(&b);
     return im;
@@ -592,22 +604,23 @@ static void window_diff(VipsImage *a, VipsImage *b, int x, int y, int w,
 }
 
 /* No 200 x 200 window of the preview is left unmarked, on white, black
- * and mid-grey, and the seed moves the pattern. */
+ * and mid-grey, and the seed moves the pattern: from the original and from
+ * the preview base alike. */
 static void test_watermark_coverage(void **state)
 {
     static const double levels[] = { 255, 0, 128 };
     char path[PATH_MAX + 16];
     size_t l;
+    int from_base = *(int *) *state;
 
-    (void) state;
-    snprintf(path, sizeof path, "%s/plain.jpg", tmpdir);
+    snprintf(path, sizeof path, "%s/plain-%d.jpg", tmpdir, from_base);
     for (l = 0; l < sizeof levels / sizeof levels[0]; l++) {
         VipsImage *marked, *thumb = NULL, *plain;
         int w, h, x, y, max;
         double mean;
 
         make_plain(path, levels[l]);
-        marked = preview_image(path, 1234 + l);
+        marked = preview_image(path, 1234 + l, from_base);
         assert_int_equal(vips_thumbnail(path, &thumb, 800, NULL), 0);
         plain = vips_image_copy_memory(thumb);
         g_object_unref(thumb);
@@ -629,7 +642,8 @@ static void test_watermark_coverage(void **state)
         g_object_unref(marked);
     }
     {
-        VipsImage *a = preview_image(path, 1), *b = preview_image(path, 2);
+        VipsImage *a = preview_image(path, 1, from_base);
+        VipsImage *b = preview_image(path, 2, from_base);
         int max;
         double mean;
 
@@ -640,6 +654,227 @@ static void test_watermark_coverage(void **state)
         g_object_unref(b);
     }
     unlink(path);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
+           (uint32_t) p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) v;
+    p[1] = (unsigned char) (v >> 8);
+    p[2] = (unsigned char) (v >> 16);
+    p[3] = (unsigned char) (v >> 24);
+}
+
+/* The preview base carries the layout imaging.h documents. */
+static void test_base_layout(void **state)
+{
+    struct img_analysis a;
+    const unsigned char *p;
+
+    (void) state;
+    assert_int_equal(analyse(corpus_file("real/02-exiv2-exiv2-bug922a.jpg"),
+                             &open_limits, &a), IMG_OK);
+    p = a.base.data;
+    assert_memory_equal(p, "SRBI\x01\x00\x03\x00", 8);
+    assert_int_equal(le32(p + 8), 800);
+    assert_int_equal(le32(p + 12), 533);
+    assert_int_equal(a.base.len, IMG_BASE_HEADER_LEN + 800 * 533 * 3);
+    img_analysis_release(&a);
+    assert_null(a.base.data);
+    /* Upright, and never upscaled. */
+    assert_int_equal(analyse(corpus_file("real/44-vips-rotation-6.jpg"),
+                             &open_limits, &a), IMG_OK);
+    assert_true(le32((unsigned char *) a.base.data + 12) >
+                le32((unsigned char *) a.base.data + 8));
+    img_analysis_release(&a);
+    assert_int_equal(analyse(corpus_file("real/49-exiftool-GPS.jpg"),
+                             &open_limits, &a), IMG_OK);
+    assert_int_equal(le32((unsigned char *) a.base.data + 8), 120);
+    assert_int_equal(le32((unsigned char *) a.base.data + 12), 80);
+    img_analysis_release(&a);
+}
+
+/* Call img_preview_from_base on an exact-size heap copy of len bytes of
+ * good, with the bytes at off overwritten by patch: an overread is an
+ * ASan error. */
+static int base_variant(const struct img_buf *good, size_t len, size_t off,
+                        const void *patch, size_t plen)
+{
+    char err[IMG_ERR_LEN] = "";
+    struct img_buf out = { (void *) 1, 7 }; /* must stay untouched */
+    unsigned char *copy = malloc(len ? len : 1);
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, good->data, MIN(len, good->len));
+    if (len > good->len)
+        memset(copy + good->len, 0, len - good->len);
+    if (plen)
+        memcpy(copy + off, patch, plen);
+    rc = img_preview_from_base(copy, len, "x", 1, 0, &out, err);
+    if (rc == IMG_OK) {
+        img_buf_release(&out);
+    } else {
+        assert_true(out.data == (void *) 1 && out.len == 7);
+        assert_true(err[0] != '\0');
+    }
+    free(copy);
+    return rc;
+}
+
+/* A damaged or hostile base is refused as corrupt, never read past its
+ * end; a well-formed one of any pixels is a preview. */
+static void test_base_hostile(void **state)
+{
+    static const struct {
+        uint32_t w, h;
+    } sizes[] = {
+        { 0, 533 }, { 800, 0 }, { 801, 100 }, { 100, 801 },
+        { 0xffffffffu, 1 }, { 1, 0xffffffffu }, { 0xffffffffu, 0xffffffffu },
+        { 0x80000000u, 0x80000000u }, { 0x55555556u, 3 },
+    };
+    char err[IMG_ERR_LEN];
+    struct img_analysis a;
+    struct img_buf out;
+    unsigned char swapped[8];
+    size_t i, n;
+
+    (void) state;
+    assert_int_equal(analyse(corpus_file("real/02-exiv2-exiv2-bug922a.jpg"),
+                             &open_limits, &a), IMG_OK);
+    n = a.base.len;
+    assert_int_equal(base_variant(&a.base, n, 0, NULL, 0), IMG_OK);
+    assert_int_equal(img_preview_from_base(NULL, n, "x", 1, 0, &out, err),
+                     IMG_ECORRUPT);
+    for (i = 0; i < IMG_BASE_HEADER_LEN; i++)
+        assert_int_equal(base_variant(&a.base, i, 0, NULL, 0), IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n - 1, 0, NULL, 0), IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n / 2, 0, NULL, 0), IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n + 1, 0, NULL, 0), IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n, 0, "SRBJ", 4), IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n, 0, "\xff\xd8\xff\xe0", 4),
+                     IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n, 4, "\x02\x00", 2),
+                     IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n, 6, "\x04\x00", 2),
+                     IMG_ECORRUPT);
+    assert_int_equal(base_variant(&a.base, n, 6, "\x01\x00", 2),
+                     IMG_ECORRUPT);
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char hdr[8];
+
+        put_le32(hdr, sizes[i].w);
+        put_le32(hdr + 4, sizes[i].h);
+        if (base_variant(&a.base, n, 8, hdr, 8) != IMG_ECORRUPT)
+            fail_msg("base of %u x %u accepted", sizes[i].w, sizes[i].h);
+    }
+    /* Width and height swapped: the same length, a different image. */
+    put_le32(swapped, 533);
+    put_le32(swapped + 4, 800);
+    assert_int_equal(base_variant(&a.base, n, 8, swapped, 8), IMG_OK);
+    img_analysis_release(&a);
+}
+
+/* The worker's two paths give the same file: the base holds exactly the
+ * pixels img_preview decodes, and the watermark and save are shared. */
+static void test_preview_from_base(void **state)
+{
+    static const char *const files[] = {
+        "real/02-exiv2-exiv2-bug922a.jpg",
+        "real/44-vips-rotation-6.jpg",      /* EXIF orientation */
+        "real/52-go-video-001.cmyk.jpeg",   /* CMYK */
+        "real/57-goximage-yellow_rose.png", /* alpha */
+        "real/71-goximage-video-001-gray-16bit.tiff",
+        "real/08-exiv2-IMG_3578.heic",
+        "real/49-exiftool-GPS.jpg",         /* smaller than 800 */
+    };
+    const char *text = "Stockroom \xc2\xb7 Jane Doe";
+    char err[IMG_ERR_LEN];
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct img_analysis a;
+        struct img_buf orig, based;
+        VipsImage *x, *y;
+
+        assert_int_equal(analyse(corpus_file(files[i]), &open_limits, &a),
+                         IMG_OK);
+        assert_int_equal(img_preview(corpus_file(files[i]), text, 99, 20000,
+                                     &orig, err), IMG_OK);
+        assert_int_equal(img_preview_from_base(a.base.data, a.base.len, text,
+                                               99, 20000, &based, err),
+                         IMG_OK);
+        x = load_buf(&orig);
+        y = load_buf(&based);
+        assert_int_equal(vips_image_get_width(x), vips_image_get_width(y));
+        assert_int_equal(vips_image_get_height(x), vips_image_get_height(y));
+        assert_no_metadata(y);
+        if (orig.len != based.len ||
+            memcmp(orig.data, based.data, orig.len) != 0)
+            fail_msg("%s: the previews differ", files[i]);
+        g_object_unref(x);
+        g_object_unref(y);
+        img_buf_release(&orig);
+        img_buf_release(&based);
+        img_analysis_release(&a);
+    }
+}
+
+/* Resident memory in kB from /proc/self/status, field "VmRSS:" or
+ * "VmHWM:" (the peak since the last reset). */
+static long status_kb(const char *field)
+{
+    char line[256];
+    long kb = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, strlen(field)) == 0)
+            kb = atol(line + strlen(field));
+    fclose(f);
+    return kb;
+}
+
+/* The one decode of a 100 MP JPEG shrinks on load: the peak stays far
+ * below the 300 MB its full pixels would take. */
+static void test_analyse_100mp_memory(void **state)
+{
+    char path[PATH_MAX + 16];
+    VipsImage *black = NULL;
+    struct img_analysis a;
+    long before, peak;
+    FILE *f;
+
+    (void) state;
+    snprintf(path, sizeof path, "%s/100mp.jpg", tmpdir);
+    assert_int_equal(vips_black(&black, 12000, 8333, "bands", 3, NULL), 0);
+    assert_int_equal(vips_image_write_to_file(black, path, "Q", 50, NULL), 0);
+    g_object_unref(black);
+    /* Freed heap left resident would hide new allocations: return it,
+     * then reset the peak (VmHWM) to the present size by writing 5. */
+    malloc_trim(0);
+    f = fopen("/proc/self/clear_refs", "w");
+    if (!f || fputs("5", f) < 0 || fclose(f) != 0) {
+        unlink(path);
+        skip();
+    }
+    before = status_kb("VmRSS:");
+    assert_int_equal(analyse(path, &open_limits, &a), IMG_OK);
+    peak = status_kb("VmHWM:");
+    assert_int_equal(a.width, 12000);
+    assert_int_equal(le32((unsigned char *) a.base.data + 8), 800);
+    img_analysis_release(&a);
+    unlink(path);
+    print_message("  100 MP analyse: peak %ld MB over %ld MB\n",
+                  (peak - before) / 1024, before / 1024);
+    assert_true(peak - before < 100 * 1024);
 }
 
 /* A decode that runs past its deadline is killed and says so. */
@@ -697,6 +932,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
+    static int from_original = 0, from_base = 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_corpus),
         cmocka_unit_test(test_adversarial),
@@ -709,7 +945,12 @@ int main(void)
         cmocka_unit_test(test_preview_metadata),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_cmyk),
-        cmocka_unit_test(test_watermark_coverage),
+        cmocka_unit_test_prestate(test_watermark_coverage, &from_original),
+        cmocka_unit_test_prestate(test_watermark_coverage, &from_base),
+        cmocka_unit_test(test_base_layout),
+        cmocka_unit_test(test_base_hostile),
+        cmocka_unit_test(test_preview_from_base),
+        cmocka_unit_test(test_analyse_100mp_memory),
         cmocka_unit_test(test_deadline),
     };
 
