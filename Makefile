@@ -20,7 +20,7 @@ pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 IMG_PKGS = vips
 DB_PKGS  = sqlite3
-SRV_PKGS = libmicrohttpd vips sqlite3 libcurl libsodium jansson
+SRV_PKGS = libmicrohttpd vips sqlite3 libcurl libsodium jansson libcrypto
 TEST_PKGS = cmocka libcurl jansson sqlite3
 
 IMG_SRC = $(wildcard imaging/*.c)

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 what=${1:-run}
 pkgs=(gcc make pkg-config libmicrohttpd-dev libvips-dev libsqlite3-dev
-      libcurl4-openssl-dev libsodium-dev libjansson-dev fonts-dejavu-core)
+      libcurl4-openssl-dev libssl-dev libsodium-dev libjansson-dev
+      fonts-dejavu-core)
 case "$what" in
     run) ;;
     test) pkgs+=(libcmocka-dev libvips-tools chromium nodejs npm procps) ;;

@@ -10,39 +10,9 @@
  * passes give every process each file once; prints
  * "images=... failed=...". Limits are the server's except the 4 MP minimum,
  * so small reference photos are processed rather than refused. */
-#include <errno.h>
-#include <fcntl.h>
-#include <sodium.h>
-#include <unistd.h>
-
 #include "bench.h"
+#include "blob.h"
 #include "imaging.h"
-
-static int
-sha256_file(const char *path, char hex[65])
-{
-    crypto_hash_sha256_state st;
-    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-
-    if (fd < 0)
-        return -1;
-    crypto_hash_sha256_init(&st);
-    while ((n = read(fd, buf, sizeof buf)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            close(fd);
-            return -1;
-        }
-        crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
-    }
-    close(fd);
-    crypto_hash_sha256_final(&st, digest);
-    sodium_bin2hex(hex, 65, digest, sizeof digest);
-    return 0;
-}
 
 int
 main(int argc, char **argv)
@@ -64,8 +34,8 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (img_init() != IMG_OK || sodium_init() < 0) {
-        fprintf(stderr, "ingest: libvips or libsodium did not start\n");
+    if (img_init() != IMG_OK) {
+        fprintf(stderr, "ingest: libvips did not start\n");
         return 1;
     }
     for (int p = 0; p < passes; p++) {
@@ -81,7 +51,7 @@ main(int argc, char **argv)
                 failed++;
                 continue;
             }
-            if (sha && sha256_file(argv[f], hex) < 0) {
+            if (sha && blob_sha256_file(argv[f], hex) < 0) {
                 fprintf(stderr, "ingest: %s: cannot hash\n", argv[f]);
                 failed++;
             } else if (img_preview_from_base(a.base.data, a.base.len,

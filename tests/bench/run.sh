@@ -84,8 +84,9 @@ build() { # OUT SRC... -- EXTRA...
     gcc $CF "$@" -o "$BIN/$out"
 }
 build par "$SRC/par.c"
-build ingest -Iimaging $(pkg-config --cflags vips libsodium) "$SRC/ingest.c" \
-    build/libimaging.a $(pkg-config --libs vips libsodium) -lm
+build ingest -Iimaging -Iserver $(pkg-config --cflags vips libcrypto) \
+    "$SRC/ingest.c" build/server/blob.o build/libimaging.a \
+    $(pkg-config --libs vips libcrypto) -lm
 build vipsref $(pkg-config --cflags vips) "$SRC/vipsref.c" \
     $(pkg-config --libs vips) -lm
 build client $(pkg-config --cflags libcurl jansson) "$SRC/client.c" \
@@ -178,7 +179,6 @@ make_photo() { # NAME W H [jpegsave options]
     rm -rf "$t"
 }
 REAL=${STOCKROOM_CORPUS:-$ROOT/../shared/corpus}/real
-[ -d "$REAL" ] || REAL=/work/shared/corpus/real
 make_photo gen-12mp.jpg 4000 3000
 make_photo gen-24mp.jpg 6000 4000
 make_photo gen-24mp-progressive.jpg 6000 4000 --interlace
