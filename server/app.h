@@ -22,7 +22,7 @@ struct app {
     struct blob *blobs;
     struct workers *workers;
     struct views *views;
-    struct rcache *rcache;      /* public renditions in memory */
+    struct rcache *rcache;      /* public renditions kept open */
     unsigned char sign_pk[32];  /* Ed25519: certificates */
     unsigned char sign_sk[64];
     char tmp_dir[1100];         /* uploads in progress, same filesystem */

@@ -41,8 +41,8 @@ static const struct opt opts[] = {
       "seconds before an idle or slow client is cut off" },
     { "max-upload-mb", OPT_SIZE, F(upload_limit), 0, 1, 4096,
       "largest upload in MiB" },
-    { "rendition-cache-mb", OPT_SIZE, F(rcache_bytes), 0, 0, 65536,
-      "memory for public thumbnails and previews" },
+    { "rendition-cache", OPT_INT, F(rcache_files), 0, 0, 100000,
+      "public thumbnails and previews kept open" },
     { "min-megapixels", OPT_MP, F(min_pixels), 0, 0, 1000,
       "smallest photo accepted, megapixels (decimals allowed)" },
     { "max-megapixels", OPT_MP, F(max_pixels), 0, 1, 1000,
@@ -86,9 +86,12 @@ cfg_defaults(struct config *c)
     c->http_threads = (int)cores * 4;
     c->max_connections = 1024;
     c->conn_timeout_s = 30;
-    c->conn_memory = 128 * 1024;
+    /* libmicrohttpd zeroes a connection's memory for every request, so
+     * it is kept small: 64 KiB holds headers and the 32 KiB upload
+     * buffer. */
+    c->conn_memory = 64 * 1024;
     c->json_limit = 64 * 1024;
-    c->rcache_bytes = 64LL * 1024 * 1024;
+    c->rcache_files = 256;
     c->upload_limit = 50LL * 1024 * 1024;
     c->min_pixels = 4000000;
     c->max_pixels = 100000000;

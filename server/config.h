@@ -32,7 +32,7 @@ struct config {
     unsigned conn_timeout_s;    /* idle or slow client cut off after this */
     size_t conn_memory;         /* libmicrohttpd per-connection buffer */
     size_t json_limit;          /* largest JSON request body */
-    int64_t rcache_bytes;       /* public renditions kept in memory */
+    int rcache_files;           /* public renditions kept open */
     int64_t upload_limit;       /* largest upload, bytes */
     int64_t min_pixels;
     int64_t max_pixels;

@@ -212,27 +212,21 @@ srv_fd(struct srv_req *r, unsigned status, int fd, uint64_t size,
     set_reply(r, status, resp, size);
 }
 
-static void
-cached_done(void *cls)
-{
-    rcache_unref(cls);
-}
-
 void
 srv_cached(struct srv_req *r, unsigned status, struct rcache_entry *e,
            const char *mime)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback_cls(
-            rcache_len(e), (void *)rcache_data(e), cached_done, e);
+    /* Our own descriptor of the cached file, for sendfile: offsets are
+     * explicit, so sharing the open file with other replies is safe. */
+    int fd = fcntl(rcache_fd(e), F_DUPFD_CLOEXEC, 0);
+    size_t size = rcache_size(e);
 
-    if (!resp) {
-        rcache_unref(e);
-        srv_error(r, 500, "internal", "The file could not be sent.");
+    rcache_unref(e);
+    if (fd < 0) {
+        srv_error(r, 503, "overloaded", "The file could not be sent.");
         return;
     }
-    MHD_add_response_header(resp, "Content-Type", mime);
-    set_reply(r, status, resp, rcache_len(e));
+    srv_fd(r, status, fd, size, mime);
 }
 
 /* ---- accessors -------------------------------------------------------- */
@@ -813,7 +807,7 @@ req_begin(struct srv_req *r)
         }
     }
     if (r->route->body == SRV_BODY_MULTIPART) {
-        r->pp = MHD_create_post_processor(r->con, 64 * 1024, post_iter, r);
+        r->pp = MHD_create_post_processor(r->con, 32 * 1024, post_iter, r);
         if (!r->pp)
             srv_error(r, 415, "unsupported_media_type",
                       "Send the upload as multipart/form-data.");

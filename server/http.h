@@ -107,8 +107,7 @@ void srv_fd(struct srv_req *r, unsigned status, int fd, uint64_t size,
 
 struct rcache_entry;
 
-/* Send a cached rendition without copying it; the reference on e is
- * taken and given back when the reply is sent. */
+/* Send a cached rendition with sendfile; the reference on e is taken. */
 void srv_cached(struct srv_req *r, unsigned status, struct rcache_entry *e,
                 const char *mime);
 

@@ -15,8 +15,6 @@
 #include "log.h"
 #include "rcache.h"
 
-#define RCACHE_FILE_MAX (4 << 20)   /* larger renditions are sent from disk */
-
 static const char *const reject_codes[] = {
     "keyword_spam", "poor_quality", "trademark", "similar_content",
     "release_missing", "other", NULL
@@ -506,28 +504,18 @@ send_cached(struct srv_req *r, struct rcache_entry *e)
     srv_cached(r, 200, e, "image/jpeg");
 }
 
-/* Read a public rendition into the cache; the entry, or NULL. */
+/* Keep a public rendition open in the cache; the entry, or NULL. */
 static struct rcache_entry *
 cache_rendition(struct app *app, const char *ckey, const char *key,
                 const char *etag)
 {
     uint64_t size;
-    char *buf;
-    ssize_t n = 0;
     int fd;
 
     if (!app->rcache || !ckey[0] ||
         blob_open_read(app->blobs, key, &fd, &size) < 0)
         return NULL;
-    buf = size <= RCACHE_FILE_MAX ? malloc(size ? size : 1) : NULL;
-    if (buf)
-        n = pread(fd, buf, size, 0);
-    close(fd);
-    if (!buf || n != (ssize_t)size) {
-        free(buf);
-        return NULL;
-    }
-    rcache_put(app->rcache, ckey, etag, buf, size);
+    rcache_put(app->rcache, ckey, etag, fd, (size_t)size);
     return rcache_get(app->rcache, ckey);
 }
 

@@ -214,7 +214,7 @@ cmd_serve(struct app *app)
         goto out;
     }
     clean_tmp(app->tmp_dir);
-    if (rcache_new((size_t)app->cfg.rcache_bytes, &app->rcache) < 0) {
+    if (rcache_new((size_t)app->cfg.rcache_files, &app->rcache) < 0) {
         close(fd);
         goto out;
     }

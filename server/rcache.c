@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rcache.h"
 
@@ -13,8 +14,8 @@
 struct rcache_entry {
     char key[64];
     char etag[80];
-    void *data;
-    size_t len;
+    int fd;
+    size_t size;
     _Atomic int refs;           /* the cache's own, plus one per lender */
     struct rcache_entry *next;  /* in its bucket */
     struct rcache_entry *newer, *older;  /* recency list */
@@ -24,7 +25,7 @@ struct rcache {
     pthread_mutex_t lock;
     struct rcache_entry *buckets[BUCKETS];
     struct rcache_entry *newest, *oldest;
-    size_t bytes, max_bytes;
+    size_t files, max_files;
 };
 
 static uint32_t
@@ -38,14 +39,14 @@ hash(const char *s)
 }
 
 int
-rcache_new(size_t max_bytes, struct rcache **out)
+rcache_new(size_t max_files, struct rcache **out)
 {
     struct rcache *c = calloc(1, sizeof *c);
 
     if (!c)
         return -1;
     pthread_mutex_init(&c->lock, NULL);
-    c->max_bytes = max_bytes;
+    c->max_files = max_files;
     *out = c;
     return 0;
 }
@@ -54,7 +55,7 @@ void
 rcache_unref(struct rcache_entry *e)
 {
     if (e && atomic_fetch_sub(&e->refs, 1) == 1) {
-        free(e->data);
+        close(e->fd);
         free(e);
     }
 }
@@ -96,7 +97,7 @@ evict(struct rcache *c, struct rcache_entry *e)
         p = &(*p)->next;
     *p = e->next;
     list_unlink(c, e);
-    c->bytes -= e->len;
+    c->files--;
     rcache_unref(e);
 }
 
@@ -129,21 +130,21 @@ rcache_get(struct rcache *c, const char *key)
 }
 
 void
-rcache_put(struct rcache *c, const char *key, const char *etag, void *data,
-           size_t len)
+rcache_put(struct rcache *c, const char *key, const char *etag, int fd,
+           size_t size)
 {
     struct rcache_entry *e, *have;
     uint32_t h = hash(key);
 
-    if (len > c->max_bytes / 8 || strlen(key) >= sizeof e->key ||
+    if (!c->max_files || strlen(key) >= sizeof e->key ||
         strlen(etag) >= sizeof e->etag || !(e = calloc(1, sizeof *e))) {
-        free(data);
+        close(fd);
         return;
     }
     snprintf(e->key, sizeof e->key, "%s", key);
     snprintf(e->etag, sizeof e->etag, "%s", etag);
-    e->data = data;
-    e->len = len;
+    e->fd = fd;
+    e->size = size;
     e->refs = 1;
     pthread_mutex_lock(&c->lock);
     for (have = c->buckets[h]; have && strcmp(have->key, key);
@@ -154,25 +155,25 @@ rcache_put(struct rcache *c, const char *key, const char *etag, void *data,
         rcache_unref(e);
         return;
     }
-    while (c->oldest && c->bytes + len > c->max_bytes)
+    while (c->oldest && c->files >= c->max_files)
         evict(c, c->oldest);
     e->next = c->buckets[h];
     c->buckets[h] = e;
     list_push(c, e);
-    c->bytes += len;
+    c->files++;
     pthread_mutex_unlock(&c->lock);
 }
 
-const void *
-rcache_data(const struct rcache_entry *e)
+int
+rcache_fd(const struct rcache_entry *e)
 {
-    return e->data;
+    return e->fd;
 }
 
 size_t
-rcache_len(const struct rcache_entry *e)
+rcache_size(const struct rcache_entry *e)
 {
-    return e->len;
+    return e->size;
 }
 
 const char *
