@@ -183,12 +183,14 @@ acc_session_find(struct db *db, const unsigned char token_hash[32],
                  int64_t now, struct acc_user *user, char csrf[ACC_CSRF_LEN],
                  char err[DB_ERR_LEN])
 {
-    sqlite3 *c = db_conn_get(db);
-    sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
+    /* Every signed-in request asks: prepared once per connection. */
+    static const char sql[] =
         "SELECT u.id, u.email, u.name, u.pw_hash, u.roles, u.created_at, "
         "s.csrf FROM sessions s JOIN users u ON u.id = s.user_id "
-        "WHERE s.token_hash = ?1 AND s.expires_at > ?2", &st, err);
+        "WHERE s.token_hash = ?1 AND s.expires_at > ?2";
+    sqlite3 *c = db_conn_get(db);
+    sqlite3_stmt *st = NULL;
+    int rc = db_prepare_cached(db, c, sql, &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -206,7 +208,8 @@ acc_session_find(struct db *db, const unsigned char token_hash[32],
         rc = db_fail(c, rc, "session lookup", err);
     }
 out:
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     db_conn_put(db, c);
     return rc;
 }

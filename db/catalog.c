@@ -636,11 +636,13 @@ int
 cat_image_get(struct db *db, const char *id, struct cat_image **out,
               char err[DB_ERR_LEN])
 {
+    /* The hottest read of the store (every page, licence and rendition
+     * miss): prepared once per connection. */
+    static const char sql[] = "SELECT " IMAGE_COLS "WHERE i.id = ?1";
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
     struct cat_image *img = calloc(1, sizeof *img);
-    int rc = img ? db_prepare(c, "SELECT " IMAGE_COLS "WHERE i.id = ?1", &st,
-                              err) : DB_EGENERIC;
+    int rc = img ? db_prepare_cached(db, c, sql, &st, err) : DB_EGENERIC;
 
     if (!img)
         snprintf(err, DB_ERR_LEN, "out of memory");
@@ -662,7 +664,8 @@ cat_image_get(struct db *db, const char *id, struct cat_image **out,
     }
 out:
     free(img);
-    sqlite3_finalize(st);
+    if (st)
+        db_stmt_done(db, c, st);
     db_conn_put(db, c);
     return rc;
 }

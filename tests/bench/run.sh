@@ -323,14 +323,16 @@ wrk_run() {
 nginx_conf() { # DIR PORT
     local conf=$1 port=$2
     cat >"$conf/nginx.conf" <<EOF
-# Comparable to Stockroom: one file from disk, keep-alive, no access log.
+# Comparable to Stockroom: one file from disk with sendfile, keep-alive,
+# and one access-log line per request written to a file, as Stockroom
+# writes its own (unbuffered, like Stockroom's standard error).
 worker_processes $NPROC;
 daemon off;
 pid $conf/nginx.pid;
 error_log $conf/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    access_log $conf/access.log;
     sendfile on;
     tcp_nopush on;
     keepalive_timeout 65;
