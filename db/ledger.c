@@ -627,6 +627,54 @@ grow(void *items, size_t *cap, size_t n, size_t sz, char err[DB_ERR_LEN])
     return p;
 }
 
+/* Read one page of a newest-first list whose statement is bound but for
+ * its last two parameters, first_param and the next: the cursor's rowid
+ * and limit + 1 (one more, to know whether a page follows). row() fills
+ * an item of sz bytes; the rowid is in column rowid_col. On success
+ * *items (caller frees) holds *n items and next the cursor, "" on the
+ * last page. */
+static int
+page_rows(sqlite3 *c, sqlite3_stmt *st, int first_param, int64_t after,
+          size_t limit, size_t sz, void (*row)(sqlite3_stmt *, void *),
+          int rowid_col, void **items, size_t *n,
+          char next[LEDGER_CURSOR_LEN], const char *what,
+          char err[DB_ERR_LEN])
+{
+    void *got = NULL;
+    size_t cap = 0, have = 0;
+    int64_t last = 0;
+    int rc;
+
+    sqlite3_bind_int64(st, first_param, after);
+    sqlite3_bind_int64(st, first_param + 1, (sqlite3_int64)limit + 1);
+    next[0] = '\0';
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        void *g;
+
+        if (have == limit) {
+            snprintf(next, LEDGER_CURSOR_LEN, "%lld", (long long)last);
+            rc = SQLITE_DONE;
+            break;
+        }
+        g = grow(got, &cap, have, sz, err);
+        if (!g) {
+            free(got);
+            return DB_EGENERIC;
+        }
+        got = g;
+        row(st, (char *)got + have * sz);
+        have++;
+        last = sqlite3_column_int64(st, rowid_col);
+    }
+    if (rc != SQLITE_DONE) {
+        free(got);
+        return db_fail(c, rc, what, err);
+    }
+    *items = got;
+    *n = have;
+    return DB_OK;
+}
+
 /* Tiers. */
 
 static int
@@ -1653,6 +1701,12 @@ static const char SQL_LICENCE_LIST[] =
     "WHERE buyer_id = ?1 AND rowid < ?2 "
     "ORDER BY rowid DESC LIMIT ?3";
 
+static void
+licence_row_any(sqlite3_stmt *st, void *item)
+{
+    licence_row(st, item);
+}
+
 int
 ledger_licences_for_buyer(struct db *db, const char *buyer_id,
                           const char *cursor, size_t limit,
@@ -1662,8 +1716,8 @@ ledger_licences_for_buyer(struct db *db, const char *buyer_id,
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
     struct ledger_licence_list l;
-    size_t cap = 0;
-    int64_t after, last = 0;
+    void *items = NULL;
+    int64_t after;
     int rc;
 
     memset(&l, 0, sizeof l);
@@ -1677,36 +1731,16 @@ ledger_licences_for_buyer(struct db *db, const char *buyer_id,
     /* Keyset paging on rowid, the order of sale: stable while new sales
      * arrive, and the buyer index carries the rowid. */
     rc = db_prepare_cached(db, c, SQL_LICENCE_LIST, &st, err);
-    if (rc != DB_OK)
-        goto out;
-    sqlite3_bind_text(st, 1, buyer_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, after);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l.n == limit) {
-            snprintf(l.next_cursor, sizeof l.next_cursor, "%lld",
-                     (long long)last);
-            continue;
-        }
-        struct ledger_licence *g = grow(l.items, &cap, l.n, sizeof *g, err);
-
-        if (!g) {
-            rc = DB_EGENERIC;
-            goto out;
-        }
-        l.items = g;
-        licence_row(st, &l.items[l.n++]);
-        last = sqlite3_column_int64(st, 16);
+    if (rc == DB_OK) {
+        sqlite3_bind_text(st, 1, buyer_id, -1, SQLITE_STATIC);
+        rc = page_rows(c, st, 2, after, limit, sizeof *l.items,
+                       licence_row_any, 16, &items, &l.n, l.next_cursor,
+                       "licence list", err);
     }
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(c, rc, "licence list", err);
-        goto out;
+    if (rc == DB_OK) {
+        l.items = items;
+        *out = l;
     }
-    *out = l;
-    l.items = NULL;
-    rc = DB_OK;
-out:
-    free(l.items);
     if (st)
         db_stmt_done(db, c, st);
     db_conn_put(db, c);
@@ -2266,6 +2300,12 @@ static const char SQL_PAYOUT_LIST[] =
     "AND (?2 IS NULL OR status = ?2) AND rowid < ?3 "
     "ORDER BY rowid DESC LIMIT ?4";
 
+static void
+payout_row_any(sqlite3_stmt *st, void *item)
+{
+    payout_row(st, item);
+}
+
 int
 ledger_payouts(struct db *db, const char *contributor_id, const char *status,
                const char *cursor, size_t limit,
@@ -2274,8 +2314,8 @@ ledger_payouts(struct db *db, const char *contributor_id, const char *status,
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
     struct ledger_payout_list l;
-    size_t cap = 0;
-    int64_t after, last = 0;
+    void *items = NULL;
+    int64_t after;
     int rc;
 
     memset(&l, 0, sizeof l);
@@ -2286,37 +2326,17 @@ ledger_payouts(struct db *db, const char *contributor_id, const char *status,
         return rc;
     c = db_conn_get(db);
     rc = db_prepare_cached(db, c, SQL_PAYOUT_LIST, &st, err);
-    if (rc != DB_OK)
-        goto out;
-    sqlite3_bind_text(st, 1, contributor_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, after);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l.n == limit) {
-            snprintf(l.next_cursor, sizeof l.next_cursor, "%lld",
-                     (long long)last);
-            continue;
-        }
-        struct ledger_payout *g = grow(l.items, &cap, l.n, sizeof *g, err);
-
-        if (!g) {
-            rc = DB_EGENERIC;
-            goto out;
-        }
-        l.items = g;
-        payout_row(st, &l.items[l.n++]);
-        last = sqlite3_column_int64(st, 7);
+    if (rc == DB_OK) {
+        sqlite3_bind_text(st, 1, contributor_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+        rc = page_rows(c, st, 3, after, limit, sizeof *l.items,
+                       payout_row_any, 7, &items, &l.n, l.next_cursor,
+                       "payout list", err);
     }
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(c, rc, "payout list", err);
-        goto out;
+    if (rc == DB_OK) {
+        l.items = items;
+        *out = l;
     }
-    *out = l;
-    l.items = NULL;
-    rc = DB_OK;
-out:
-    free(l.items);
     if (st)
         db_stmt_done(db, c, st);
     db_conn_put(db, c);
