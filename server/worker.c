@@ -202,10 +202,19 @@ run_job(struct app *app, const struct cat_job *job)
     } else {
         rc = render(app, img, thumb, preview, why, sizeof why);
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = cat_job_done(app->db, job->id, thumb, preview, err);
-    else
+    } else {
         rc = cat_job_fail(app->db, job->id, why, app->cfg.job_attempts, err);
+        /* Failed for good: nothing will read the upload's base again. */
+        if (rc == DB_OK && job->attempts >= app->cfg.job_attempts) {
+            char bkey[256];
+
+            blob_key_rendition(job->image_id, "base.raw", bkey, sizeof bkey);
+            if (blob_remove(app->blobs, bkey) < 0)
+                log_warn("job %s: base.raw not removed", job->id);
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (why[0])
         log_warn("job %s image %s attempt %d failed: %s", job->id,
