@@ -103,6 +103,7 @@ run: deps-run
 
 # The sanitizer build lives beside the normal one; the HTTP tests run against it.
 test: deps-test
+	@scripts/check.sh
 	$(MAKE) all unit http
 	$(MAKE) BUILD=build/asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
