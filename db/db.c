@@ -41,29 +41,6 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 int
-db_schema_latest(void)
-{
-    return N_MIGRATIONS;
-}
-
-const char *
-db_strerror(int rc)
-{
-    switch (rc) {
-    case DB_OK: return "ok";
-    case DB_ENOTFOUND: return "not found";
-    case DB_ECONFLICT: return "conflict";
-    case DB_EFUNDS: return "insufficient funds";
-    case DB_EBUSY: return "database busy";
-    case DB_EINVAL: return "invalid value";
-    case DB_ETOONEW: return "database newer than this build";
-    case DB_ELIMIT: return "limit reached";
-    case DB_EREUSED: return "idempotency key reused";
-    default: return "database error";
-    }
-}
-
-int
 db_fail(sqlite3 *c, int src, const char *what, char err[DB_ERR_LEN])
 {
     int code = src & 0xff;
@@ -137,14 +114,6 @@ db_rollback(sqlite3 *c)
 {
     if (!sqlite3_get_autocommit(c))
         sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
-}
-
-char *
-db_col_strdup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-
-    return s ? strdup((const char *)s) : NULL;
 }
 
 void
@@ -396,21 +365,6 @@ db_close(struct db *db)
     pthread_cond_destroy(&db->freed);
     pthread_mutex_destroy(&db->lock);
     free(db);
-}
-
-int
-db_schema_version(struct db *db)
-{
-    sqlite3 *c = db_conn_get(db);
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-
-    if (sqlite3_prepare_v2(c, "PRAGMA user_version", -1, &st, NULL) ==
-        SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    db_conn_put(db, c);
-    return v;
 }
 
 int

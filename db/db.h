@@ -37,13 +37,6 @@ int db_open(const char *path, struct db **out, char err[DB_ERR_LEN]) DB_WUR;
 /* Close every connection; accepts NULL. No call may be in flight. */
 void db_close(struct db *db);
 
-/* Schema version this build writes, and the one in the open file. */
-int db_schema_latest(void);
-int db_schema_version(struct db *db);
-
-/* Text of a return code, for logs. Static string. */
-const char *db_strerror(int rc);
-
 /* Copy the database into a new file at path, consistent while the server
  * keeps writing (SQLite's online backup). */
 int db_backup(struct db *db, const char *path, char err[DB_ERR_LEN]) DB_WUR;

@@ -42,9 +42,6 @@ int db_step_change(sqlite3 *c, sqlite3_stmt *st, const char *what,
 /* Run SQL with no result rows. */
 int db_exec(sqlite3 *c, const char *sql, char err[DB_ERR_LEN]) DB_WUR;
 
-/* Copy column i as a new string (caller frees); NULL stays NULL. */
-char *db_col_strdup(sqlite3_stmt *st, int i);
-
 /* Copy column i into a fixed buffer, truncating; NULL becomes "". */
 void db_col_copy(sqlite3_stmt *st, int i, char *buf, size_t len);
 

@@ -238,12 +238,6 @@ srv_req_app(struct srv_req *r)
 }
 
 const char *
-srv_req_method(struct srv_req *r)
-{
-    return r->method;
-}
-
-const char *
 srv_req_path(struct srv_req *r)
 {
     return r->path;

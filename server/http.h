@@ -68,7 +68,6 @@ char *srv_http_metrics(struct srv_http *h);
 /* Request accessors (borrowed, valid until the request ends). */
 
 struct app *srv_req_app(struct srv_req *r);
-const char *srv_req_method(struct srv_req *r);
 const char *srv_req_path(struct srv_req *r);
 const char *srv_req_param(struct srv_req *r, int i);   /* {} captures */
 const char *srv_req_query(struct srv_req *r, const char *name);
