@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "harness.h"
+#include "util.h"
 
 #define PW "correct horse battery"
 #define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg"  /* 2560 x 1600 */
@@ -415,29 +416,6 @@ setup(void **state)
     return 0;
 }
 
-/* Run `stockroom ledger verify --data DIR`; its exit status. */
-static int
-cli_verify(const char *dir)
-{
-    const char *bin = getenv("STOCKROOM_BIN");
-    pid_t pid = fork();
-    int st;
-
-    if (pid == 0) {
-        const char *b = bin && *bin ? bin : "build/stockroom";
-
-        int fd = open("/dev/null", O_WRONLY);
-
-        if (fd >= 0)
-            dup2(fd, 1);
-        execl(b, b, "ledger", "verify", "--data", dir, (char *)NULL);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &st, 0) != pid)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static int
 teardown(void **state)
 {
@@ -446,7 +424,7 @@ teardown(void **state)
     (void)state;
     if (rc != 0)
         fprintf(stderr, "the server did not stop cleanly: %d\n", rc);
-    v = cli_verify(srv.dir);
+    v = tu_ledger_verify(srv.dir);
     if (v != 0)
         fprintf(stderr, "stockroom ledger verify exited %d\n", v);
     th_cleanup(&srv);

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "harness.h"
+#include "util.h"
 
 #define PW "correct horse battery"
 #define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg"  /* 2560 x 1600 */
@@ -89,28 +90,6 @@ fresh_key(char buf[64], const char *what)
              __atomic_fetch_add(&key_seq, 1, __ATOMIC_SEQ_CST));
 }
 
-/* Run `stockroom ledger verify --data DIR`; its exit status. */
-static int
-cli_verify(const char *dir)
-{
-    const char *bin = getenv("STOCKROOM_BIN");
-    pid_t pid = fork();
-    int st;
-
-    if (pid == 0) {
-        const char *b = bin && *bin ? bin : "build/stockroom";
-        int fd = open("/dev/null", O_WRONLY);
-
-        if (fd >= 0)
-            dup2(fd, 1);
-        execl(b, b, "ledger", "verify", "--data", dir, (char *)NULL);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &st, 0) != pid)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* The admin route says the books balance. */
 static void
 books_ok(const char *when)
@@ -135,7 +114,7 @@ restart(int crash)
     }
     /* The books on disk, as the crash left them, before anyone touches
      * them again. */
-    if (cli_verify(srv.dir) != 0)
+    if (tu_ledger_verify(srv.dir) != 0)
         fail_msg("stockroom ledger verify failed after a %s (seed %u)",
                  crash ? "crash" : "stop", seed);
     if (th_start(&srv, flags) < 0)
@@ -210,7 +189,7 @@ teardown(void **state)
     (void)state;
     if (rc != 0)
         fprintf(stderr, "the server did not stop cleanly: %d\n", rc);
-    v = cli_verify(srv.dir);
+    v = tu_ledger_verify(srv.dir);
     if (v != 0)
         fprintf(stderr, "stockroom ledger verify exited %d\n", v);
     th_cleanup(&srv);
@@ -384,7 +363,7 @@ test_crash_during_stream(void **state)
         fprintf(stderr, "round %d: killed after %d answers, %d requests\n",
                 round, __atomic_load_n(&answered, __ATOMIC_SEQ_CST),
                 n_recs - first);
-        if (cli_verify(srv.dir) != 0)
+        if (tu_ledger_verify(srv.dir) != 0)
             fail_msg("stockroom ledger verify failed after kill -9 "
                      "(seed %u, round %d)", seed, round);
         if (th_start(&srv, flags) < 0)

@@ -437,6 +437,15 @@ tu_run(const char *const *argv, const char *stdin_text, char *out,
 }
 
 int
+tu_ledger_verify(const char *dir)
+{
+    const char *argv[] = { "stockroom", "ledger", "verify", "--data", dir,
+                           NULL };
+
+    return tu_run(argv, NULL, NULL, 0, NULL, 0, 60000);
+}
+
+int
 tu_wait_exit(pid_t pid, int ms)
 {
     struct child c = { pid, 0 };

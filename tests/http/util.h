@@ -73,6 +73,10 @@ const char *tu_bin(void);
 int tu_run(const char *const *argv, const char *stdin_text, char *out,
            size_t out_len, char *err, size_t err_len, int ms);
 
+/* Run `stockroom ledger verify --data dir` with the books as they lie;
+ * its exit status (0: they balance). */
+int tu_ledger_verify(const char *dir);
+
 /* Wait for the child pid to exit (it is reaped); its exit status,
  * 128+signal, or -1 if it still runs after ms. */
 int tu_wait_exit(pid_t pid, int ms);
