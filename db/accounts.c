@@ -71,10 +71,12 @@ acc_user_create(struct db *db, const char *email, const char *name,
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
+    int rc = db_prepare(
+        c,
         "INSERT INTO users(id, email, name, pw_hash, roles, created_at) "
         "VALUES ('u' || lower(hex(randomblob(8))), ?1, ?2, ?3, ?4, "
-        "unixepoch()) RETURNING " USER_COLS, &st, err);
+        "unixepoch()) RETURNING " USER_COLS,
+        &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -110,8 +112,8 @@ int
 acc_user_get(struct db *db, const char *id, struct acc_user *out,
              char err[DB_ERR_LEN])
 {
-    return user_lookup(db, "SELECT " USER_COLS " FROM users WHERE id = ?1",
-                       id, out, err);
+    return user_lookup(db, "SELECT " USER_COLS " FROM users WHERE id = ?1", id,
+                       out, err);
 }
 
 /* One UPDATE of users bound to (text, id); DB_ENOTFOUND if no row moved. */
@@ -149,8 +151,8 @@ int
 acc_user_set_password(struct db *db, const char *id, const char *pw_hash,
                       char err[DB_ERR_LEN])
 {
-    return user_update(db, "UPDATE users SET pw_hash = ?1 WHERE id = ?2",
-                       0, pw_hash, id, err);
+    return user_update(db, "UPDATE users SET pw_hash = ?1 WHERE id = ?2", 0,
+                       pw_hash, id, err);
 }
 
 int
@@ -160,9 +162,11 @@ acc_session_create(struct db *db, const unsigned char token_hash[32],
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
+    int rc = db_prepare(
+        c,
         "INSERT INTO sessions(token_hash, user_id, csrf, created_at, "
-        "expires_at) VALUES (?1, ?2, ?3, unixepoch(), ?4)", &st, err);
+        "expires_at) VALUES (?1, ?2, ?3, unixepoch(), ?4)",
+        &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -179,8 +183,8 @@ out:
 }
 
 int
-acc_session_find(struct db *db, const unsigned char token_hash[32],
-                 int64_t now, struct acc_user *user, char csrf[ACC_CSRF_LEN],
+acc_session_find(struct db *db, const unsigned char token_hash[32], int64_t now,
+                 struct acc_user *user, char csrf[ACC_CSRF_LEN],
                  char err[DB_ERR_LEN])
 {
     /* Every signed-in request asks: prepared once per connection. */
@@ -220,8 +224,8 @@ acc_session_delete(struct db *db, const unsigned char token_hash[32],
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "DELETE FROM sessions WHERE token_hash = ?1",
-                        &st, err);
+    int rc =
+        db_prepare(c, "DELETE FROM sessions WHERE token_hash = ?1", &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -239,8 +243,8 @@ acc_sessions_purge(struct db *db, int64_t now, char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "DELETE FROM sessions WHERE expires_at <= ?1",
-                        &st, err);
+    int rc =
+        db_prepare(c, "DELETE FROM sessions WHERE expires_at <= ?1", &st, err);
 
     if (rc != DB_OK)
         goto out;

@@ -10,7 +10,7 @@
 #define ACC_ID_LEN 24
 #define ACC_EMAIL_LEN 256
 #define ACC_NAME_LEN 128
-#define ACC_HASH_LEN 128       /* an Argon2id string fits with room */
+#define ACC_HASH_LEN 128 /* an Argon2id string fits with room */
 #define ACC_CSRF_LEN 48
 
 /* Roles, as bits; a new user is buyer and contributor. */
@@ -27,7 +27,7 @@ struct acc_user {
     char name[ACC_NAME_LEN];
     char pw_hash[ACC_HASH_LEN];
     unsigned roles;
-    int64_t created_at;        /* unix seconds */
+    int64_t created_at; /* unix seconds */
 };
 
 /* Users. */
@@ -39,8 +39,8 @@ int acc_user_create(struct db *db, const char *email, const char *name,
                     char err[DB_ERR_LEN]) DB_WUR;
 
 /* Look a user up by email (any case) or by id. DB_ENOTFOUND if absent. */
-int acc_user_find_email(struct db *db, const char *email,
-                        struct acc_user *out, char err[DB_ERR_LEN]) DB_WUR;
+int acc_user_find_email(struct db *db, const char *email, struct acc_user *out,
+                        char err[DB_ERR_LEN]) DB_WUR;
 int acc_user_get(struct db *db, const char *id, struct acc_user *out,
                  char err[DB_ERR_LEN]) DB_WUR;
 

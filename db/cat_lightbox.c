@@ -79,7 +79,8 @@ cat_lightbox_create(struct db *db, const char *owner_id, const char *name,
     if (rc != DB_OK)
         return rc;
     /* No id yet: ?1 stays unused. */
-    rc = lb_write(db, "INSERT INTO lightboxes(id, owner_id, name, created_at)"
+    rc = lb_write(db,
+                  "INSERT INTO lightboxes(id, owner_id, name, created_at)"
                   " VALUES ('l' || lower(hex(randomblob(8))), ?2, ?3,"
                   " unixepoch()) RETURNING id",
                   NULL, owner_id, name, id, sizeof id, err);
@@ -100,17 +101,20 @@ cat_lightbox_rename(struct db *db, const char *id, const char *owner_id,
 
     if (rc != DB_OK)
         return rc;
-    return lb_write(db, "UPDATE lightboxes SET name = ?3"
-                    " WHERE id = ?1 AND owner_id = ?2", id, owner_id, name,
-                    NULL, 0, err);
+    return lb_write(db,
+                    "UPDATE lightboxes SET name = ?3"
+                    " WHERE id = ?1 AND owner_id = ?2",
+                    id, owner_id, name, NULL, 0, err);
 }
 
 int
 cat_lightbox_delete(struct db *db, const char *id, const char *owner_id,
                     char err[DB_ERR_LEN])
 {
-    return lb_write(db, "DELETE FROM lightboxes WHERE id = ?1"
-                    " AND owner_id = ?2", id, owner_id, NULL, NULL, 0, err);
+    return lb_write(db,
+                    "DELETE FROM lightboxes WHERE id = ?1"
+                    " AND owner_id = ?2",
+                    id, owner_id, NULL, NULL, 0, err);
 }
 
 int
@@ -118,7 +122,8 @@ cat_lightbox_share(struct db *db, const char *id, const char *owner_id,
                    char token_out[CAT_TOKEN_LEN], char err[DB_ERR_LEN])
 {
     char token[CAT_TOKEN_LEN];
-    int rc = lb_write(db, "UPDATE lightboxes"
+    int rc = lb_write(db,
+                      "UPDATE lightboxes"
                       " SET share_token = lower(hex(randomblob(16)))"
                       " WHERE id = ?1 AND owner_id = ?2 RETURNING share_token",
                       id, owner_id, NULL, token, sizeof token, err);
@@ -132,23 +137,24 @@ int
 cat_lightbox_unshare(struct db *db, const char *id, const char *owner_id,
                      char err[DB_ERR_LEN])
 {
-    return lb_write(db, "UPDATE lightboxes SET share_token = NULL"
-                    " WHERE id = ?1 AND owner_id = ?2", id, owner_id, NULL,
-                    NULL, 0, err);
+    return lb_write(db,
+                    "UPDATE lightboxes SET share_token = NULL"
+                    " WHERE id = ?1 AND owner_id = ?2",
+                    id, owner_id, NULL, NULL, 0, err);
 }
 
 /* The summary columns of struct cat_lightbox: items counted and the cover
  * chosen among approved images only, so a rejected or removed image drops
  * out without anything to clean up. */
-#define LB_COLS \
-    "l.id, l.owner_id, l.name, l.share_token, l.created_at," \
-    " (SELECT count(*) FROM lightbox_items li JOIN images i" \
-    "  ON i.id = li.image_id WHERE li.lightbox_id = l.id" \
-    "  AND i.status = 'approved')," \
-    " (SELECT i.id || ' ' || coalesce(i.thumb_etag, '')" \
-    "  FROM lightbox_items li JOIN images i ON i.id = li.image_id" \
-    "  WHERE li.lightbox_id = l.id AND i.status = 'approved'" \
-    "  ORDER BY li.added_at DESC, i.seq DESC LIMIT 1)" \
+#define LB_COLS                                                                \
+    "l.id, l.owner_id, l.name, l.share_token, l.created_at,"                   \
+    " (SELECT count(*) FROM lightbox_items li JOIN images i"                   \
+    "  ON i.id = li.image_id WHERE li.lightbox_id = l.id"                      \
+    "  AND i.status = 'approved'),"                                            \
+    " (SELECT i.id || ' ' || coalesce(i.thumb_etag, '')"                       \
+    "  FROM lightbox_items li JOIN images i ON i.id = li.image_id"             \
+    "  WHERE li.lightbox_id = l.id AND i.status = 'approved'"                  \
+    "  ORDER BY li.added_at DESC, i.seq DESC LIMIT 1)"                         \
     " FROM lightboxes l "
 
 static void
@@ -165,8 +171,8 @@ lb_row(sqlite3_stmt *st, struct cat_lightbox *lb)
     lb->created_at = sqlite3_column_int64(st, 4);
     lb->item_count = sqlite3_column_int(st, 5);
     if (sp) {
-        snprintf(lb->cover_id, sizeof lb->cover_id, "%.*s",
-                 (int)(sp - cover), cover);
+        snprintf(lb->cover_id, sizeof lb->cover_id, "%.*s", (int)(sp - cover),
+                 cover);
         snprintf(lb->cover_thumb_etag, sizeof lb->cover_thumb_etag, "%s",
                  sp + 1);
     }
@@ -180,15 +186,17 @@ cat_lightboxes_of(struct db *db, const char *owner_id,
     sqlite3_stmt *st = NULL;
     struct cat_lightbox *all = NULL;
     int n = 0, src;
-    int rc = db_prepare(c, "SELECT " LB_COLS "WHERE l.owner_id = ?1"
-                        " ORDER BY l.created_at DESC, l.rowid DESC", &st, err);
+    int rc = db_prepare(c,
+                        "SELECT " LB_COLS "WHERE l.owner_id = ?1"
+                        " ORDER BY l.created_at DESC, l.rowid DESC",
+                        &st, err);
 
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, owner_id, -1, SQLITE_STATIC);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        struct cat_lightbox *grown = realloc(all, (size_t)(n + 1) *
-                                                  sizeof *all);
+        struct cat_lightbox *grown =
+            realloc(all, (size_t)(n + 1) * sizeof *all);
 
         if (!grown) {
             snprintf(err, DB_ERR_LEN, "out of memory");
@@ -267,7 +275,8 @@ cat_lightbox_get(struct db *db, const char *id, const char *viewer_id,
     if (rc == DB_OK)
         rc = lb_open(c, id, viewer_id, token, &found, err);
     if (rc == DB_OK)
-        rc = db_prepare(c, "SELECT " CAT_ITEM_COLS ", li.added_at, i.seq"
+        rc = db_prepare(c,
+                        "SELECT " CAT_ITEM_COLS ", li.added_at, i.seq"
                         " FROM lightbox_items li"
                         " JOIN images i ON i.id = li.image_id"
                         " JOIN users u ON u.id = i.contributor_id"
@@ -305,19 +314,20 @@ cat_lightbox_get(struct db *db, const char *id, const char *viewer_id,
     *lb = found;
 out:
     sqlite3_finalize(st);
-    db_rollback(c);             /* ends the read transaction */
+    db_rollback(c); /* ends the read transaction */
     db_conn_put(db, c);
     return rc;
 }
 
 /* Inside a transaction: DB_OK when owner_id owns lightbox id. */
 static int
-lb_owned(sqlite3 *c, const char *id, const char *owner_id,
-         char err[DB_ERR_LEN])
+lb_owned(sqlite3 *c, const char *id, const char *owner_id, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT 1 FROM lightboxes"
-                        " WHERE id = ?1 AND owner_id = ?2", &st, err);
+    int rc = db_prepare(c,
+                        "SELECT 1 FROM lightboxes"
+                        " WHERE id = ?1 AND owner_id = ?2",
+                        &st, err);
 
     if (rc != DB_OK)
         return rc;
@@ -342,9 +352,11 @@ lb_can_add(sqlite3 *c, const char *id, const char *image_id,
            char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
-        "SELECT i.status, (SELECT count(*) FROM lightbox_items"
-        "  WHERE lightbox_id = ?1) FROM images i WHERE i.id = ?2", &st, err);
+    int rc =
+        db_prepare(c,
+                   "SELECT i.status, (SELECT count(*) FROM lightbox_items"
+                   "  WHERE lightbox_id = ?1) FROM images i WHERE i.id = ?2",
+                   &st, err);
 
     if (rc != DB_OK)
         return rc;
@@ -384,14 +396,16 @@ lb_item(struct db *db, const char *id, const char *owner_id,
     if (rc == DB_OK && add)
         rc = lb_can_add(c, id, image_id, err);
     if (rc == DB_OK)
-        rc = db_prepare(c, add
-            ? "INSERT OR IGNORE INTO lightbox_items(lightbox_id, image_id,"
-              " added_at) VALUES (?1, ?2, max("
-              "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),"
-              " (SELECT coalesce(max(added_at), 0) + 1 FROM lightbox_items"
-              "  WHERE lightbox_id = ?1)))"
-            : "DELETE FROM lightbox_items WHERE lightbox_id = ?1"
-              " AND image_id = ?2", &st, err);
+        rc = db_prepare(
+            c,
+            add ? "INSERT OR IGNORE INTO lightbox_items(lightbox_id, image_id,"
+                  " added_at) VALUES (?1, ?2, max("
+                  "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),"
+                  " (SELECT coalesce(max(added_at), 0) + 1 FROM lightbox_items"
+                  "  WHERE lightbox_id = ?1)))"
+                : "DELETE FROM lightbox_items WHERE lightbox_id = ?1"
+                  " AND image_id = ?2",
+            &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

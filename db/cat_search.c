@@ -7,15 +7,17 @@
 
 #include "catint.h"
 
-#define WORD_MAX 64            /* bytes of one search word; longer is cut */
-#define PHRASE_WORDS 8         /* words kept inside one quoted phrase */
-#define PREFIX_MIN 3           /* shorter last words expand to too many
-                                  terms to be worth a prefix query */
-#define PREFIX_TERMS 8         /* vocabulary terms a prefix brings in */
-#define MATCH_MAX (CAT_QUERY_TERMS * (PHRASE_WORDS * (WORD_MAX + 1) + 32) + \
-                   (PREFIX_TERMS + 2) * (WORD_MAX + 16))
+#define WORD_MAX 64    /* bytes of one search word; longer is cut */
+#define PHRASE_WORDS 8 /* words kept inside one quoted phrase */
+#define PREFIX_MIN                                                             \
+    3                  /* shorter last words expand to too many                \
+                          terms to be worth a prefix query */
+#define PREFIX_TERMS 8 /* vocabulary terms a prefix brings in */
+#define MATCH_MAX                                                              \
+    (CAT_QUERY_TERMS * (PHRASE_WORDS * (WORD_MAX + 1) + 32) +                  \
+     (PREFIX_TERMS + 2) * (WORD_MAX + 16))
 #define SIMILAR_DEFAULT 12
-#define SIMILAR_KEYWORDS 16    /* keywords of the image used to find more */
+#define SIMILAR_KEYWORDS 16 /* keywords of the image used to find more */
 
 /* Cursors: a kind letter, then the key and the seq as 16 hex digits each. */
 
@@ -40,11 +42,11 @@ cat_cursor_parse(const char *s, int kind, int64_t *key, int64_t *seq,
         return DB_EINVAL;
     }
     for (int i = 1; i < 17; i++) {
-        k = k << 4 | (unsigned long long)(s[i] <= '9' ? s[i] - '0'
-                                                       : s[i] - 'a' + 10);
-        q = q << 4 | (unsigned long long)(s[i + 16] <= '9'
-                                          ? s[i + 16] - '0'
-                                          : s[i + 16] - 'a' + 10);
+        k = k << 4 |
+            (unsigned long long)(s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10);
+        q = q << 4 |
+            (unsigned long long)(s[i + 16] <= '9' ? s[i + 16] - '0'
+                                                  : s[i + 16] - 'a' + 10);
     }
     *key = (int64_t)k;
     *seq = (int64_t)q;
@@ -78,8 +80,8 @@ cat_item_row(sqlite3_stmt *st, struct cat_item *it)
 struct cat_item *
 cat_list_push(struct cat_list *l)
 {
-    struct cat_item *grown = realloc(l->items,
-                                     (size_t)(l->n + 1) * sizeof *l->items);
+    struct cat_item *grown =
+        realloc(l->items, (size_t)(l->n + 1) * sizeof *l->items);
 
     if (!grown)
         return NULL;
@@ -151,20 +153,22 @@ utf8_cp(const unsigned char *s, int len)
 static int
 symbol_cp(unsigned cp)
 {
-    static const struct { unsigned lo, hi; } ranges[] = {
-        { 0x80, 0xa9 }, { 0xab, 0xb1 }, { 0xb4, 0xb4 }, { 0xb6, 0xb8 },
-        { 0xbb, 0xbb }, { 0xbf, 0xbf }, { 0xd7, 0xd7 }, { 0xf7, 0xf7 },
-        { 0x2000, 0x206f }, { 0x20a0, 0x20ff }, { 0x2100, 0x2101 },
-        { 0x2103, 0x2106 }, { 0x2108, 0x2109 }, { 0x2114, 0x2114 },
-        { 0x2116, 0x2118 }, { 0x211e, 0x2123 }, { 0x2125, 0x2125 },
-        { 0x2127, 0x2127 }, { 0x2129, 0x2129 }, { 0x212e, 0x212e },
-        { 0x213a, 0x213b }, { 0x2140, 0x2144 }, { 0x214a, 0x214d },
-        { 0x214f, 0x214f }, { 0x2190, 0x245f },
-        { 0x2500, 0x2775 }, { 0x2794, 0x2bff }, { 0x2e00, 0x2e7f },
-        { 0x3000, 0x3004 }, { 0x3008, 0x3020 }, { 0xfe00, 0xfe0f },
-        { 0xfe30, 0xfe6f }, { 0xff00, 0xff0f }, { 0xff1a, 0xff20 },
-        { 0xff3b, 0xff40 }, { 0xff5b, 0xff65 }, { 0xfff0, 0xffff },
-        { 0x1f000, 0x1faff }, { 0xe0000, 0xe007f },
+    static const struct {
+        unsigned lo, hi;
+    } ranges[] = {
+        {0x80, 0xa9},     {0xab, 0xb1},       {0xb4, 0xb4},
+        {0xb6, 0xb8},     {0xbb, 0xbb},       {0xbf, 0xbf},
+        {0xd7, 0xd7},     {0xf7, 0xf7},       {0x2000, 0x206f},
+        {0x20a0, 0x20ff}, {0x2100, 0x2101},   {0x2103, 0x2106},
+        {0x2108, 0x2109}, {0x2114, 0x2114},   {0x2116, 0x2118},
+        {0x211e, 0x2123}, {0x2125, 0x2125},   {0x2127, 0x2127},
+        {0x2129, 0x2129}, {0x212e, 0x212e},   {0x213a, 0x213b},
+        {0x2140, 0x2144}, {0x214a, 0x214d},   {0x214f, 0x214f},
+        {0x2190, 0x245f}, {0x2500, 0x2775},   {0x2794, 0x2bff},
+        {0x2e00, 0x2e7f}, {0x3000, 0x3004},   {0x3008, 0x3020},
+        {0xfe00, 0xfe0f}, {0xfe30, 0xfe6f},   {0xff00, 0xff0f},
+        {0xff1a, 0xff20}, {0xff3b, 0xff40},   {0xff5b, 0xff65},
+        {0xfff0, 0xffff}, {0x1f000, 0x1faff}, {0xe0000, 0xe007f},
     };
 
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
@@ -227,7 +231,7 @@ match_build(const char *text, char *out, char last[WORD_MAX + 1])
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t n = strlen(text), i = 0;
-    struct mbuf b = { out, 0, MATCH_MAX };
+    struct mbuf b = {out, 0, MATCH_MAX};
     int terms = 0, in_phrase = 0, phrase_words = 0;
     size_t last_at = 0, last_len = 0; /* where the last bare word went */
     size_t phrase_at = 0;             /* where the open phrase began */
@@ -314,8 +318,7 @@ match_build(const char *text, char *out, char last[WORD_MAX + 1])
  * merges the doclists of every term it covers, a term adds a phrase to
  * every bm25 score; hence PREFIX_TERMS. */
 static int
-prefix_group(sqlite3 *c, const char *word, struct mbuf *b,
-             char err[DB_ERR_LEN])
+prefix_group(sqlite3 *c, const char *word, struct mbuf *b, char err[DB_ERR_LEN])
 {
     char lo[WORD_MAX + 1], hi[WORD_MAX + 1];
     size_t n = strlen(word);
@@ -336,8 +339,10 @@ prefix_group(sqlite3 *c, const char *word, struct mbuf *b,
     if (ascii) {
         memcpy(hi, lo, n + 1);
         hi[n - 1]++;
-        rc = db_prepare(c, "SELECT term FROM image_fts_terms"
-                        " WHERE term >= ?1 AND term < ?2 LIMIT ?3", &st, err);
+        rc = db_prepare(c,
+                        "SELECT term FROM image_fts_terms"
+                        " WHERE term >= ?1 AND term < ?2 LIMIT ?3",
+                        &st, err);
     }
     if (ascii && rc == DB_OK) {
         sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
@@ -378,12 +383,12 @@ static int
 filters_sql(const struct cat_query *q, struct mbuf *sql, char err[DB_ERR_LEN])
 {
     static const char *const orient[3][2] = {
-        { "landscape", " AND i.width > i.height"
-                       " AND (i.width - i.height) * 50 > i.width" },
-        { "portrait", " AND i.height > i.width"
-                      " AND (i.height - i.width) * 50 > i.height" },
-        { "square", " AND abs(i.width - i.height) * 50 <="
-                    " max(i.width, i.height)" },
+        {"landscape", " AND i.width > i.height"
+                      " AND (i.width - i.height) * 50 > i.width"},
+        {"portrait", " AND i.height > i.width"
+                     " AND (i.height - i.width) * 50 > i.height"},
+        {"square", " AND abs(i.width - i.height) * 50 <="
+                   " max(i.width, i.height)"},
     };
     int found = 0;
 
@@ -455,15 +460,15 @@ static const struct {
     int kind;
     const char *key, *after, *order;
 } sorts[] = {
-    { CAT_CUR_RELEVANCE, "w.rank",
-      " AND (w0.rank > :key OR (w0.rank = :key AND w0.seq > :seq))",
-      " ORDER BY w.rank, w.seq" },
-    { CAT_CUR_NEWEST, "i.approved_at",
-      " AND (i.approved_at, i.seq) < (:key, :seq)",
-      " ORDER BY i.approved_at DESC, i.seq DESC LIMIT :limit" },
-    { CAT_CUR_POPULAR, "i.licences_sold",
-      " AND (i.licences_sold, i.seq) < (:key, :seq)",
-      " ORDER BY i.licences_sold DESC, i.seq DESC LIMIT :limit" },
+    {CAT_CUR_RELEVANCE, "w.rank",
+     " AND (w0.rank > :key OR (w0.rank = :key AND w0.seq > :seq))",
+     " ORDER BY w.rank, w.seq"},
+    {CAT_CUR_NEWEST, "i.approved_at",
+     " AND (i.approved_at, i.seq) < (:key, :seq)",
+     " ORDER BY i.approved_at DESC, i.seq DESC LIMIT :limit"},
+    {CAT_CUR_POPULAR, "i.licences_sold",
+     " AND (i.licences_sold, i.seq) < (:key, :seq)",
+     " ORDER BY i.licences_sold DESC, i.seq DESC LIMIT :limit"},
 };
 
 /* The statement of a search (sort s) into sql, its values left to named
@@ -521,8 +526,8 @@ cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
            char err[DB_ERR_LEN])
 {
     char match[MATCH_MAX], sqlbuf[2048], last[WORD_MAX + 1] = "";
-    struct mbuf sql = { sqlbuf, 0, sizeof sqlbuf };
-    struct mbuf mb = { match, 0, sizeof match };
+    struct mbuf sql = {sqlbuf, 0, sizeof sqlbuf};
+    struct mbuf mb = {match, 0, sizeof match};
     int terms = q->text ? match_build(q->text, match, last) : 0;
     int kind = sort_kind(q->sort, terms > 0), s = 0;
     int page = cat_page_size(q->limit);
@@ -591,7 +596,8 @@ cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
         seq = sqlite3_column_int64(st, CAT_ITEM_NCOLS + 1);
     }
     rc = src == SQLITE_ROW || src == SQLITE_DONE
-         ? DB_OK : db_fail(c, src, "search", err);
+             ? DB_OK
+             : db_fail(c, src, "search", err);
 out:
     sqlite3_finalize(st);
     if (c)
@@ -606,7 +612,7 @@ out:
 static void
 keywords_match(const char *keywords, char *out)
 {
-    struct mbuf b = { out, 0, MATCH_MAX };
+    struct mbuf b = {out, 0, MATCH_MAX};
     const char *p = keywords;
     int n = 0;
 
@@ -686,11 +692,13 @@ cat_similar(struct db *db, const char *id, int limit, struct cat_list *out,
     st = NULL;
     if (rc != DB_OK)
         goto out;
-    rc = db_prepare(c, "SELECT " CAT_ITEM_COLS " FROM image_matches m"
+    rc = db_prepare(c,
+                    "SELECT " CAT_ITEM_COLS " FROM image_matches m"
                     " JOIN images i ON i.id = m.other_id"
                     " JOIN users u ON u.id = i.contributor_id"
                     " WHERE m.image_id = ?1 AND i.status = 'approved'"
-                    " ORDER BY m.distance, i.seq LIMIT ?2", &st, err);
+                    " ORDER BY m.distance, i.seq LIMIT ?2",
+                    &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -700,11 +708,13 @@ cat_similar(struct db *db, const char *id, int limit, struct cat_list *out,
     st = NULL;
     if (rc != DB_OK || out->n >= limit || !match[0])
         goto out;
-    rc = db_prepare(c, "SELECT " CAT_ITEM_COLS " FROM image_fts f"
+    rc = db_prepare(c,
+                    "SELECT " CAT_ITEM_COLS " FROM image_fts f"
                     " CROSS JOIN images i ON i.seq = f.rowid"
                     " JOIN users u ON u.id = i.contributor_id"
                     " WHERE f.image_fts MATCH ?1 AND i.id <> ?2"
-                    " ORDER BY f.rank LIMIT ?3", &st, err);
+                    " ORDER BY f.rank LIMIT ?3",
+                    &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
@@ -723,13 +733,15 @@ cat_contributor_profile(struct db *db, const char *contributor_id,
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
+    int rc = db_prepare(
+        c,
         "SELECT u.id, u.name, u.created_at,"
         " (SELECT count(*) FROM images i WHERE i.contributor_id = u.id"
         "  AND i.status = 'approved'),"
         " (SELECT coalesce(sum(i.licences_sold), 0) FROM images i"
         "  WHERE i.contributor_id = u.id AND i.status = 'approved')"
-        " FROM users u WHERE u.id = ?1", &st, err);
+        " FROM users u WHERE u.id = ?1",
+        &st, err);
 
     if (rc != DB_OK)
         goto out;

@@ -160,19 +160,20 @@ const char db_schema_catalog[] =
     "CREATE INDEX lightbox_items_image ON lightbox_items(image_id);";
 
 #define KEYWORDS_BUF (CAT_KEYWORDS_MAX * (CAT_KEYWORD_MAX + 1) + 1)
-#define BAND_PROBE_MAX 2000    /* rows read per band probe: bounds the cost
-                                  of a degenerate hash (a blank sky) */
-#define MATCHES_MAX 64         /* near duplicates kept per upload */
+#define BAND_PROBE_MAX                                                         \
+    2000               /* rows read per band probe: bounds the cost            \
+                          of a degenerate hash (a blank sky) */
+#define MATCHES_MAX 64 /* near duplicates kept per upload */
 
 /* The inverse of each IMG_DHASH_* transform: a rotation by 90 is undone by
  * one by 270; every other one undoes itself. */
-static const int variant_inverse[8] = { 0, 3, 2, 1, 4, 5, 6, 7 };
+static const int variant_inverse[8] = {0, 3, 2, 1, 4, 5, 6, 7};
 
 static int
 is_space(unsigned char ch)
 {
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
-           ch == '\f' || ch == '\v';
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' ||
+           ch == '\v';
 }
 
 /* Copy one keyword into dst (cap bytes): trimmed, runs of blanks made one
@@ -262,8 +263,7 @@ static int
 meta_check(const char *title, const char *description, char err[DB_ERR_LEN])
 {
     if (title && strlen(title) > CAT_TITLE_MAX) {
-        snprintf(err, DB_ERR_LEN, "title longer than %d bytes",
-                 CAT_TITLE_MAX);
+        snprintf(err, DB_ERR_LEN, "title longer than %d bytes", CAT_TITLE_MAX);
         return DB_EINVAL;
     }
     if (description && strlen(description) > CAT_DESC_MAX) {
@@ -286,7 +286,7 @@ bind_opt(sqlite3_stmt *st, int i, const char *s)
 /* Near duplicates. */
 
 struct near {
-    int64_t seq;               /* the other image */
+    int64_t seq; /* the other image */
     int distance, variant;
 };
 
@@ -314,9 +314,9 @@ near_note(struct near *m, int *n, int64_t seq, int distance, int variant)
             worst = i;
     }
     if (*n < MATCHES_MAX) {
-        m[(*n)++] = (struct near){ seq, distance, variant };
+        m[(*n)++] = (struct near){seq, distance, variant};
     } else if (distance < m[worst].distance) {
-        m[worst] = (struct near){ seq, distance, variant };
+        m[worst] = (struct near){seq, distance, variant};
     }
 }
 
@@ -332,7 +332,7 @@ near_find(sqlite3 *c, const uint64_t h[8], struct near *m, int *n,
         "SELECT seq, dhash FROM images WHERE band2 = ?1 LIMIT ?2",
         "SELECT seq, dhash FROM images WHERE band3 = ?1 LIMIT ?2",
     };
-    sqlite3_stmt *st[4] = { NULL, NULL, NULL, NULL };
+    sqlite3_stmt *st[4] = {NULL, NULL, NULL, NULL};
     int rc = DB_OK;
 
     *n = 0;
@@ -345,8 +345,8 @@ near_find(sqlite3 *c, const uint64_t h[8], struct near *m, int *n,
     for (int v = 0; v < 8; v++) {
         for (int k = 0; k < 4; k++) {
             for (int flip = -1; flip < 16; flip++) {
-                unsigned probe = band_of(h[v], k) ^
-                                 (flip < 0 ? 0u : 1u << flip);
+                unsigned probe =
+                    band_of(h[v], k) ^ (flip < 0 ? 0u : 1u << flip);
                 int src;
 
                 sqlite3_bind_int(st[k], 1, (int)probe);
@@ -378,11 +378,13 @@ near_store(sqlite3 *c, int64_t seq, const struct near *m, int n,
            char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
+    int rc = db_prepare(
+        c,
         "INSERT OR IGNORE INTO image_matches(image_id, other_id, distance,"
         " variant, possible_theft)"
         " SELECT a.id, b.id, ?3, ?4, a.contributor_id <> b.contributor_id"
-        " FROM images a, images b WHERE a.seq = ?1 AND b.seq = ?2", &st, err);
+        " FROM images a, images b WHERE a.seq = ?1 AND b.seq = ?2",
+        &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -391,8 +393,8 @@ near_store(sqlite3 *c, int64_t seq, const struct near *m, int n,
             sqlite3_bind_int64(st, 1, dir ? m[i].seq : seq);
             sqlite3_bind_int64(st, 2, dir ? seq : m[i].seq);
             sqlite3_bind_int(st, 3, m[i].distance);
-            sqlite3_bind_int(st, 4, dir ? variant_inverse[m[i].variant]
-                                        : m[i].variant);
+            sqlite3_bind_int(
+                st, 4, dir ? variant_inverse[m[i].variant] : m[i].variant);
             rc = sqlite3_step(st);
             sqlite3_reset(st);
             if (rc != SQLITE_DONE) {
@@ -416,8 +418,7 @@ sha_taken(sqlite3 *c, const char *sha256, char id_out[CAT_ID_LEN],
           char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT id FROM images WHERE sha256 = ?1", &st,
-                        err);
+    int rc = db_prepare(c, "SELECT id FROM images WHERE sha256 = ?1", &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -425,8 +426,7 @@ sha_taken(sqlite3 *c, const char *sha256, char id_out[CAT_ID_LEN],
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         db_col_copy(st, 0, id_out, CAT_ID_LEN);
-        snprintf(err, DB_ERR_LEN, "the same file is already image %s",
-                 id_out);
+        snprintf(err, DB_ERR_LEN, "the same file is already image %s", id_out);
         rc = DB_ECONFLICT;
     } else if (rc == SQLITE_DONE) {
         rc = DB_OK;
@@ -444,14 +444,16 @@ image_insert(sqlite3 *c, const struct cat_new_image *in, const char *kw,
              int64_t *seq, char id_out[CAT_ID_LEN], char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c,
+    int rc = db_prepare(
+        c,
         "INSERT INTO images(id, contributor_id, status, title, description,"
         " keywords, width, height, format, mime, file_size, sha256,"
         " camera_make, camera_model, date_taken, colour, dhash,"
         " watermark_seed, created_at)"
         " VALUES ('i' || lower(hex(randomblob(8))), ?1, 'processing', ?2,"
         " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-        " unixepoch()) RETURNING seq, id", &st, err);
+        " unixepoch()) RETURNING seq, id",
+        &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -482,7 +484,7 @@ image_insert(sqlite3 *c, const struct cat_new_image *in, const char *kw,
         rc = DB_ENOTFOUND;
     } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
         db_fail(c, rc, "image insert", err);
-        rc = DB_EINVAL;         /* a CHECK: bad format or dimensions */
+        rc = DB_EINVAL; /* a CHECK: bad format or dimensions */
     } else {
         rc = db_fail(c, rc, "image insert", err);
     }
@@ -490,11 +492,13 @@ image_insert(sqlite3 *c, const struct cat_new_image *in, const char *kw,
     st = NULL;
     if (rc != DB_OK)
         goto out;
-    rc = db_prepare(c,
+    rc = db_prepare(
+        c,
         "INSERT INTO jobs(id, image_id, kind, state, created_at,"
         " lease_until)"
         " VALUES ('j' || lower(hex(randomblob(8))), ?1, 'render', 'queued',"
-        " unixepoch(), unixepoch() + " HOLD_S ")", &st, err);
+        " unixepoch(), unixepoch() + " HOLD_S ")",
+        &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id_out, -1, SQLITE_STATIC);
@@ -552,17 +556,17 @@ out:
 
 /* Every column of struct cat_image, the queue position counted through the
  * partial index of pending images. */
-#define IMAGE_COLS \
-    "i.id, i.contributor_id, u.name, i.status, i.title, i.description," \
-    " i.keywords, i.width, i.height, i.format, i.mime, i.file_size," \
-    " i.sha256, i.camera_make, i.camera_model, i.date_taken, i.colour," \
-    " i.dhash, i.watermark_seed, i.thumb_etag, i.preview_etag," \
-    " i.reject_code, i.reject_reason, i.fail_reason, i.created_at," \
-    " i.reviewed_at, i.reviewed_by, i.approved_at, i.views," \
-    " i.licences_sold," \
-    " CASE WHEN i.status = 'pending_review' THEN (SELECT count(*)" \
-    "  FROM images q WHERE q.status = 'pending_review' AND q.seq <= i.seq)" \
-    "  ELSE 0 END, i.seq" \
+#define IMAGE_COLS                                                             \
+    "i.id, i.contributor_id, u.name, i.status, i.title, i.description,"        \
+    " i.keywords, i.width, i.height, i.format, i.mime, i.file_size,"           \
+    " i.sha256, i.camera_make, i.camera_model, i.date_taken, i.colour,"        \
+    " i.dhash, i.watermark_seed, i.thumb_etag, i.preview_etag,"                \
+    " i.reject_code, i.reject_reason, i.fail_reason, i.created_at,"            \
+    " i.reviewed_at, i.reviewed_by, i.approved_at, i.views,"                   \
+    " i.licences_sold,"                                                        \
+    " CASE WHEN i.status = 'pending_review' THEN (SELECT count(*)"             \
+    "  FROM images q WHERE q.status = 'pending_review' AND q.seq <= i.seq)"    \
+    "  ELSE 0 END, i.seq"                                                      \
     " FROM images i JOIN users u ON u.id = i.contributor_id "
 #define IMAGE_SEQ_COL 31
 
@@ -704,10 +708,11 @@ cat_image_update_meta(struct db *db, const char *id, const char *owner_id,
         return rc;
     c = db_conn_get(db);
     rc = db_prepare(c,
-        "UPDATE images SET title = coalesce(?3, title),"
-        " description = coalesce(?4, description),"
-        " keywords = coalesce(?5, keywords)"
-        " WHERE id = ?1 AND contributor_id = ?2", &st, err);
+                    "UPDATE images SET title = coalesce(?3, title),"
+                    " description = coalesce(?4, description),"
+                    " keywords = coalesce(?5, keywords)"
+                    " WHERE id = ?1 AND contributor_id = ?2",
+                    &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -757,7 +762,8 @@ matches_load(sqlite3 *c, const char *id, struct cat_match **out, int *n_out,
     sqlite3_stmt *st = NULL;
     struct cat_match *m = NULL;
     int n = 0, src;
-    int rc = db_prepare(c,
+    int rc = db_prepare(
+        c,
         "SELECT m.other_id, o.contributor_id, o.title, o.status, m.distance,"
         " m.variant, m.possible_theft"
         " FROM image_matches m JOIN images o ON o.id = m.other_id"
@@ -833,8 +839,8 @@ cat_image_list_release(struct cat_image_list *l)
  * With matches set, each image also gets its near duplicates. */
 static int
 image_page(struct db *db, const char *sql, const char *key, int kind,
-           const char *cursor, int limit, int matches,
-           struct cat_image_list *l, char err[DB_ERR_LEN])
+           const char *cursor, int limit, int matches, struct cat_image_list *l,
+           char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
@@ -889,26 +895,27 @@ cat_images_of_contributor(struct db *db, const char *contributor_id,
                           const char *cursor, int limit,
                           struct cat_image_list *out, char err[DB_ERR_LEN])
 {
-    return image_page(db, "SELECT " IMAGE_COLS
+    return image_page(db,
+                      "SELECT " IMAGE_COLS
                       "WHERE i.contributor_id = ?1 AND i.seq < ?2"
                       " ORDER BY i.seq DESC LIMIT ?3",
-                      contributor_id, CAT_CUR_MINE, cursor, limit, 0, out,
-                      err);
+                      contributor_id, CAT_CUR_MINE, cursor, limit, 0, out, err);
 }
 
 int
 cat_review_queue(struct db *db, const char *cursor, int limit,
                  struct cat_image_list *out, char err[DB_ERR_LEN])
 {
-    return image_page(db, "SELECT " IMAGE_COLS
+    return image_page(db,
+                      "SELECT " IMAGE_COLS
                       "WHERE i.status = 'pending_review' AND i.seq > ?2"
                       " ORDER BY i.seq LIMIT ?3",
                       NULL, CAT_CUR_QUEUE, cursor, limit, 1, out, err);
 }
 
 int
-cat_views_add(struct db *db, const char *const *ids, const int *counts,
-              int n, char err[DB_ERR_LEN])
+cat_views_add(struct db *db, const char *const *ids, const int *counts, int n,
+              char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
@@ -948,15 +955,17 @@ cat_job_claim(struct db *db, int64_t now, int lease_seconds,
     /* One UPDATE takes the write lock before it reads, so two workers
      * never claim the same job. The state IN (...) term matches the
      * partial index jobs_live. */
-    int rc = db_prepare(c,
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
-        " lease_until = ?1 + ?2,"
-        " claimed_by = 'c' || lower(hex(randomblob(8)))"
-        " WHERE rowid = (SELECT rowid FROM jobs"
-        "  WHERE state IN ('queued', 'running')"
-        "  AND (lease_until IS NULL OR lease_until <= ?1)"
-        "  ORDER BY created_at, rowid LIMIT 1)"
-        " RETURNING id, image_id, kind, attempts, claimed_by", &st, err);
+    int rc =
+        db_prepare(c,
+                   "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
+                   " lease_until = ?1 + ?2,"
+                   " claimed_by = 'c' || lower(hex(randomblob(8)))"
+                   " WHERE rowid = (SELECT rowid FROM jobs"
+                   "  WHERE state IN ('queued', 'running')"
+                   "  AND (lease_until IS NULL OR lease_until <= ?1)"
+                   "  ORDER BY created_at, rowid LIMIT 1)"
+                   " RETURNING id, image_id, kind, attempts, claimed_by",
+                   &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -990,8 +999,10 @@ job_running(sqlite3 *c, const char *job_id, char image_id[CAT_ID_LEN],
             int *attempts, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT image_id, attempts, state FROM jobs"
-                        " WHERE id = ?1", &st, err);
+    int rc = db_prepare(c,
+                        "SELECT image_id, attempts, state FROM jobs"
+                        " WHERE id = ?1",
+                        &st, err);
 
     if (rc != DB_OK)
         goto out;
@@ -1018,8 +1029,8 @@ out:
 
 /* Inside a transaction: run sql bound to up to three texts. */
 static int
-exec3(sqlite3 *c, const char *sql, const char *a, const char *b,
-      const char *d, char err[DB_ERR_LEN])
+exec3(sqlite3 *c, const char *sql, const char *a, const char *b, const char *d,
+      char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     int rc = db_prepare(c, sql, &st, err);
@@ -1049,10 +1060,13 @@ cat_job_done(struct db *db, const char *job_id, const char *thumb_etag,
     if (rc == DB_OK)
         rc = job_running(c, job_id, image_id, &attempts, err);
     if (rc == DB_OK)
-        rc = exec3(c, "UPDATE jobs SET state = 'done', lease_until = NULL"
-                   " WHERE id = ?1", job_id, NULL, NULL, err);
+        rc = exec3(c,
+                   "UPDATE jobs SET state = 'done', lease_until = NULL"
+                   " WHERE id = ?1",
+                   job_id, NULL, NULL, err);
     if (rc == DB_OK)
-        rc = exec3(c, "UPDATE images SET thumb_etag = ?2, preview_etag = ?3,"
+        rc = exec3(c,
+                   "UPDATE images SET thumb_etag = ?2, preview_etag = ?3,"
                    " status = CASE status WHEN 'processing'"
                    "  THEN 'pending_review' ELSE status END WHERE id = ?1",
                    image_id, thumb_etag, preview_etag, err);
@@ -1076,15 +1090,18 @@ cat_job_fail(struct db *db, const char *job_id, const char *reason,
     if (rc == DB_OK)
         rc = job_running(c, job_id, image_id, &attempts, err);
     if (rc == DB_OK && attempts < max_attempts) {
-        rc = exec3(c, "UPDATE jobs SET state = 'queued', last_error = ?2,"
-                   " lease_until = NULL WHERE id = ?1", job_id, reason, NULL,
-                   err);
+        rc = exec3(c,
+                   "UPDATE jobs SET state = 'queued', last_error = ?2,"
+                   " lease_until = NULL WHERE id = ?1",
+                   job_id, reason, NULL, err);
     } else if (rc == DB_OK) {
-        rc = exec3(c, "UPDATE jobs SET state = 'failed', last_error = ?2,"
-                   " lease_until = NULL WHERE id = ?1", job_id, reason, NULL,
-                   err);
+        rc = exec3(c,
+                   "UPDATE jobs SET state = 'failed', last_error = ?2,"
+                   " lease_until = NULL WHERE id = ?1",
+                   job_id, reason, NULL, err);
         if (rc == DB_OK)
-            rc = exec3(c, "UPDATE images SET status = 'failed',"
+            rc = exec3(c,
+                       "UPDATE images SET status = 'failed',"
                        " fail_reason = ?2"
                        " WHERE id = ?1 AND status = 'processing'",
                        image_id, reason, NULL, err);
@@ -1102,7 +1119,8 @@ cat_job_release(struct db *db, const char *image_id, char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "UPDATE jobs SET lease_until = NULL"
+    int rc = db_prepare(c,
+                        "UPDATE jobs SET lease_until = NULL"
                         " WHERE image_id = ?1 AND state = 'queued'",
                         &st, err);
 
@@ -1122,7 +1140,8 @@ cat_jobs_reset(struct db *db, char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "UPDATE jobs SET state = 'queued',"
+    int rc = db_prepare(c,
+                        "UPDATE jobs SET state = 'queued',"
                         " lease_until = NULL WHERE state = 'running'"
                         " OR (state = 'queued' AND lease_until IS NOT NULL)",
                         &st, err);
@@ -1142,8 +1161,8 @@ out:
 
 int
 cat_review_decide(struct db *db, const char *id, const char *reviewer_id,
-                  int approve, const char *reason_code,
-                  const char *reason_text, char err[DB_ERR_LEN])
+                  int approve, const char *reason_code, const char *reason_text,
+                  char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
@@ -1151,14 +1170,16 @@ cat_review_decide(struct db *db, const char *id, const char *reviewer_id,
 
     if (rc != DB_OK)
         goto out;
-    rc = db_prepare(c,
-        "UPDATE images SET"
-        " status = CASE WHEN ?3 THEN 'approved' ELSE 'rejected' END,"
-        " reviewed_at = unixepoch(), reviewed_by = ?2,"
-        " approved_at = CASE WHEN ?3 THEN unixepoch() END,"
-        " reject_code = CASE WHEN ?3 THEN NULL ELSE ?4 END,"
-        " reject_reason = CASE WHEN ?3 THEN NULL ELSE ?5 END"
-        " WHERE id = ?1 AND status = 'pending_review'", &st, err);
+    rc =
+        db_prepare(c,
+                   "UPDATE images SET"
+                   " status = CASE WHEN ?3 THEN 'approved' ELSE 'rejected' END,"
+                   " reviewed_at = unixepoch(), reviewed_by = ?2,"
+                   " approved_at = CASE WHEN ?3 THEN unixepoch() END,"
+                   " reject_code = CASE WHEN ?3 THEN NULL ELSE ?4 END,"
+                   " reject_reason = CASE WHEN ?3 THEN NULL ELSE ?5 END"
+                   " WHERE id = ?1 AND status = 'pending_review'",
+                   &st, err);
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

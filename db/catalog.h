@@ -9,23 +9,24 @@
 
 #include "db.h"
 
-#define CAT_ID_LEN 24          /* "i" + 16 hex digits, NUL; users' ids fit */
-#define CAT_TOKEN_LEN 40       /* lightbox share token: 32 hex digits, NUL */
-#define CAT_CURSOR_LEN 48      /* an opaque paging cursor, NUL included */
+#define CAT_ID_LEN 24     /* "i" + 16 hex digits, NUL; users' ids fit */
+#define CAT_TOKEN_LEN 40  /* lightbox share token: 32 hex digits, NUL */
+#define CAT_CURSOR_LEN 48 /* an opaque paging cursor, NUL included */
 #define CAT_ETAG_LEN 72
-#define CAT_NAME_LEN 128       /* user and lightbox names */
-#define CAT_SHORT_LEN 64       /* format, mime, colour, status, codes */
+#define CAT_NAME_LEN 128 /* user and lightbox names */
+#define CAT_SHORT_LEN 64 /* format, mime, colour, status, codes */
 
-#define CAT_TITLE_MAX 200      /* bytes; longer titles are DB_EINVAL */
-#define CAT_DESC_MAX 2000      /* bytes */
-#define CAT_KEYWORDS_MAX 50    /* keywords per image after normalising */
-#define CAT_KEYWORD_MAX 48     /* bytes per keyword */
-#define CAT_LIST_MAX 100       /* largest page of any list */
-#define CAT_LIST_DEFAULT 24    /* page size when the caller passes 0 */
-#define CAT_QUERY_TERMS 16     /* words or phrases kept from a search text */
-#define CAT_TEXT_WINDOW 2000   /* a text search sorts the newest this many
-                                  matches: see cat_search */
-#define CAT_NEAR_DIST 6        /* Hamming distance of a near duplicate */
+#define CAT_TITLE_MAX 200   /* bytes; longer titles are DB_EINVAL */
+#define CAT_DESC_MAX 2000   /* bytes */
+#define CAT_KEYWORDS_MAX 50 /* keywords per image after normalising */
+#define CAT_KEYWORD_MAX 48  /* bytes per keyword */
+#define CAT_LIST_MAX 100    /* largest page of any list */
+#define CAT_LIST_DEFAULT 24 /* page size when the caller passes 0 */
+#define CAT_QUERY_TERMS 16  /* words or phrases kept from a search text */
+#define CAT_TEXT_WINDOW                                                        \
+    2000                        /* a text search sorts the newest this many    \
+                                   matches: see cat_search */
+#define CAT_NEAR_DIST 6         /* Hamming distance of a near duplicate */
 #define CAT_LIGHTBOX_ITEMS 1000 /* images per lightbox */
 
 /* Images. */
@@ -34,18 +35,18 @@
  * NULL and "" both mean absent for the optional ones. */
 struct cat_new_image {
     const char *contributor_id;
-    const char *title;         /* <= CAT_TITLE_MAX bytes, may be "" */
-    const char *description;   /* <= CAT_DESC_MAX bytes, may be NULL */
-    const char *keywords;      /* comma-separated, normalised here */
-    int width, height;         /* upright pixels */
-    const char *format;        /* "jpeg" "png" "webp" "tiff" "heif" */
+    const char *title;       /* <= CAT_TITLE_MAX bytes, may be "" */
+    const char *description; /* <= CAT_DESC_MAX bytes, may be NULL */
+    const char *keywords;    /* comma-separated, normalised here */
+    int width, height;       /* upright pixels */
+    const char *format;      /* "jpeg" "png" "webp" "tiff" "heif" */
     const char *mime;
     int64_t file_size;
-    const char *sha256;        /* 64 lower-case hex digits of the original */
+    const char *sha256; /* 64 lower-case hex digits of the original */
     const char *camera_make, *camera_model, *date_taken; /* optional */
-    const char *colour;        /* palette name, optional */
-    uint64_t dhash[8];         /* [0] upright, [1..7] in imaging's
-                                  IMG_DHASH_* order (rot90 ... transverse) */
+    const char *colour; /* palette name, optional */
+    uint64_t dhash[8];  /* [0] upright, [1..7] in imaging's
+                           IMG_DHASH_* order (rot90 ... transverse) */
     int64_t watermark_seed;
 };
 
@@ -55,11 +56,11 @@ struct cat_match {
     char other_contributor_id[CAT_ID_LEN];
     char other_title[CAT_TITLE_MAX + 1];
     char other_status[CAT_SHORT_LEN];
-    int distance;              /* Hamming distance, 0..CAT_NEAR_DIST */
-    int variant;               /* which IMG_DHASH_* of this image matched the
-                                  other's upright hash: 0 same way up, else
-                                  a rotated or mirrored copy */
-    int possible_theft;        /* 1: the other belongs to someone else */
+    int distance;       /* Hamming distance, 0..CAT_NEAR_DIST */
+    int variant;        /* which IMG_DHASH_* of this image matched the
+                           other's upright hash: 0 same way up, else
+                           a rotated or mirrored copy */
+    int possible_theft; /* 1: the other belongs to someone else */
 };
 
 struct cat_image {
@@ -68,9 +69,9 @@ struct cat_image {
     char contributor_name[CAT_NAME_LEN];
     char status[CAT_SHORT_LEN]; /* processing pending_review approved
                                    rejected failed */
-    char *title;               /* heap, never NULL */
-    char *description;         /* heap, never NULL ("" when absent) */
-    char *keywords;            /* heap, never NULL: "a,b,c" normalised */
+    char *title;                /* heap, never NULL */
+    char *description;          /* heap, never NULL ("" when absent) */
+    char *keywords;             /* heap, never NULL: "a,b,c" normalised */
     int width, height;
     char format[CAT_SHORT_LEN];
     char mime[CAT_SHORT_LEN];
@@ -82,11 +83,11 @@ struct cat_image {
     char colour[CAT_SHORT_LEN];
     uint64_t dhash;
     int64_t watermark_seed;
-    char thumb_etag[CAT_ETAG_LEN];   /* "" until the renditions exist */
+    char thumb_etag[CAT_ETAG_LEN]; /* "" until the renditions exist */
     char preview_etag[CAT_ETAG_LEN];
-    char reject_code[CAT_SHORT_LEN]; /* "" unless rejected */
-    char *reject_reason;       /* heap, never NULL */
-    char *fail_reason;         /* heap, never NULL */
+    char reject_code[CAT_SHORT_LEN];              /* "" unless rejected */
+    char *reject_reason;                          /* heap, never NULL */
+    char *fail_reason;                            /* heap, never NULL */
     int64_t created_at, reviewed_at, approved_at; /* unix s; 0 = not yet */
     char reviewed_by[CAT_ID_LEN];
     int64_t views, licences_sold;
@@ -171,9 +172,9 @@ int cat_views_add(struct db *db, const char *const *ids, const int *counts,
 struct cat_job {
     char id[CAT_ID_LEN];
     char image_id[CAT_ID_LEN];
-    char kind[CAT_SHORT_LEN];  /* "render" */
-    int attempts;              /* including this claim */
-    char claim[CAT_ID_LEN];    /* random token of this claim, for logs */
+    char kind[CAT_SHORT_LEN]; /* "render" */
+    int attempts;             /* including this claim */
+    char claim[CAT_ID_LEN];   /* random token of this claim, for logs */
 };
 
 /* Take the oldest queued job, or a running one whose lease ended before
@@ -213,8 +214,7 @@ int cat_jobs_reset(struct db *db, char err[DB_ERR_LEN]);
  * matches (closest first) and its queue_position. cursor and limit as in
  * cat_images_of_contributor; release with cat_image_list_release. */
 int cat_review_queue(struct db *db, const char *cursor, int limit,
-                     struct cat_image_list *out,
-                     char err[DB_ERR_LEN]) DB_WUR;
+                     struct cat_image_list *out, char err[DB_ERR_LEN]) DB_WUR;
 
 /* Approve (approve != 0) or reject a pending image. Rejection keeps
  * reason_code (validated by the server) and reason_text; approval ignores
@@ -228,21 +228,21 @@ int cat_review_decide(struct db *db, const char *id, const char *reviewer_id,
 /* Search. Only approved images are ever found. */
 
 enum cat_sort {
-    CAT_SORT_DEFAULT = 0,      /* relevance with text, newest without */
-    CAT_SORT_RELEVANCE,        /* without text: same as newest */
+    CAT_SORT_DEFAULT = 0, /* relevance with text, newest without */
+    CAT_SORT_RELEVANCE,   /* without text: same as newest */
     CAT_SORT_NEWEST,
-    CAT_SORT_POPULAR           /* licences sold */
+    CAT_SORT_POPULAR /* licences sold */
 };
 
 struct cat_query {
-    const char *text;          /* user input, any bytes; NULL or "" */
-    const char *orientation;   /* "landscape" "portrait" "square" or NULL */
-    double min_megapixels;     /* 0: any */
-    const char *colour;        /* palette name or NULL */
+    const char *text;           /* user input, any bytes; NULL or "" */
+    const char *orientation;    /* "landscape" "portrait" "square" or NULL */
+    double min_megapixels;      /* 0: any */
+    const char *colour;         /* palette name or NULL */
     const char *contributor_id; /* or NULL */
     enum cat_sort sort;
-    int limit;                 /* 0: CAT_LIST_DEFAULT; at most CAT_LIST_MAX */
-    const char *cursor;        /* NULL or "" first page, else a next_cursor */
+    int limit;          /* 0: CAT_LIST_DEFAULT; at most CAT_LIST_MAX */
+    const char *cursor; /* NULL or "" first page, else a next_cursor */
 };
 
 struct cat_item {
@@ -258,7 +258,7 @@ struct cat_item {
 };
 
 struct cat_list {
-    struct cat_item *items;    /* heap; release with cat_list_release */
+    struct cat_item *items; /* heap; release with cat_list_release */
     int n;
     char next_cursor[CAT_CURSOR_LEN]; /* "" on the last page */
 };
@@ -286,15 +286,15 @@ void cat_list_release(struct cat_list *l);
 /* Approved images like id: near duplicates first (closest first), then
  * those sharing the most keywords; never id itself. limit 0 means 12.
  * DB_ENOTFOUND if id is absent. Release with cat_list_release. */
-int cat_similar(struct db *db, const char *id, int limit,
-                struct cat_list *out, char err[DB_ERR_LEN]) DB_WUR;
+int cat_similar(struct db *db, const char *id, int limit, struct cat_list *out,
+                char err[DB_ERR_LEN]) DB_WUR;
 
 struct cat_profile {
     char id[CAT_ID_LEN];
     char name[CAT_NAME_LEN];
     int64_t approved_images;
-    int64_t licences_sold;     /* over their approved images */
-    int64_t member_since;      /* unix s */
+    int64_t licences_sold; /* over their approved images */
+    int64_t member_since;  /* unix s */
 };
 
 /* A contributor's public figures; their images come from cat_search with

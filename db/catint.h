@@ -8,12 +8,12 @@
 
 /* Cursor kinds: a cursor made for one list is refused by another. */
 enum {
-    CAT_CUR_MINE = 'm',        /* contributor's own images: seq */
-    CAT_CUR_QUEUE = 'q',       /* review queue: seq */
-    CAT_CUR_RELEVANCE = 'r',   /* bm25 rank (double bits), seq */
-    CAT_CUR_NEWEST = 'n',      /* approved_at, seq */
-    CAT_CUR_POPULAR = 'p',     /* licences_sold, seq */
-    CAT_CUR_LIGHTBOX = 'l'     /* added_at, seq */
+    CAT_CUR_MINE = 'm',      /* contributor's own images: seq */
+    CAT_CUR_QUEUE = 'q',     /* review queue: seq */
+    CAT_CUR_RELEVANCE = 'r', /* bm25 rank (double bits), seq */
+    CAT_CUR_NEWEST = 'n',    /* approved_at, seq */
+    CAT_CUR_POPULAR = 'p',   /* licences_sold, seq */
+    CAT_CUR_LIGHTBOX = 'l'   /* added_at, seq */
 };
 
 /* Write the cursor of (key, seq) for kind into out. */
@@ -32,8 +32,8 @@ int cat_page_size(int limit);
 /* Columns and joins of a cat_item, for "SELECT " CAT_ITEM_COLS ... FROM
  * images i JOIN users u ON u.id = i.contributor_id; cat_item_row reads
  * them from column 0 on. */
-#define CAT_ITEM_COLS \
-    "i.id, i.title, i.width, i.height, i.contributor_id, u.name, " \
+#define CAT_ITEM_COLS                                                          \
+    "i.id, i.title, i.width, i.height, i.contributor_id, u.name, "             \
     "i.thumb_etag, i.colour, i.licences_sold, i.created_at, i.approved_at"
 #define CAT_ITEM_NCOLS 11
 

@@ -7,9 +7,9 @@
 
 #include "dbint.h"
 
-#define DB_POOL 8            /* connections; more threads than this wait */
-#define DB_BUSY_MS 10000     /* how long a writer waits for the lock */
-#define DB_STMT_CACHE 96     /* prepared statements kept per connection */
+#define DB_POOL 8        /* connections; more threads than this wait */
+#define DB_BUSY_MS 10000 /* how long a writer waits for the lock */
+#define DB_STMT_CACHE 96 /* prepared statements kept per connection */
 
 /* Statements prepared once per connection and kept: compiling a statement
  * (with its triggers and foreign keys) costs more than running it. Keyed
@@ -24,7 +24,7 @@ struct db {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     sqlite3 *conn[DB_POOL];
-    int busy[DB_POOL];       /* 1 while lent out */
+    int busy[DB_POOL]; /* 1 while lent out */
     struct stmt_cache cache[DB_POOL];
 };
 
@@ -81,8 +81,7 @@ db_step_change(sqlite3 *c, sqlite3_stmt *st, const char *what,
 }
 
 int
-db_prepare(sqlite3 *c, const char *sql, sqlite3_stmt **st,
-           char err[DB_ERR_LEN])
+db_prepare(sqlite3 *c, const char *sql, sqlite3_stmt **st, char err[DB_ERR_LEN])
 {
     int rc = sqlite3_prepare_v2(c, sql, -1, st, NULL);
 
@@ -156,8 +155,8 @@ cache_of(struct db *db, sqlite3 *c)
 }
 
 int
-db_prepare_cached(struct db *db, sqlite3 *c, const char *sql,
-                  sqlite3_stmt **st, char err[DB_ERR_LEN])
+db_prepare_cached(struct db *db, sqlite3 *c, const char *sql, sqlite3_stmt **st,
+                  char err[DB_ERR_LEN])
 {
     struct stmt_cache *sc = cache_of(db, c);
     int rc;
@@ -224,7 +223,7 @@ db_conn_put(struct db *db, sqlite3 *c)
 static int
 busy_wait(void *arg, int n)
 {
-    struct timespec t = { 0, n < 20 ? 100000 : 1000000 };
+    struct timespec t = {0, n < 20 ? 100000 : 1000000};
 
     (void)arg;
     if (n >= 20 + DB_BUSY_MS)
@@ -237,8 +236,9 @@ static int
 conn_open(const char *path, sqlite3 **out, char err[DB_ERR_LEN])
 {
     sqlite3 *c = NULL;
-    int rc = sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE |
-                             SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        path, &c,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 
     if (rc != SQLITE_OK) {
         rc = db_fail(c, rc, "open", err);
@@ -248,12 +248,14 @@ conn_open(const char *path, sqlite3 **out, char err[DB_ERR_LEN])
     sqlite3_extended_result_codes(c, 1);
     /* synchronous=FULL: money must survive a power cut (PITFALLS);
      * recursive_triggers: INSERT OR REPLACE fires the delete guards. */
-    rc = db_exec(c, "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=FULL;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA recursive_triggers=ON;"
-                    "PRAGMA cache_size=-8000;"
-                    "PRAGMA temp_store=MEMORY;", err);
+    rc = db_exec(c,
+                 "PRAGMA journal_mode=WAL;"
+                 "PRAGMA synchronous=FULL;"
+                 "PRAGMA foreign_keys=ON;"
+                 "PRAGMA recursive_triggers=ON;"
+                 "PRAGMA cache_size=-8000;"
+                 "PRAGMA temp_store=MEMORY;",
+                 err);
     if (rc != DB_OK)
         goto out;
     *out = c;
@@ -279,8 +281,10 @@ migrate(sqlite3 *c, char err[DB_ERR_LEN])
     if (sqlite3_step(st) == SQLITE_ROW)
         have = sqlite3_column_int(st, 0);
     if (have > N_MIGRATIONS) {
-        snprintf(err, DB_ERR_LEN, "database schema version %d is newer than "
-                 "this build's %d: upgrade Stockroom", have, N_MIGRATIONS);
+        snprintf(err, DB_ERR_LEN,
+                 "database schema version %d is newer than "
+                 "this build's %d: upgrade Stockroom",
+                 have, N_MIGRATIONS);
         rc = DB_ETOONEW;
         goto out;
     }
@@ -352,8 +356,7 @@ db_close(struct db *db)
             /* Keep the planner's statistics fresh, cheaply (SQLite's
              * advice for long-lived connections is to run it at close). */
             if (i == 0)
-                sqlite3_exec(db->conn[i], "PRAGMA optimize", NULL, NULL,
-                             NULL);
+                sqlite3_exec(db->conn[i], "PRAGMA optimize", NULL, NULL, NULL);
             for (int k = 0; k < db->cache[i].n; k++)
                 sqlite3_finalize(db->cache[i].st[k]);
             db->cache[i].n = 0;

@@ -13,15 +13,15 @@
 /* Return codes shared by every db_ function. */
 enum {
     DB_OK = 0,
-    DB_EGENERIC = -1,   /* SQLite or I/O failure; err says which */
-    DB_ENOTFOUND = -2,  /* no such row */
-    DB_ECONFLICT = -3,  /* unique key taken, state changed, key reused */
-    DB_EFUNDS = -4,     /* a balance would go below what is allowed */
-    DB_EBUSY = -5,      /* the database stayed locked past the timeout */
-    DB_EINVAL = -6,     /* a value the caller should have checked */
-    DB_ETOONEW = -7,    /* the file was written by a newer Stockroom */
-    DB_ELIMIT = -8,     /* a rate or size limit was hit */
-    DB_EREUSED = -9     /* idempotency key already used for another request */
+    DB_EGENERIC = -1,  /* SQLite or I/O failure; err says which */
+    DB_ENOTFOUND = -2, /* no such row */
+    DB_ECONFLICT = -3, /* unique key taken, state changed, key reused */
+    DB_EFUNDS = -4,    /* a balance would go below what is allowed */
+    DB_EBUSY = -5,     /* the database stayed locked past the timeout */
+    DB_EINVAL = -6,    /* a value the caller should have checked */
+    DB_ETOONEW = -7,   /* the file was written by a newer Stockroom */
+    DB_ELIMIT = -8,    /* a rate or size limit was hit */
+    DB_EREUSED = -9    /* idempotency key already used for another request */
 };
 
 struct db;

@@ -275,11 +275,14 @@ const char db_schema_ledger[] =
     "  BEGIN SELECT RAISE(ABORT, 'idempotency keys are immutable'); END;";
 
 const struct ledger_tier ledger_default_tiers[4] = {
-    { 0, 2500 }, { 100, 3000 }, { 1000, 3500 }, { 10000, 4000 },
+    {0, 2500},
+    {100, 3000},
+    {1000, 3500},
+    {10000, 4000},
 };
 
-#define ACCT_LEN (LEDGER_ID_LEN + 16)   /* "payable:" + a user id */
-#define MAX_POSTS 5      /* legs of the largest journal, a licence */
+#define ACCT_LEN (LEDGER_ID_LEN + 16) /* "payable:" + a user id */
+#define MAX_POSTS 5 /* legs of the largest journal, a licence */
 
 /* One leg of a journal: debit positive, credit negative. */
 struct post {
@@ -329,8 +332,7 @@ account_id(char out[ACCT_LEN], const char *kind, const char *user)
 }
 
 static int
-step_done(sqlite3 *c, sqlite3_stmt *st, const char *what,
-          char err[DB_ERR_LEN])
+step_done(sqlite3 *c, sqlite3_stmt *st, const char *what, char err[DB_ERR_LEN])
 {
     int rc = sqlite3_step(st);
 
@@ -384,8 +386,8 @@ static const char SQL_ACCOUNT_INSERT[] =
 
 /* Create the per-user account if it does not exist yet. */
 static int
-account_ensure(struct db *db, sqlite3 *c, const char *kind,
-               const char *user, char err[DB_ERR_LEN])
+account_ensure(struct db *db, sqlite3 *c, const char *kind, const char *user,
+               char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     char id[ACCT_LEN];
@@ -439,18 +441,18 @@ journal_insert(struct db *db, sqlite3 *c, const char *kind, int64_t reverses,
 /* The postings of a journal of n non-zero legs in one INSERT, one fixed
  * text per n (a text built at run time could not be cached): leg i binds
  * ?(3i+2) account, ?(3i+3) asset, ?(3i+4) amount; ?1 is the journal. */
-#define POST_INS "INSERT INTO postings(journal_id, account_id, asset, " \
+#define POST_INS                                                               \
+    "INSERT INTO postings(journal_id, account_id, asset, "                     \
     "amount) VALUES (?1, ?2, ?3, ?4)"
 #define POST_LEG(a, b, c) ", (?1, ?" #a ", ?" #b ", ?" #c ")"
 
 static const char SQL_POST_1[] = POST_INS;
 static const char SQL_POST_2[] = POST_INS POST_LEG(5, 6, 7);
-static const char SQL_POST_3[] = POST_INS POST_LEG(5, 6, 7)
-    POST_LEG(8, 9, 10);
-static const char SQL_POST_4[] = POST_INS POST_LEG(5, 6, 7)
-    POST_LEG(8, 9, 10) POST_LEG(11, 12, 13);
-static const char SQL_POST_5[] = POST_INS POST_LEG(5, 6, 7)
-    POST_LEG(8, 9, 10) POST_LEG(11, 12, 13) POST_LEG(14, 15, 16);
+static const char SQL_POST_3[] = POST_INS POST_LEG(5, 6, 7) POST_LEG(8, 9, 10);
+static const char SQL_POST_4[] =
+    POST_INS POST_LEG(5, 6, 7) POST_LEG(8, 9, 10) POST_LEG(11, 12, 13);
+static const char SQL_POST_5[] = POST_INS POST_LEG(5, 6, 7) POST_LEG(8, 9, 10)
+    POST_LEG(11, 12, 13) POST_LEG(14, 15, 16);
 
 static const char *const sql_post[MAX_POSTS + 1] = {
     NULL, SQL_POST_1, SQL_POST_2, SQL_POST_3, SQL_POST_4, SQL_POST_5,
@@ -460,8 +462,7 @@ static const char *const sql_post[MAX_POSTS + 1] = {
  * free pack moves no cash). inv. 1: refuse to write an unbalanced one. */
 static int
 journal_post(struct db *db, sqlite3 *c, const char *kind, const char *memo,
-             const struct post *p, size_t n, int64_t *jid,
-             char err[DB_ERR_LEN])
+             const struct post *p, size_t n, int64_t *jid, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     size_t legs = 0;
@@ -551,7 +552,8 @@ idem_check(struct db *db, sqlite3 *c, const char *user, const char *scope,
     } else if (rc != SQLITE_ROW) {
         rc = db_fail(c, rc, "idempotency lookup", err);
     } else if (strcmp((const char *)sqlite3_column_text(st, 0), hash) != 0) {
-        snprintf(err, DB_ERR_LEN, "idempotency key already used for "
+        snprintf(err, DB_ERR_LEN,
+                 "idempotency key already used for "
                  "another request");
         rc = DB_EREUSED;
     } else {
@@ -636,9 +638,8 @@ grow(void *items, size_t *cap, size_t n, size_t sz, char err[DB_ERR_LEN])
 static int
 page_rows(sqlite3 *c, sqlite3_stmt *st, int first_param, int64_t after,
           size_t limit, size_t sz, void (*row)(sqlite3_stmt *, void *),
-          int rowid_col, void **items, size_t *n,
-          char next[LEDGER_CURSOR_LEN], const char *what,
-          char err[DB_ERR_LEN])
+          int rowid_col, void **items, size_t *n, char next[LEDGER_CURSOR_LEN],
+          const char *what, char err[DB_ERR_LEN])
 {
     void *got = NULL;
     size_t cap = 0, have = 0;
@@ -704,9 +705,10 @@ tier_of(const struct ledger_tier *t, size_t n, int64_t sold)
 
 /* Purchases. */
 
-#define PURCHASE_COLS "p.id, p.user_id, p.credits, p.price_cents, " \
-    "p.provider, p.provider_ref, p.status, p.created_at, " \
-    "coalesce(p.settled_at, 0), coalesce(p.refunded_at, 0), " \
+#define PURCHASE_COLS                                                          \
+    "p.id, p.user_id, p.credits, p.price_cents, "                              \
+    "p.provider, p.provider_ref, p.status, p.created_at, "                     \
+    "coalesce(p.settled_at, 0), coalesce(p.refunded_at, 0), "                  \
     "coalesce(l.credits_used, 0), p.journal_id"
 
 static void
@@ -734,8 +736,7 @@ static const char SQL_PURCHASE_GET[] =
 /* Load a purchase (and *jid, its journal or 0); user may be NULL. */
 static int
 purchase_load(struct db *db, sqlite3 *c, const char *id, const char *user,
-              struct ledger_purchase *out, int64_t *jid,
-              char err[DB_ERR_LEN])
+              struct ledger_purchase *out, int64_t *jid, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     int rc = db_prepare_cached(db, c, SQL_PURCHASE_GET, &st, err);
@@ -798,19 +799,18 @@ static const char SQL_PURCHASE_INSERT[] =
     "unixepoch())";
 
 int
-ledger_purchase_create(struct db *db, const char *user_id,
-                       const char *idem_key, const char *request_hash,
-                       int64_t credits, int64_t price_cents,
-                       const char *provider, struct ledger_purchase *out,
-                       char err[DB_ERR_LEN])
+ledger_purchase_create(struct db *db, const char *user_id, const char *idem_key,
+                       const char *request_hash, int64_t credits,
+                       int64_t price_cents, const char *provider,
+                       struct ledger_purchase *out, char err[DB_ERR_LEN])
 {
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
     char id[LEDGER_ID_LEN];
     int found, rc;
 
-    if (bad_str(user_id, LEDGER_ID_LEN) || bad_str(idem_key, LEDGER_KEY_LEN)
-        || bad_str(request_hash, LEDGER_KEY_LEN) ||
+    if (bad_str(user_id, LEDGER_ID_LEN) || bad_str(idem_key, LEDGER_KEY_LEN) ||
+        bad_str(request_hash, LEDGER_KEY_LEN) ||
         bad_str(provider, LEDGER_REF_LEN))
         return invalid(err, "missing or overlong purchase field");
     if (credits < 1 || credits > LEDGER_MAX_CREDITS || price_cents < 0 ||
@@ -897,7 +897,8 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
         /* Webhooks retry: the same confirmation again changes nothing. */
         if (provider_ref && *provider_ref &&
             strcmp(provider_ref, p.provider_ref) != 0) {
-            snprintf(err, DB_ERR_LEN, "purchase already settled under "
+            snprintf(err, DB_ERR_LEN,
+                     "purchase already settled under "
                      "another provider reference");
             rc = DB_ECONFLICT;
             goto out;
@@ -914,10 +915,10 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
     snprintf(memo, sizeof memo, "purchase %s", p.id);
     {
         struct post legs[] = {
-            { "credits_issued", "CREDIT", p.credits },
-            { wallet, "CREDIT", -p.credits },
-            { "payment_clearing", "USD", p.price_cents },
-            { "deferred_revenue", "USD", -p.price_cents },
+            {"credits_issued", "CREDIT", p.credits},
+            {wallet, "CREDIT", -p.credits},
+            {"payment_clearing", "USD", p.price_cents},
+            {"deferred_revenue", "USD", -p.price_cents},
         };
 
         rc = journal_post(db, c, "purchase", memo, legs, 4, &jid, err);
@@ -969,9 +970,8 @@ static const char SQL_PURCHASE_REFUNDED[] =
 
 int
 ledger_purchase_refund(struct db *db, const char *purchase_id,
-                       const char *user_id, int64_t now,
-                       int64_t window_seconds, struct ledger_purchase *out,
-                       char err[DB_ERR_LEN])
+                       const char *user_id, int64_t now, int64_t window_seconds,
+                       struct ledger_purchase *out, char err[DB_ERR_LEN])
 {
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -980,8 +980,7 @@ ledger_purchase_refund(struct db *db, const char *purchase_id,
     int64_t orig = 0, jid;
     int rc;
 
-    if (bad_str(purchase_id, LEDGER_ID_LEN) || bad_str(user_id,
-                                                       LEDGER_ID_LEN))
+    if (bad_str(purchase_id, LEDGER_ID_LEN) || bad_str(user_id, LEDGER_ID_LEN))
         return invalid(err, "missing purchase or user id");
     c = db_conn_get(db);
     rc = tx_begin(db, c, err);
@@ -1056,12 +1055,11 @@ ledger_purchases(struct db *db, const char *user_id, int64_t now,
 {
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
-    struct ledger_purchase_list l = { NULL, 0 };
+    struct ledger_purchase_list l = {NULL, 0};
     size_t cap = 0;
     int rc;
 
-    if (bad_str(user_id, LEDGER_ID_LEN) || limit < 1 ||
-        limit > LEDGER_LIST_MAX)
+    if (bad_str(user_id, LEDGER_ID_LEN) || limit < 1 || limit > LEDGER_LIST_MAX)
         return invalid(err, "bad user id or limit");
     c = db_conn_get(db);
     rc = db_prepare_cached(db, c, SQL_PURCHASE_LIST, &st, err);
@@ -1110,9 +1108,10 @@ ledger_purchase_list_release(struct ledger_purchase_list *l)
 
 /* Licences. */
 
-#define LICENCE_COLS "id, buyer_id, image_id, contributor_id, size, type, " \
-    "credits, cash_cents, rate_bp, royalty_cents, platform_cents, " \
-    "created_at, coalesce(refunded_at, 0), coalesce(file_sha256, ''), " \
+#define LICENCE_COLS                                                           \
+    "id, buyer_id, image_id, contributor_id, size, type, "                     \
+    "credits, cash_cents, rate_bp, royalty_cents, platform_cents, "            \
+    "created_at, coalesce(refunded_at, 0), coalesce(file_sha256, ''), "        \
     "journal_id, coalesce(refund_journal, 0), rowid"
 
 static void
@@ -1137,9 +1136,8 @@ licence_row(sqlite3_stmt *st, struct ledger_licence *l)
     l->refund_journal_id = sqlite3_column_int64(st, 15);
 }
 
-static const char SQL_LICENCE_GET[] =
-    "SELECT " LICENCE_COLS " FROM licences "
-    "WHERE id = ?1";
+static const char SQL_LICENCE_GET[] = "SELECT " LICENCE_COLS " FROM licences "
+                                      "WHERE id = ?1";
 
 static int
 licence_load(struct db *db, sqlite3 *c, const char *id,
@@ -1176,8 +1174,8 @@ licence_req_check(const struct ledger_licence_req *r, char err[DB_ERR_LEN])
         bad_str(r->idem_key, LEDGER_KEY_LEN) ||
         bad_str(r->request_hash, LEDGER_KEY_LEN) || !r->size || !r->type)
         return invalid(err, "missing or overlong licence field");
-    if (strcmp(r->size, "S") && strcmp(r->size, "M") &&
-        strcmp(r->size, "L") && strcmp(r->size, "XL"))
+    if (strcmp(r->size, "S") && strcmp(r->size, "M") && strcmp(r->size, "L") &&
+        strcmp(r->size, "XL"))
         return invalid(err, "size must be S, M, L or XL");
     if (strcmp(r->type, "standard") && strcmp(r->type, "extended"))
         return invalid(err, "type must be standard or extended");
@@ -1263,8 +1261,8 @@ static const char SQL_STATS_BUMP[] =
 
 /* Bump the contributor's lifetime count; *before gets the count before. */
 static int
-stats_bump(struct db *db, sqlite3 *c, const char *contributor,
-           int64_t *before, char err[DB_ERR_LEN])
+stats_bump(struct db *db, sqlite3 *c, const char *contributor, int64_t *before,
+           char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     int rc = db_prepare_cached(db, c, SQL_STATS_BUMP, &st, err);
@@ -1295,8 +1293,8 @@ static const char SQL_LICENCE_LOT_INSERT[] =
 
 /* Write the lots' new use and the licence's usage rows. */
 static int
-lots_record(struct db *db, sqlite3 *c, const char *licence,
-            const struct use *u, size_t n, char err[DB_ERR_LEN])
+lots_record(struct db *db, sqlite3 *c, const char *licence, const struct use *u,
+            size_t n, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *up = NULL, *ins = NULL;
     int rc = db_prepare_cached(db, c, SQL_LOT_USE, &up, err);
@@ -1377,8 +1375,8 @@ static int
 licence_one(struct db *db, sqlite3 *c, const struct ledger_licence_req *req,
             struct ledger_licence *out, char err[DB_ERR_LEN])
 {
-    const struct ledger_tier *tiers = req->tiers ? req->tiers
-                                                 : ledger_default_tiers;
+    const struct ledger_tier *tiers =
+        req->tiers ? req->tiers : ledger_default_tiers;
     size_t n_tiers = req->tiers ? req->n_tiers : 4;
     struct use *uses = NULL;
     size_t n_uses = 0;
@@ -1434,15 +1432,14 @@ licence_one(struct db *db, sqlite3 *c, const struct ledger_licence_req *req,
     snprintf(memo, sizeof memo, "licence %s", l.id);
     {
         struct post legs[] = {
-            { wallet, "CREDIT", l.credits },
-            { "credits_redeemed", "CREDIT", -l.credits },
-            { "deferred_revenue", "USD", l.cash_cents },
-            { payable, "USD", -l.royalty_cents },
-            { "platform_revenue", "USD", -l.platform_cents },
+            {wallet, "CREDIT", l.credits},
+            {"credits_redeemed", "CREDIT", -l.credits},
+            {"deferred_revenue", "USD", l.cash_cents},
+            {payable, "USD", -l.royalty_cents},
+            {"platform_revenue", "USD", -l.platform_cents},
         };
 
-        rc = journal_post(db, c, "licence", memo, legs, 5, &l.journal_id,
-                          err);
+        rc = journal_post(db, c, "licence", memo, legs, 5, &l.journal_id, err);
         if (rc != DB_OK)
             goto out;
     }
@@ -1471,15 +1468,15 @@ out:
  * every sale in it. Within a batch sales run in the order they arrived,
  * so racing sales still succeed exactly as far as the credits go. */
 
-#define BATCH_MAX 64             /* sales in one transaction at most */
-#define LANES 8                  /* databases batching at the same time */
+#define BATCH_MAX 64 /* sales in one transaction at most */
+#define LANES 8      /* databases batching at the same time */
 
 struct licence_job {
     const struct ledger_licence_req *req;
     struct ledger_licence *out;
-    char *err;                   /* the caller's DB_ERR_LEN buffer */
+    char *err; /* the caller's DB_ERR_LEN buffer */
     int rc;
-    int done;                    /* set under batch_lock once answered */
+    int done; /* set under batch_lock once answered */
     struct licence_job *next;
 };
 
@@ -1487,7 +1484,7 @@ struct licence_job {
 struct lane {
     struct db *db;
     struct licence_job *head, *tail;
-    int leading;                 /* a thread is running a batch */
+    int leading; /* a thread is running a batch */
 };
 
 static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1533,8 +1530,8 @@ batch_run(struct db *db, struct licence_job *jobs)
             continue;
         }
         /* A lone sale needs no savepoint: its failure undoes it all. */
-        j->rc = single ? DB_OK : run_cached(db, c, SQL_SAVEPOINT,
-                                            "savepoint", j->err);
+        j->rc = single ? DB_OK
+                       : run_cached(db, c, SQL_SAVEPOINT, "savepoint", j->err);
         if (j->rc == DB_OK)
             j->rc = licence_one(db, c, j->req, j->out, j->err);
         if (single)
@@ -1567,7 +1564,7 @@ static int
 licence_alone(struct db *db, const struct ledger_licence_req *req,
               struct ledger_licence *out, char err[DB_ERR_LEN])
 {
-    struct licence_job j = { req, out, err, DB_OK, 0, NULL };
+    struct licence_job j = {req, out, err, DB_OK, 0, NULL};
 
     batch_run(db, &j);
     return j.rc;
@@ -1577,7 +1574,7 @@ int
 ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
                       struct ledger_licence *out, char err[DB_ERR_LEN])
 {
-    struct licence_job me = { req, out, err, DB_OK, 0, NULL };
+    struct licence_job me = {req, out, err, DB_OK, 0, NULL};
     struct lane *ln;
     int rc = licence_req_check(req, err);
 
@@ -1696,10 +1693,9 @@ out:
     return rc;
 }
 
-static const char SQL_LICENCE_LIST[] =
-    "SELECT " LICENCE_COLS " FROM licences "
-    "WHERE buyer_id = ?1 AND rowid < ?2 "
-    "ORDER BY rowid DESC LIMIT ?3";
+static const char SQL_LICENCE_LIST[] = "SELECT " LICENCE_COLS " FROM licences "
+                                       "WHERE buyer_id = ?1 AND rowid < ?2 "
+                                       "ORDER BY rowid DESC LIMIT ?3";
 
 static void
 licence_row_any(sqlite3_stmt *st, void *item)
@@ -1710,8 +1706,7 @@ licence_row_any(sqlite3_stmt *st, void *item)
 int
 ledger_licences_for_buyer(struct db *db, const char *buyer_id,
                           const char *cursor, size_t limit,
-                          struct ledger_licence_list *out,
-                          char err[DB_ERR_LEN])
+                          struct ledger_licence_list *out, char err[DB_ERR_LEN])
 {
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -1733,9 +1728,8 @@ ledger_licences_for_buyer(struct db *db, const char *buyer_id,
     rc = db_prepare_cached(db, c, SQL_LICENCE_LIST, &st, err);
     if (rc == DB_OK) {
         sqlite3_bind_text(st, 1, buyer_id, -1, SQLITE_STATIC);
-        rc = page_rows(c, st, 2, after, limit, sizeof *l.items,
-                       licence_row_any, 16, &items, &l.n, l.next_cursor,
-                       "licence list", err);
+        rc = page_rows(c, st, 2, after, limit, sizeof *l.items, licence_row_any,
+                       16, &items, &l.n, l.next_cursor, "licence list", err);
     }
     if (rc == DB_OK) {
         l.items = items;
@@ -1764,16 +1758,16 @@ static const char SQL_LICENCE_HELD[] =
     "AND type = ?4 AND refunded_at IS NULL)";
 
 int
-ledger_licence_held(struct db *db, const char *buyer_id,
-                    const char *image_id, const char *size, const char *type,
-                    int *held, char err[DB_ERR_LEN])
+ledger_licence_held(struct db *db, const char *buyer_id, const char *image_id,
+                    const char *size, const char *type, int *held,
+                    char err[DB_ERR_LEN])
 {
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if (bad_str(buyer_id, LEDGER_ID_LEN) || bad_str(image_id, LEDGER_ID_LEN)
-        || !size || !type)
+    if (bad_str(buyer_id, LEDGER_ID_LEN) || bad_str(image_id, LEDGER_ID_LEN) ||
+        !size || !type)
         return invalid(err, "missing licence field");
     c = db_conn_get(db);
     rc = db_prepare_cached(db, c, SQL_LICENCE_HELD, &st, err);
@@ -1819,8 +1813,7 @@ ledger_licence_refund(struct db *db, const char *licence_id,
     int64_t jid;
     int rc;
 
-    if (bad_str(licence_id, LEDGER_ID_LEN) || bad_str(admin_id,
-                                                      LEDGER_ID_LEN))
+    if (bad_str(licence_id, LEDGER_ID_LEN) || bad_str(admin_id, LEDGER_ID_LEN))
         return invalid(err, "missing licence or admin id");
     c = db_conn_get(db);
     rc = tx_begin(db, c, err);
@@ -1834,12 +1827,11 @@ ledger_licence_refund(struct db *db, const char *licence_id,
         rc = DB_ECONFLICT;
         goto out;
     }
-    snprintf(memo, sizeof memo, "refund of licence %s by %s", l.id,
-             admin_id);
+    snprintf(memo, sizeof memo, "refund of licence %s by %s", l.id, admin_id);
     /* inv. 5: the payable may go below zero here, to be made good by later
      * sales; the wallet only gains. */
-    rc = journal_reverse(db, c, "licence_refund", l.journal_id, memo, &jid,
-                         err);
+    rc =
+        journal_reverse(db, c, "licence_refund", l.journal_id, memo, &jid, err);
     if (rc != DB_OK)
         goto out;
     /* inv. 8: the credits go back to the lots they came from, with the
@@ -1953,7 +1945,7 @@ ledger_earnings(struct db *db, const char *contributor_id,
     sqlite3_stmt *st = NULL;
     struct ledger_earnings e;
     char payable[ACCT_LEN];
-    void *rows = NULL;          /* each list, until e owns it */
+    void *rows = NULL; /* each list, until e owns it */
     size_t t;
     int rc;
 
@@ -1995,31 +1987,34 @@ ledger_earnings(struct db *db, const char *contributor_id,
         e.next_rate_bp = tiers[t + 1].rate_bp;
         e.next_tier_left = tiers[t + 1].min_sold - e.licences_sold;
     }
-    rc = earnings_rows(c,
+    rc = earnings_rows(
+        c,
         "SELECT image_id, count(*), sum(royalty_cents) FROM licences "
         "WHERE contributor_id = ?1 AND refunded_at IS NULL "
         "GROUP BY image_id ORDER BY 3 DESC, 2 DESC, 1 LIMIT ?2",
-        contributor_id, max_rows, &rows, &e.n_by_image,
-        sizeof *e.by_image, image_row, err);
+        contributor_id, max_rows, &rows, &e.n_by_image, sizeof *e.by_image,
+        image_row, err);
     e.by_image = rows;
     rows = NULL;
     if (rc != DB_OK)
         goto out;
-    rc = earnings_rows(c,
+    rc = earnings_rows(
+        c,
         "SELECT strftime('%Y-%m', created_at, 'unixepoch'), count(*), "
         "sum(royalty_cents) FROM licences "
         "WHERE contributor_id = ?1 AND refunded_at IS NULL "
         "GROUP BY 1 ORDER BY 1 DESC LIMIT ?2",
-        contributor_id, max_rows, &rows, &e.n_by_month,
-        sizeof *e.by_month, month_row, err);
+        contributor_id, max_rows, &rows, &e.n_by_month, sizeof *e.by_month,
+        month_row, err);
     e.by_month = rows;
     rows = NULL;
     if (rc != DB_OK)
         goto out;
-    rc = earnings_rows(c, "SELECT " LICENCE_COLS " FROM licences "
-        "WHERE contributor_id = ?1 ORDER BY rowid DESC LIMIT ?2",
-        contributor_id, max_rows, &rows, &e.n_sales,
-        sizeof *e.sales, sale_row, err);
+    rc = earnings_rows(c,
+                       "SELECT " LICENCE_COLS " FROM licences "
+                       "WHERE contributor_id = ?1 ORDER BY rowid DESC LIMIT ?2",
+                       contributor_id, max_rows, &rows, &e.n_sales,
+                       sizeof *e.sales, sale_row, err);
     e.sales = rows;
     rows = NULL;
     if (rc != DB_OK)
@@ -2050,7 +2045,8 @@ ledger_earnings_release(struct ledger_earnings *e)
 
 /* Payouts. */
 
-#define PAYOUT_COLS "id, contributor_id, amount_cents, status, " \
+#define PAYOUT_COLS                                                            \
+    "id, contributor_id, amount_cents, status, "                               \
     "requested_at, coalesce(settled_at, 0), journal_id, rowid"
 
 static void
@@ -2065,9 +2061,8 @@ payout_row(sqlite3_stmt *st, struct ledger_payout *p)
     p->settled_at = sqlite3_column_int64(st, 5);
 }
 
-static const char SQL_PAYOUT_GET[] =
-    "SELECT " PAYOUT_COLS " FROM payouts "
-    "WHERE id = ?1";
+static const char SQL_PAYOUT_GET[] = "SELECT " PAYOUT_COLS " FROM payouts "
+                                     "WHERE id = ?1";
 
 static int
 payout_load(struct db *db, sqlite3 *c, const char *id,
@@ -2184,8 +2179,8 @@ ledger_payout_request(struct db *db, const char *contributor_id,
     snprintf(memo, sizeof memo, "payout %s", id);
     {
         struct post legs[] = {
-            { payable, "USD", amount_cents },
-            { "payouts_in_flight", "USD", -amount_cents },
+            {payable, "USD", amount_cents},
+            {"payouts_in_flight", "USD", -amount_cents},
         };
 
         rc = journal_post(db, c, "payout", memo, legs, 2, &jid, err);
@@ -2257,8 +2252,8 @@ ledger_payout_settle(struct db *db, const char *payout_id, int paid,
     }
     if (paid) {
         struct post legs[] = {
-            { "payouts_in_flight", "USD", p.amount_cents },
-            { "payouts_paid", "USD", -p.amount_cents },
+            {"payouts_in_flight", "USD", p.amount_cents},
+            {"payouts_paid", "USD", -p.amount_cents},
         };
 
         snprintf(memo, sizeof memo, "payout %s paid", p.id);
@@ -2308,8 +2303,8 @@ payout_row_any(sqlite3_stmt *st, void *item)
 
 int
 ledger_payouts(struct db *db, const char *contributor_id, const char *status,
-               const char *cursor, size_t limit,
-               struct ledger_payout_list *out, char err[DB_ERR_LEN])
+               const char *cursor, size_t limit, struct ledger_payout_list *out,
+               char err[DB_ERR_LEN])
 {
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -2329,9 +2324,8 @@ ledger_payouts(struct db *db, const char *contributor_id, const char *status,
     if (rc == DB_OK) {
         sqlite3_bind_text(st, 1, contributor_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-        rc = page_rows(c, st, 3, after, limit, sizeof *l.items,
-                       payout_row_any, 7, &items, &l.n, l.next_cursor,
-                       "payout list", err);
+        rc = page_rows(c, st, 3, after, limit, sizeof *l.items, payout_row_any,
+                       7, &items, &l.n, l.next_cursor, "payout list", err);
     }
     if (rc == DB_OK) {
         l.items = items;

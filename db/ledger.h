@@ -10,21 +10,21 @@
 
 #include "db.h"
 
-#define LEDGER_ID_LEN 48         /* ids, user ids and image ids, with NUL */
-#define LEDGER_KEY_LEN 128       /* idempotency keys and request hashes */
-#define LEDGER_REF_LEN 128       /* payment provider names and references */
-#define LEDGER_SHA_LEN 65        /* SHA-256 in lower-case hex, with NUL */
-#define LEDGER_CURSOR_LEN 24     /* an opaque paging cursor, with NUL */
-#define LEDGER_LIST_MAX 500      /* most rows one list call returns */
-#define LEDGER_MAX_CREDITS 1000000           /* per pack and per licence */
-#define LEDGER_MAX_CENTS 100000000000LL      /* per pack: $1,000,000,000 */
+#define LEDGER_ID_LEN 48           /* ids, user ids and image ids, with NUL */
+#define LEDGER_KEY_LEN 128         /* idempotency keys and request hashes */
+#define LEDGER_REF_LEN 128         /* payment provider names and references */
+#define LEDGER_SHA_LEN 65          /* SHA-256 in lower-case hex, with NUL */
+#define LEDGER_CURSOR_LEN 24       /* an opaque paging cursor, with NUL */
+#define LEDGER_LIST_MAX 500        /* most rows one list call returns */
+#define LEDGER_MAX_CREDITS 1000000 /* per pack and per licence */
+#define LEDGER_MAX_CENTS 100000000000LL /* per pack: $1,000,000,000 */
 
 /* A royalty tier: from min_sold lifetime licences on, the contributor earns
  * rate_bp basis points of each sale's cash value. Tables are ordered by
  * min_sold, strictly increasing, and the first starts at 0. */
 struct ledger_tier {
     int64_t min_sold;
-    int rate_bp;                 /* 0..10000 */
+    int rate_bp; /* 0..10000 */
 };
 
 /* DESIGN.md's tiers: 25% below 100, 30% below 1,000, 35% below 10,000,
@@ -41,14 +41,14 @@ struct ledger_purchase {
     int64_t credits;
     int64_t price_cents;
     char provider[LEDGER_REF_LEN];
-    char provider_ref[LEDGER_REF_LEN];  /* "" until settled */
+    char provider_ref[LEDGER_REF_LEN]; /* "" until settled */
     char status[12];
     int64_t created_at;
     int64_t settled_at;
     int64_t refunded_at;
-    int64_t credits_used;        /* of this pack's lot; 0 while pending */
-    int refundable;              /* set by ledger_purchases only */
-    int replayed;                /* 1: an earlier call did the work */
+    int64_t credits_used; /* of this pack's lot; 0 while pending */
+    int refundable;       /* set by ledger_purchases only */
+    int replayed;         /* 1: an earlier call did the work */
 };
 
 /* A list of purchases; free with ledger_purchase_list_release. */
@@ -73,12 +73,12 @@ struct ledger_licence {
     int rate_bp;
     int64_t royalty_cents;
     int64_t platform_cents;
-    int64_t created_at;          /* unix seconds */
-    int64_t refunded_at;         /* 0 unless refunded */
-    char file_sha256[LEDGER_SHA_LEN];  /* "" until the file is made */
+    int64_t created_at;               /* unix seconds */
+    int64_t refunded_at;              /* 0 unless refunded */
+    char file_sha256[LEDGER_SHA_LEN]; /* "" until the file is made */
     int64_t journal_id;
-    int64_t refund_journal_id;   /* 0 unless refunded */
-    int replayed;                /* 1: the key was seen, nothing charged */
+    int64_t refund_journal_id; /* 0 unless refunded */
+    int replayed;              /* 1: the key was seen, nothing charged */
 };
 
 /* What ledger_licence_create needs. Every string is borrowed for the call
@@ -88,13 +88,13 @@ struct ledger_licence {
 struct ledger_licence_req {
     const char *buyer_id;
     const char *image_id;
-    const char *contributor_id;  /* the image's owner */
-    const char *size;            /* "S", "M", "L", "XL" */
-    const char *type;            /* "standard", "extended" */
-    int64_t credits;             /* 1..LEDGER_MAX_CREDITS */
-    const char *idem_key;        /* the Idempotency-Key header */
-    const char *request_hash;    /* a digest of the request body */
-    const struct ledger_tier *tiers;   /* NULL: ledger_default_tiers */
+    const char *contributor_id;      /* the image's owner */
+    const char *size;                /* "S", "M", "L", "XL" */
+    const char *type;                /* "standard", "extended" */
+    int64_t credits;                 /* 1..LEDGER_MAX_CREDITS */
+    const char *idem_key;            /* the Idempotency-Key header */
+    const char *request_hash;        /* a digest of the request body */
+    const struct ledger_tier *tiers; /* NULL: ledger_default_tiers */
     size_t n_tiers;
 };
 
@@ -113,9 +113,9 @@ struct ledger_payout {
     char contributor_id[LEDGER_ID_LEN];
     int64_t amount_cents;
     char status[12];
-    int64_t requested_at;        /* unix seconds */
-    int64_t settled_at;          /* 0 while requested */
-    int replayed;                /* 1: the key was seen, nothing moved */
+    int64_t requested_at; /* unix seconds */
+    int64_t settled_at;   /* 0 while requested */
+    int replayed;         /* 1: the key was seen, nothing moved */
 };
 
 /* A page of payouts; free with ledger_payout_list_release. */
@@ -133,7 +133,7 @@ struct ledger_image_earnings {
 };
 
 struct ledger_month_earnings {
-    char month[8];               /* "YYYY-MM", UTC */
+    char month[8]; /* "YYYY-MM", UTC */
     int64_t licences;
     int64_t cents;
 };
@@ -141,19 +141,19 @@ struct ledger_month_earnings {
 /* A contributor's earnings; ledger_earnings fills it and the caller frees
  * the arrays with ledger_earnings_release. */
 struct ledger_earnings {
-    int64_t balance_cents;       /* royalties payable now; may be < 0 */
-    int64_t pending_cents;       /* requested payouts not yet settled */
-    int64_t lifetime_cents;      /* royalties of sales not refunded */
-    int64_t licences_sold;       /* lifetime count; never goes down */
-    int royalty_rate_bp;         /* the rate of the next sale */
-    int has_next_tier;           /* 0 at the top tier */
-    int next_rate_bp;            /* when has_next_tier */
-    int64_t next_tier_left;      /* licences still to sell to reach it */
-    struct ledger_image_earnings *by_image;  /* most cents first */
+    int64_t balance_cents;  /* royalties payable now; may be < 0 */
+    int64_t pending_cents;  /* requested payouts not yet settled */
+    int64_t lifetime_cents; /* royalties of sales not refunded */
+    int64_t licences_sold;  /* lifetime count; never goes down */
+    int royalty_rate_bp;    /* the rate of the next sale */
+    int has_next_tier;      /* 0 at the top tier */
+    int next_rate_bp;       /* when has_next_tier */
+    int64_t next_tier_left; /* licences still to sell to reach it */
+    struct ledger_image_earnings *by_image; /* most cents first */
     size_t n_by_image;
-    struct ledger_month_earnings *by_month;  /* newest month first */
+    struct ledger_month_earnings *by_month; /* newest month first */
     size_t n_by_month;
-    struct ledger_licence *sales;            /* newest first, refunds too */
+    struct ledger_licence *sales; /* newest first, refunds too */
     size_t n_sales;
 };
 
@@ -194,8 +194,7 @@ int ledger_purchase_settle(struct db *db, const char *purchase_id,
  * money back through the provider is the caller's job. */
 int ledger_purchase_refund(struct db *db, const char *purchase_id,
                            const char *user_id, int64_t now,
-                           int64_t window_seconds,
-                           struct ledger_purchase *out,
+                           int64_t window_seconds, struct ledger_purchase *out,
                            char err[DB_ERR_LEN]) DB_WUR;
 
 /* The user's purchases, newest first, at most limit (1..LEDGER_LIST_MAX),
@@ -225,8 +224,7 @@ int ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
 
 /* The licence with this id; DB_ENOTFOUND if none. */
 int ledger_licence_get(struct db *db, const char *licence_id,
-                       struct ledger_licence *out,
-                       char err[DB_ERR_LEN]) DB_WUR;
+                       struct ledger_licence *out, char err[DB_ERR_LEN]) DB_WUR;
 
 /* Record the SHA-256 (64 lower-case hex digits) of the licensed file once
  * it is made. Setting the same value again is DB_OK; another value is
@@ -302,8 +300,7 @@ int ledger_payout_settle(struct db *db, const char *payout_id, int paid,
  * ledger_licences_for_buyer. Free out with ledger_payout_list_release. */
 int ledger_payouts(struct db *db, const char *contributor_id,
                    const char *status, const char *cursor, size_t limit,
-                   struct ledger_payout_list *out,
-                   char err[DB_ERR_LEN]) DB_WUR;
+                   struct ledger_payout_list *out, char err[DB_ERR_LEN]) DB_WUR;
 
 /* Free the items of a list and empty it; accepts NULL. */
 void ledger_payout_list_release(struct ledger_payout_list *l);

@@ -8,9 +8,11 @@
 #include "dbint.h"
 #include "ledger.h"
 
-#define SHOW_ROWS 20          /* offending rows listed per invariant */
-#define REPORT_MAX (1 << 20)  /* ceiling on the report */
+#define SHOW_ROWS 20         /* offending rows listed per invariant */
+#define REPORT_MAX (1 << 20) /* ceiling on the report */
 
+/* SQL text reads best laid out by hand. */
+/* clang-format off */
 /* Balances recomputed from the postings alone, on each account's natural
  * side; the cached balance column is never trusted here. */
 #define BAL "bal(id, kind, owner, cached, b) AS (SELECT a.id, a.kind, " \
@@ -306,6 +308,7 @@ static const struct check checks[] = {
       "SELECT 'trigger ' || name || ' is missing' FROM t WHERE name NOT IN "
       "(SELECT name FROM sqlite_schema WHERE type = 'trigger')" },
 };
+/* clang-format on */
 
 /* A growing report with a ceiling. */
 struct buf {
@@ -392,7 +395,7 @@ int
 ledger_verify(struct db *db, char **report, char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
-    struct buf b = { NULL, 0, 0, 0 };
+    struct buf b = {NULL, 0, 0, 0};
     int rc, broken, any = 0;
 
     /* One read snapshot: writers carry on, the books checked are one

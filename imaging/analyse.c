@@ -11,8 +11,8 @@
 #define THUMB_EDGE 240
 #define THUMB_Q 80
 
-static int check_limits(uint64_t w, uint64_t h, const struct img_limits *lim,
-                        char *err)
+static int
+check_limits(uint64_t w, uint64_t h, const struct img_limits *lim, char *err)
 {
     uint64_t px = w * h; /* both < 2^32: cannot overflow */
     uint64_t lo = MIN(w, h), hi = MAX(w, h);
@@ -23,19 +23,18 @@ static int check_limits(uint64_t w, uint64_t h, const struct img_limits *lim,
     }
     if (lim->max_pixels && px > lim->max_pixels) {
         img__err(err, "image too large: %llu x %llu = %.1f MP, over %.1f MP",
-                 (unsigned long long) w, (unsigned long long) h, px / 1e6,
+                 (unsigned long long)w, (unsigned long long)h, px / 1e6,
                  lim->max_pixels / 1e6);
         return IMG_ETOOMANYPIXELS;
     }
-    if (lim->max_aspect > 0 && hi > lo * (uint64_t) lim->max_aspect) {
+    if (lim->max_aspect > 0 && hi > lo * (uint64_t)lim->max_aspect) {
         img__err(err, "image shape %llu x %llu is beyond %d:1",
-                 (unsigned long long) w, (unsigned long long) h,
-                 lim->max_aspect);
+                 (unsigned long long)w, (unsigned long long)h, lim->max_aspect);
         return IMG_ESHAPE;
     }
     if (px < lim->min_pixels) {
         img__err(err, "image too small: %llu x %llu = %.2f MP, under %.1f MP",
-                 (unsigned long long) w, (unsigned long long) h, px / 1e6,
+                 (unsigned long long)w, (unsigned long long)h, px / 1e6,
                  lim->min_pixels / 1e6);
         return IMG_ETOOSMALL;
     }
@@ -45,8 +44,9 @@ static int check_limits(uint64_t w, uint64_t h, const struct img_limits *lim,
 /* Everything the bytes alone can tell: format, MIME type, hidden content,
  * and the PNG header's claims, which libpng itself refuses to report when
  * absurd. */
-static int check_bytes(const char *path, const struct img_limits *lim,
-                       struct img_analysis *a, char *err)
+static int
+check_bytes(const char *path, const struct img_limits *lim,
+            struct img_analysis *a, char *err)
 {
     struct stat st;
     unsigned char *map = MAP_FAILED;
@@ -65,7 +65,7 @@ static int check_bytes(const char *path, const struct img_limits *lim,
         rc = IMG_EEMPTY;
         goto out;
     }
-    n = (size_t) st.st_size;
+    n = (size_t)st.st_size;
     map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
         img__err(err, "cannot map image: %s", strerror(errno));
@@ -90,12 +90,13 @@ out:
     return rc;
 }
 
-int img_analyse(const char *path, const struct img_limits *lim,
-                struct img_analysis *out, char err[IMG_ERR_LEN])
+int
+img_analyse(const char *path, const struct img_limits *lim,
+            struct img_analysis *out, char err[IMG_ERR_LEN])
 {
-    static const struct img_limits none = { 0, 0, 0, 0 };
-    struct img_analysis a = { 0 };
-    struct img__source src = { 0 };
+    static const struct img_limits none = {0, 0, 0, 0};
+    struct img_analysis a = {0};
+    struct img__source src = {0};
     struct img__deadline dl;
     VipsImage *decoded = NULL, *mem = NULL, *shrunk = NULL, *small = NULL;
     double scale;
@@ -110,7 +111,7 @@ int img_analyse(const char *path, const struct img_limits *lim,
     rc = img__open(path, &src, err);
     if (rc != IMG_OK)
         goto out;
-    rc = check_limits((uint64_t) src.width, (uint64_t) src.height, lim, err);
+    rc = check_limits((uint64_t)src.width, (uint64_t)src.height, lim, err);
     if (rc != IMG_OK)
         goto out;
     a.width = src.width;
@@ -136,8 +137,8 @@ int img_analyse(const char *path, const struct img_limits *lim,
         goto out;
     /* The scale vips_thumbnail would use, so the long edge is exactly
      * THUMB_EDGE; a smaller image stays as it is. */
-    scale = (double) THUMB_EDGE / MAX(vips_image_get_width(mem),
-                                      vips_image_get_height(mem));
+    scale = (double)THUMB_EDGE /
+            MAX(vips_image_get_width(mem), vips_image_get_height(mem));
     if (scale < 1.0 && vips_resize(mem, &shrunk, scale, NULL)) {
         img__vips_err(err, "cannot shrink the thumbnail");
         rc = IMG_EGENERIC;
@@ -149,8 +150,8 @@ int img_analyse(const char *path, const struct img_limits *lim,
         rc = IMG_EGENERIC;
         goto out;
     }
-    if (vips_jpegsave_buffer(small, &a.thumbnail.data, &a.thumbnail.len,
-                             "Q", THUMB_Q, "strip", TRUE, NULL)) {
+    if (vips_jpegsave_buffer(small, &a.thumbnail.data, &a.thumbnail.len, "Q",
+                             THUMB_Q, "strip", TRUE, NULL)) {
         img__vips_err(err, "cannot save the thumbnail");
         rc = IMG_EGENERIC;
         goto out;
@@ -177,7 +178,8 @@ out:
     return rc;
 }
 
-void img_analysis_release(struct img_analysis *a)
+void
+img_analysis_release(struct img_analysis *a)
 {
     if (!a)
         return;

@@ -1,4 +1,5 @@
-/* Stockroom imaging: the preview base, a raw copy of the decoded image. SPDX-License-Identifier: MIT */
+/* Stockroom imaging: the preview base, a raw copy of the decoded image.
+ * SPDX-License-Identifier: MIT */
 #include <string.h>
 
 #include "internal.h"
@@ -7,58 +8,63 @@
 #define BASE_VERSION 1
 #define BASE_BANDS 3
 
-static void put_u16(unsigned char *p, unsigned v)
+static void
+put_u16(unsigned char *p, unsigned v)
 {
-    p[0] = (unsigned char) v;
-    p[1] = (unsigned char) (v >> 8);
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
 }
 
-static void put_u32(unsigned char *p, uint32_t v)
+static void
+put_u32(unsigned char *p, uint32_t v)
 {
     put_u16(p, v & 0xffff);
     put_u16(p + 2, v >> 16);
 }
 
-static unsigned get_u16(const unsigned char *p)
+static unsigned
+get_u16(const unsigned char *p)
 {
-    return (unsigned) p[0] | (unsigned) p[1] << 8;
+    return (unsigned)p[0] | (unsigned)p[1] << 8;
 }
 
-static uint32_t get_u32(const unsigned char *p)
+static uint32_t
+get_u32(const unsigned char *p)
 {
-    return (uint32_t) get_u16(p) | (uint32_t) get_u16(p + 2) << 16;
+    return (uint32_t)get_u16(p) | (uint32_t)get_u16(p + 2) << 16;
 }
 
-int img__base_pack(VipsImage *mem, struct img_buf *out, char *err)
+int
+img__base_pack(VipsImage *mem, struct img_buf *out, char *err)
 {
     int w = vips_image_get_width(mem), h = vips_image_get_height(mem);
-    size_t row = (size_t) w * BASE_BANDS, len;
+    size_t row = (size_t)w * BASE_BANDS, len;
     unsigned char *p;
     int y;
 
     if (w < 1 || h < 1 || w > IMG_BASE_EDGE || h > IMG_BASE_EDGE ||
         vips_image_get_bands(mem) != BASE_BANDS ||
         vips_image_get_format(mem) != VIPS_FORMAT_UCHAR) {
-        img__err(err, "cannot keep a %d x %d image as the preview base",
-                 w, h);
+        img__err(err, "cannot keep a %d x %d image as the preview base", w, h);
         return IMG_EGENERIC;
     }
-    len = IMG_BASE_HEADER_LEN + row * (size_t) h;
+    len = IMG_BASE_HEADER_LEN + row * (size_t)h;
     p = g_malloc(len);
     memcpy(p, BASE_MAGIC, 4);
     put_u16(p + 4, BASE_VERSION);
     put_u16(p + 6, BASE_BANDS);
-    put_u32(p + 8, (uint32_t) w);
-    put_u32(p + 12, (uint32_t) h);
+    put_u32(p + 8, (uint32_t)w);
+    put_u32(p + 12, (uint32_t)h);
     for (y = 0; y < h; y++)
-        memcpy(p + IMG_BASE_HEADER_LEN + row * (size_t) y,
+        memcpy(p + IMG_BASE_HEADER_LEN + row * (size_t)y,
                VIPS_IMAGE_ADDR(mem, 0, y), row);
     out->data = p;
     out->len = len;
     return IMG_OK;
 }
 
-int img__base_open(const void *base, size_t len, VipsImage **out, char *err)
+int
+img__base_open(const void *base, size_t len, VipsImage **out, char *err)
 {
     const unsigned char *p = base;
     uint32_t w, h;
@@ -79,17 +85,17 @@ int img__base_open(const void *base, size_t len, VipsImage **out, char *err)
     h = get_u32(p + 12);
     if (w < 1 || h < 1 || w > IMG_BASE_EDGE || h > IMG_BASE_EDGE) {
         img__err(err, "preview base of %lu x %lu pixels is out of range",
-                 (unsigned long) w, (unsigned long) h);
+                 (unsigned long)w, (unsigned long)h);
         return IMG_ECORRUPT;
     }
-    if (len - IMG_BASE_HEADER_LEN != (size_t) w * h * BASE_BANDS) {
+    if (len - IMG_BASE_HEADER_LEN != (size_t)w * h * BASE_BANDS) {
         img__err(err, "preview base of %lu x %lu pixels has %zu bytes",
-                 (unsigned long) w, (unsigned long) h, len);
+                 (unsigned long)w, (unsigned long)h, len);
         return IMG_ECORRUPT;
     }
     im = vips_image_new_from_memory(p + IMG_BASE_HEADER_LEN,
-                                    len - IMG_BASE_HEADER_LEN, (int) w,
-                                    (int) h, BASE_BANDS, VIPS_FORMAT_UCHAR);
+                                    len - IMG_BASE_HEADER_LEN, (int)w, (int)h,
+                                    BASE_BANDS, VIPS_FORMAT_UCHAR);
     if (!im) {
         img__vips_err(err, "cannot read the preview base");
         return IMG_EGENERIC;

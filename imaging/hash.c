@@ -1,4 +1,5 @@
-/* Stockroom imaging: difference hashes and dominant colour of a thumbnail. SPDX-License-Identifier: MIT */
+/* Stockroom imaging: difference hashes and dominant colour of a thumbnail.
+ * SPDX-License-Identifier: MIT */
 #include <math.h>
 #include <string.h>
 
@@ -9,24 +10,50 @@
 
 /* Where pixel (x, y) of the dihedral variant v of a w x h image comes
  * from, in the order of the IMG_DHASH_* indices. */
-static void variant_src(int v, int w, int h, int x, int y, int *sx, int *sy)
+static void
+variant_src(int v, int w, int h, int x, int y, int *sx, int *sy)
 {
     switch (v) {
-    case IMG_DHASH_ROT90: *sx = y; *sy = h - 1 - x; break;
-    case IMG_DHASH_ROT180: *sx = w - 1 - x; *sy = h - 1 - y; break;
-    case IMG_DHASH_ROT270: *sx = w - 1 - y; *sy = x; break;
-    case IMG_DHASH_FLIP_H: *sx = w - 1 - x; *sy = y; break;
-    case IMG_DHASH_FLIP_V: *sx = x; *sy = h - 1 - y; break;
-    case IMG_DHASH_TRANSPOSE: *sx = y; *sy = x; break;
-    case IMG_DHASH_TRANSVERSE: *sx = w - 1 - y; *sy = h - 1 - x; break;
-    default: *sx = x; *sy = y; break;
+    case IMG_DHASH_ROT90:
+        *sx = y;
+        *sy = h - 1 - x;
+        break;
+    case IMG_DHASH_ROT180:
+        *sx = w - 1 - x;
+        *sy = h - 1 - y;
+        break;
+    case IMG_DHASH_ROT270:
+        *sx = w - 1 - y;
+        *sy = x;
+        break;
+    case IMG_DHASH_FLIP_H:
+        *sx = w - 1 - x;
+        *sy = y;
+        break;
+    case IMG_DHASH_FLIP_V:
+        *sx = x;
+        *sy = h - 1 - y;
+        break;
+    case IMG_DHASH_TRANSPOSE:
+        *sx = y;
+        *sy = x;
+        break;
+    case IMG_DHASH_TRANSVERSE:
+        *sx = w - 1 - y;
+        *sy = h - 1 - x;
+        break;
+    default:
+        *sx = x;
+        *sy = y;
+        break;
     }
 }
 
 /* Box-average the variant down to 9 x 8 and set a bit wherever a cell is
  * brighter than its right-hand neighbour. Working on the 240 px grey
  * thumbnail makes the 8 variants cost one decode in all. */
-static uint64_t dhash_variant(const float *grey, int w, int h, int v)
+static uint64_t
+dhash_variant(const float *grey, int w, int h, int v)
 {
     int swap = v == IMG_DHASH_ROT90 || v == IMG_DHASH_ROT270 ||
                v == IMG_DHASH_TRANSPOSE || v == IMG_DHASH_TRANSVERSE;
@@ -49,9 +76,9 @@ static uint64_t dhash_variant(const float *grey, int w, int h, int v)
             for (y = y0; y < y1; y++)
                 for (x = x0; x < x1; x++) {
                     variant_src(v, w, h, x, y, &sx, &sy);
-                    sum += grey[(size_t) sy * w + sx];
+                    sum += grey[(size_t)sy * w + sx];
                 }
-            cell[cy][cx] = sum / ((double) (x1 - x0) * (y1 - y0));
+            cell[cy][cx] = sum / ((double)(x1 - x0) * (y1 - y0));
         }
     }
     for (cy = 0; cy < HASH_H; cy++)
@@ -60,44 +87,57 @@ static uint64_t dhash_variant(const float *grey, int w, int h, int v)
     return hash;
 }
 
-void img__dhash8(VipsImage *mem, uint64_t dhash[8])
+void
+img__dhash8(VipsImage *mem, uint64_t dhash[8])
 {
     int w = vips_image_get_width(mem), h = vips_image_get_height(mem);
-    float *grey = g_new(float, (size_t) w * h);
+    float *grey = g_new(float, (size_t)w *h);
     int x, y, v;
 
     for (y = 0; y < h; y++) {
         const VipsPel *p = VIPS_IMAGE_ADDR(mem, 0, y);
 
         for (x = 0; x < w; x++, p += 3)
-            grey[(size_t) y * w + x] = 0.299f * p[0] + 0.587f * p[1] +
-                                       0.114f * p[2];
+            grey[(size_t)y * w + x] =
+                0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
     }
     for (v = 0; v < 8; v++)
         dhash[v] = dhash_variant(grey, w, h, v);
     g_free(grey);
 }
 
-int img_dhash_distance(uint64_t a, uint64_t b)
+int
+img_dhash_distance(uint64_t a, uint64_t b)
 {
     return __builtin_popcountll(a ^ b);
 }
 
 enum colour {
-    RED, ORANGE, YELLOW, GREEN, TEAL, BLUE, PURPLE, PINK, BROWN,
-    BLACK, WHITE, GREY, N_COLOURS
+    RED,
+    ORANGE,
+    YELLOW,
+    GREEN,
+    TEAL,
+    BLUE,
+    PURPLE,
+    PINK,
+    BROWN,
+    BLACK,
+    WHITE,
+    GREY,
+    N_COLOURS
 };
 
 static const char *const colour_names[N_COLOURS] = {
-    "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
-    "brown", "black", "white", "grey"
-};
+    "red",    "orange", "yellow", "green", "teal",  "blue",
+    "purple", "pink",   "brown",  "black", "white", "grey"};
 
 /* The palette entry of one sRGB pixel, from its hue, saturation and value. */
-static enum colour classify(int r, int g, int b)
+static enum colour
+classify(int r, int g, int b)
 {
     int max = MAX(r, MAX(g, b)), min = MIN(r, MIN(g, b));
-    double v = max / 255.0, s = max ? (double) (max - min) / max : 0, hue;
+    double v = max / 255.0, s = max ? (double)(max - min) / max : 0, hue;
 
     if (v < 0.18)
         return BLACK;
@@ -126,10 +166,11 @@ static enum colour classify(int r, int g, int b)
     return PINK;
 }
 
-const char *img__colour(VipsImage *mem)
+const char *
+img__colour(VipsImage *mem)
 {
     int w = vips_image_get_width(mem), h = vips_image_get_height(mem);
-    unsigned long votes[N_COLOURS] = { 0 };
+    unsigned long votes[N_COLOURS] = {0};
     int x, y, c, best = GREY;
 
     for (y = 0; y < h; y++) {

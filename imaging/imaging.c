@@ -1,4 +1,5 @@
-/* Stockroom imaging: start-up, errors, deadlines, checked open and decode. SPDX-License-Identifier: MIT */
+/* Stockroom imaging: start-up, errors, deadlines, checked open and decode.
+ * SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,22 +13,19 @@
  * the bytes, so everything else (ImageMagick, poppler, librsvg, ppm, ...)
  * is blocked at start-up and refused again here after opening. */
 static const char *const allowed_loaders[] = {
-    "jpegload", "jpegload_source", "jpegload_buffer",
-    "pngload", "pngload_source", "pngload_buffer",
-    "webpload", "webpload_source", "webpload_buffer",
-    "tiffload", "tiffload_source", "tiffload_buffer",
-    "heifload", "heifload_source", "heifload_buffer",
-    NULL
-};
+    "jpegload",        "jpegload_source", "jpegload_buffer", "pngload",
+    "pngload_source",  "pngload_buffer",  "webpload",        "webpload_source",
+    "webpload_buffer", "tiffload",        "tiffload_source", "tiffload_buffer",
+    "heifload",        "heifload_source", "heifload_buffer", NULL};
 
 /* Loader classes to unblock after blocking the VipsForeignLoad base class
  * and with it every loader libvips has or a module adds. */
 static const char *const allowed_classes[] = {
-    "VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp",
-    "VipsForeignLoadTiff", "VipsForeignLoadHeif", NULL
-};
+    "VipsForeignLoadJpeg", "VipsForeignLoadPng",  "VipsForeignLoadWebp",
+    "VipsForeignLoadTiff", "VipsForeignLoadHeif", NULL};
 
-int img_init(void)
+int
+img_init(void)
 {
     int i;
 
@@ -46,24 +44,32 @@ int img_init(void)
     return IMG_OK;
 }
 
-void img_shutdown(void)
+void
+img_shutdown(void)
 {
     vips_shutdown();
 }
 
-const char *img_format_name(enum img_format f)
+const char *
+img_format_name(enum img_format f)
 {
     switch (f) {
-    case IMG_FMT_JPEG: return "jpeg";
-    case IMG_FMT_PNG: return "png";
-    case IMG_FMT_WEBP: return "webp";
-    case IMG_FMT_TIFF: return "tiff";
-    case IMG_FMT_HEIF: return "heif";
+    case IMG_FMT_JPEG:
+        return "jpeg";
+    case IMG_FMT_PNG:
+        return "png";
+    case IMG_FMT_WEBP:
+        return "webp";
+    case IMG_FMT_TIFF:
+        return "tiff";
+    case IMG_FMT_HEIF:
+        return "heif";
     }
     return "unknown";
 }
 
-void img_buf_release(struct img_buf *b)
+void
+img_buf_release(struct img_buf *b)
 {
     if (!b)
         return;
@@ -72,7 +78,8 @@ void img_buf_release(struct img_buf *b)
     b->len = 0;
 }
 
-void img__err(char *err, const char *fmt, ...)
+void
+img__err(char *err, const char *fmt, ...)
 {
     va_list ap;
 
@@ -83,7 +90,8 @@ void img__err(char *err, const char *fmt, ...)
     va_end(ap);
 }
 
-void img__vips_err(char *err, const char *what)
+void
+img__vips_err(char *err, const char *what)
 {
     char msg[IMG_ERR_LEN];
     size_t len;
@@ -96,24 +104,27 @@ void img__vips_err(char *err, const char *what)
     img__err(err, "%s: %s", what, len ? msg : "libvips failed");
 }
 
-static void deadline_eval(VipsImage *im, VipsProgress *progress, void *user)
+static void
+deadline_eval(VipsImage *im, VipsProgress *progress, void *user)
 {
     struct img__deadline *d = user;
 
-    (void) progress;
+    (void)progress;
     if (d->end_us && g_get_monotonic_time() > d->end_us) {
         g_atomic_int_set(&d->fired, 1);
         vips_image_set_kill(im, TRUE);
     }
 }
 
-void img__deadline_start(struct img__deadline *d, int ms)
+void
+img__deadline_start(struct img__deadline *d, int ms)
 {
-    d->end_us = ms > 0 ? g_get_monotonic_time() + (gint64) ms * 1000 : 0;
+    d->end_us = ms > 0 ? g_get_monotonic_time() + (gint64)ms * 1000 : 0;
     d->fired = 0;
 }
 
-void img__deadline_watch(struct img__deadline *d, VipsImage *im)
+void
+img__deadline_watch(struct img__deadline *d, VipsImage *im)
 {
     if (!d->end_us)
         return;
@@ -121,7 +132,8 @@ void img__deadline_watch(struct img__deadline *d, VipsImage *im)
     g_signal_connect(im, "eval", G_CALLBACK(deadline_eval), d);
 }
 
-int img__deadline_code(struct img__deadline *d, int code, char *err)
+int
+img__deadline_code(struct img__deadline *d, int code, char *err)
 {
     /* A kill surfaces as an ordinary libvips error; our flag says why. */
     if (g_atomic_int_get(&d->fired) ||
@@ -132,8 +144,9 @@ int img__deadline_code(struct img__deadline *d, int code, char *err)
     return code;
 }
 
-static int read_head(const char *path, unsigned char *buf, size_t cap,
-                     size_t *len, char *err)
+static int
+read_head(const char *path, unsigned char *buf, size_t cap, size_t *len,
+          char *err)
 {
     int fd;
     ssize_t n;
@@ -149,11 +162,12 @@ static int read_head(const char *path, unsigned char *buf, size_t cap,
         img__err(err, "cannot read image: %s", strerror(errno));
         return IMG_EGENERIC;
     }
-    *len = (size_t) n;
+    *len = (size_t)n;
     return IMG_OK;
 }
 
-static int loader_allowed(const char *loader)
+static int
+loader_allowed(const char *loader)
 {
     int i;
 
@@ -163,7 +177,8 @@ static int loader_allowed(const char *loader)
     return 0;
 }
 
-int img__open(const char *path, struct img__source *src, char *err)
+int
+img__open(const char *path, struct img__source *src, char *err)
 {
     unsigned char head[64];
     size_t len;
@@ -222,9 +237,10 @@ out:
 }
 
 /* Make in sRGB, 3 bands of uchar, with any alpha flattened onto white. */
-static int to_srgb8(VipsImage *in, VipsImage **out, char *err)
+static int
+to_srgb8(VipsImage *in, VipsImage **out, char *err)
 {
-    VipsImage *t[3] = { NULL, NULL, NULL };
+    VipsImage *t[3] = {NULL, NULL, NULL};
     VipsImage *cur = in;
     int rc = IMG_OK;
 
@@ -274,8 +290,9 @@ out:
     return rc;
 }
 
-int img__decode(const char *path, const struct img__source *src,
-                int long_edge, VipsImage **out, char *err)
+int
+img__decode(const char *path, const struct img__source *src, int long_edge,
+            VipsImage **out, char *err)
 {
     VipsImage *thumb = NULL;
     const char *fallback;
@@ -284,17 +301,16 @@ int img__decode(const char *path, const struct img__source *src,
     /* The fallback profile for files without one must match their bands:
      * lcms refuses an RGB profile on grey pixels. Grey is made sRGB after
      * the decode instead. */
-    if (vips_image_get_interpretation(src->header) ==
-        VIPS_INTERPRETATION_CMYK)
+    if (vips_image_get_interpretation(src->header) == VIPS_INTERPRETATION_CMYK)
         fallback = "cmyk";
     else if (vips_image_get_bands(src->header) >= 3)
         fallback = "srgb";
     else
         fallback = NULL;
-    if (vips_thumbnail(path, &thumb, long_edge, "height", long_edge,
-                       "size", VIPS_SIZE_DOWN,
-                       "import_profile", fallback, "export_profile", "srgb",
-                       "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
+    if (vips_thumbnail(path, &thumb, long_edge, "height", long_edge, "size",
+                       VIPS_SIZE_DOWN, "import_profile", fallback,
+                       "export_profile", "srgb", "fail_on", VIPS_FAIL_ON_ERROR,
+                       NULL)) {
         img__vips_err(err, "cannot decode the image");
         return IMG_ECORRUPT;
     }

@@ -54,20 +54,20 @@ struct img_buf {
  * IMG_DHASH_* below. */
 struct img_analysis {
     enum img_format format;
-    const char *mime;      /* static: "image/jpeg", "image/avif", ... */
-    int width, height;     /* upright, after EXIF orientation */
-    uint64_t dhash[8];     /* difference hashes of the 8 dihedral variants */
-    char colour[16];       /* red orange yellow green teal blue purple pink
-                              brown black white grey */
-    char camera_make[64];  /* EXIF Make, or "" */
-    char camera_model[64]; /* EXIF Model, or "" */
-    char date_taken[32];   /* "2019-05-04T10:22:01" from DateTimeOriginal,
-                              or "" */
-    char *title;           /* XMP dc:title or IPTC 2:05, UTF-8, <= 200 bytes,
-                              NULL when absent */
-    char *description;     /* XMP dc:description or IPTC 2:120, <= 2000 */
-    char *keywords;        /* XMP dc:subject or IPTC 2:25, comma-separated,
-                              <= 50 items, no item holds a comma */
+    const char *mime;         /* static: "image/jpeg", "image/avif", ... */
+    int width, height;        /* upright, after EXIF orientation */
+    uint64_t dhash[8];        /* difference hashes of the 8 dihedral variants */
+    char colour[16];          /* red orange yellow green teal blue purple pink
+                                 brown black white grey */
+    char camera_make[64];     /* EXIF Make, or "" */
+    char camera_model[64];    /* EXIF Model, or "" */
+    char date_taken[32];      /* "2019-05-04T10:22:01" from DateTimeOriginal,
+                                 or "" */
+    char *title;              /* XMP dc:title or IPTC 2:05, UTF-8, <= 200 bytes,
+                                 NULL when absent */
+    char *description;        /* XMP dc:description or IPTC 2:120, <= 2000 */
+    char *keywords;           /* XMP dc:subject or IPTC 2:25, comma-separated,
+                                 <= 50 items, no item holds a comma */
     struct img_buf thumbnail; /* JPEG, long edge 240, no metadata */
     struct img_buf base;      /* the decoded image, long edge 800: see
                                  "Preview base" below */
@@ -87,8 +87,8 @@ struct img_analysis {
  * The length is exactly IMG_BASE_HEADER_LEN + width * height * 3. */
 #define IMG_BASE_EDGE 800
 #define IMG_BASE_HEADER_LEN 16
-#define IMG_BASE_MAX_LEN \
-    (IMG_BASE_HEADER_LEN + (size_t) IMG_BASE_EDGE * IMG_BASE_EDGE * 3)
+#define IMG_BASE_MAX_LEN                                                       \
+    (IMG_BASE_HEADER_LEN + (size_t)IMG_BASE_EDGE * IMG_BASE_EDGE * 3)
 
 /* dhash[i] is the hash of the upright image transformed as named. A copy
  * that was rotated or mirrored has, as its dhash[0], one of these of the
@@ -96,13 +96,13 @@ struct img_analysis {
  * entry (or its 8 with their dhash[0]). */
 enum {
     IMG_DHASH_UPRIGHT = 0,
-    IMG_DHASH_ROT90,      /* turned 90 degrees clockwise */
+    IMG_DHASH_ROT90, /* turned 90 degrees clockwise */
     IMG_DHASH_ROT180,
     IMG_DHASH_ROT270,
-    IMG_DHASH_FLIP_H,     /* mirrored left to right */
-    IMG_DHASH_FLIP_V,     /* mirrored top to bottom */
-    IMG_DHASH_TRANSPOSE,  /* mirrored about the main diagonal */
-    IMG_DHASH_TRANSVERSE  /* mirrored about the other diagonal */
+    IMG_DHASH_FLIP_H,    /* mirrored left to right */
+    IMG_DHASH_FLIP_V,    /* mirrored top to bottom */
+    IMG_DHASH_TRANSPOSE, /* mirrored about the main diagonal */
+    IMG_DHASH_TRANSVERSE /* mirrored about the other diagonal */
 };
 
 /* Life cycle (imaging.c) */

@@ -1,4 +1,5 @@
-/* Stockroom imaging: helpers shared by the files of imaging/. SPDX-License-Identifier: MIT
+/* Stockroom imaging: helpers shared by the files of imaging/.
+ * SPDX-License-Identifier: MIT
  *
  * Not part of the API: only the files of imaging/ include this. Names carry the
  * img__ prefix (libvips' convention for library-internal symbols).

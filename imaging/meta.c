@@ -1,4 +1,5 @@
-/* Stockroom imaging: camera, date, title and keywords from EXIF, XMP, IPTC. SPDX-License-Identifier: MIT */
+/* Stockroom imaging: camera, date, title and keywords from EXIF, XMP, IPTC.
+ * SPDX-License-Identifier: MIT */
 #include <string.h>
 
 #include "internal.h"
@@ -12,22 +13,23 @@
  * surrounding blanks; commas become spaces when no_comma (keywords are
  * joined with commas). Returns a g_malloc'd string, or NULL when nothing
  * is left. */
-static char *clean_text(const char *src, size_t len, size_t cap, int no_comma)
+static char *
+clean_text(const char *src, size_t len, size_t cap, int no_comma)
 {
     char *valid, *p, *start, *end;
 
-    valid = g_utf8_make_valid(src, (gssize) len);
+    valid = g_utf8_make_valid(src, (gssize)len);
     for (p = valid; *p; p++)
-        if ((unsigned char) *p < 0x20 || *p == 0x7f || (no_comma && *p == ','))
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || (no_comma && *p == ','))
             *p = ' ';
     start = valid;
     while (*start == ' ')
         start++;
     end = start + strlen(start);
-    if ((size_t) (end - start) > cap) {
+    if ((size_t)(end - start) > cap) {
         /* Cut at a character boundary. */
         end = start + cap;
-        while (end > start && ((unsigned char) *end & 0xc0) == 0x80)
+        while (end > start && ((unsigned char)*end & 0xc0) == 0x80)
             end--;
     }
     while (end > start && end[-1] == ' ')
@@ -37,13 +39,14 @@ static char *clean_text(const char *src, size_t len, size_t cap, int no_comma)
         g_free(valid);
         return NULL;
     }
-    memmove(valid, start, (size_t) (end - start) + 1);
+    memmove(valid, start, (size_t)(end - start) + 1);
     return valid;
 }
 
 /* libvips renders an EXIF string as "VALUE (VALUE, ASCII, 6 components,
  * 6 bytes)": take the value back out. */
-static void exif_value(VipsImage *h, const char *field, char *dst, size_t cap)
+static void
+exif_value(VipsImage *h, const char *field, char *dst, size_t cap)
 {
     const char *s, *tag;
     size_t k, len;
@@ -57,12 +60,12 @@ static void exif_value(VipsImage *h, const char *field, char *dst, size_t cap)
     }
     tag = g_strrstr(s, ", ASCII, ");
     len = strlen(s);
-    if (tag && (size_t) (tag - s) >= 2 && (tag - s - 2) % 2 == 0) {
-        k = (size_t) (tag - s - 2) / 2;
+    if (tag && (size_t)(tag - s) >= 2 && (tag - s - 2) % 2 == 0) {
+        k = (size_t)(tag - s - 2) / 2;
         if (s[k] == ' ' && s[k + 1] == '(' && memcmp(s, s + k + 2, k) == 0)
             len = k;
     } else if (strstr(s, " (")) {
-        len = (size_t) (strstr(s, " (") - s);
+        len = (size_t)(strstr(s, " (") - s);
     }
     clean = clean_text(s, len, cap - 1, 0);
     if (clean)
@@ -71,7 +74,8 @@ static void exif_value(VipsImage *h, const char *field, char *dst, size_t cap)
 }
 
 /* "2019:05:04 10:22:01" to "2019-05-04T10:22:01"; "" unless exactly so. */
-static void exif_date(VipsImage *h, char *dst, size_t cap)
+static void
+exif_date(VipsImage *h, char *dst, size_t cap)
 {
     static const char pattern[] = "dddd:dd:dd dd:dd:dd";
     char raw[32];
@@ -98,7 +102,8 @@ struct texts {
     GPtrArray *keywords; /* of g_malloc'd, cleaned strings */
 };
 
-static void add_keyword(struct texts *t, const char *s, size_t len)
+static void
+add_keyword(struct texts *t, const char *s, size_t len)
 {
     char *k;
 
@@ -110,7 +115,8 @@ static void add_keyword(struct texts *t, const char *s, size_t len)
 }
 
 /* IPTC IIM datasets: 0x1C, record, dataset, 2-byte length, data. */
-static void iim_parse(const unsigned char *p, size_t n, struct texts *t)
+static void
+iim_parse(const unsigned char *p, size_t n, struct texts *t)
 {
     size_t pos = 0, len;
     unsigned rec, ds;
@@ -118,25 +124,26 @@ static void iim_parse(const unsigned char *p, size_t n, struct texts *t)
     while (pos + 5 <= n && p[pos] == 0x1c) {
         rec = p[pos + 1];
         ds = p[pos + 2];
-        len = (size_t) p[pos + 3] << 8 | p[pos + 4];
+        len = (size_t)p[pos + 3] << 8 | p[pos + 4];
         pos += 5;
         /* Extended lengths (top bit) only serve huge binary datasets. */
         if (len & 0x8000 || len > n - pos)
             return;
         if (rec == 2 && ds == 5 && !t->title)
-            t->title = clean_text((const char *) p + pos, len, TITLE_MAX, 0);
+            t->title = clean_text((const char *)p + pos, len, TITLE_MAX, 0);
         else if (rec == 2 && ds == 120 && !t->description)
-            t->description = clean_text((const char *) p + pos, len,
-                                        DESCRIPTION_MAX, 0);
+            t->description =
+                clean_text((const char *)p + pos, len, DESCRIPTION_MAX, 0);
         else if (rec == 2 && ds == 25)
-            add_keyword(t, (const char *) p + pos, len);
+            add_keyword(t, (const char *)p + pos, len);
         pos += len;
     }
 }
 
 /* iptc-data is the APP13 Photoshop block (8BIM resources, IPTC in
  * resource 0x0404) or raw IIM. */
-static void iptc_parse(const unsigned char *p, size_t n, struct texts *t)
+static void
+iptc_parse(const unsigned char *p, size_t n, struct texts *t)
 {
     static const char ps[] = "Photoshop 3.0";
     size_t pos, hdr, data, size;
@@ -150,11 +157,11 @@ static void iptc_parse(const unsigned char *p, size_t n, struct texts *t)
     pos = sizeof ps;
     while (n - pos >= 12 && memcmp(p + pos, "8BIM", 4) == 0) {
         /* "8BIM", 2-byte id, Pascal name padded to even, 4-byte size. */
-        hdr = 6 + (((size_t) p[pos + 6] + 2) & ~(size_t) 1);
+        hdr = 6 + (((size_t)p[pos + 6] + 2) & ~(size_t)1);
         if (hdr + 4 > n - pos)
             return;
-        size = (size_t) p[pos + hdr] << 24 | (size_t) p[pos + hdr + 1] << 16 |
-               (size_t) p[pos + hdr + 2] << 8 | p[pos + hdr + 3];
+        size = (size_t)p[pos + hdr] << 24 | (size_t)p[pos + hdr + 1] << 16 |
+               (size_t)p[pos + hdr + 2] << 8 | p[pos + hdr + 3];
         data = pos + hdr + 4;
         if (size > n - data)
             return;
@@ -166,14 +173,16 @@ static void iptc_parse(const unsigned char *p, size_t n, struct texts *t)
     }
 }
 
-static const char *find(const char *p, const char *end, const char *s)
+static const char *
+find(const char *p, const char *end, const char *s)
 {
-    return end > p ? memmem(p, (size_t) (end - p), s, strlen(s)) : NULL;
+    return end > p ? memmem(p, (size_t)(end - p), s, strlen(s)) : NULL;
 }
 
 /* The content of the first <name ...>...</name> element in [p, end). */
-static int element(const char *p, const char *end, const char *name,
-                   const char **in, const char **in_end)
+static int
+element(const char *p, const char *end, const char *name, const char **in,
+        const char **in_end)
 {
     char open[64], close[64];
     const char *q, *gt;
@@ -189,7 +198,7 @@ static int element(const char *p, const char *end, const char *name,
     }
     if (!q)
         return 0;
-    gt = memchr(q, '>', (size_t) (end - q));
+    gt = memchr(q, '>', (size_t)(end - q));
     if (!gt || gt[-1] == '/')
         return 0;
     *in = gt + 1;
@@ -198,13 +207,18 @@ static int element(const char *p, const char *end, const char *name,
 }
 
 /* XML character data to UTF-8: the five entities and character refs. */
-static GString *xml_unescape(const char *p, const char *end)
+static GString *
+xml_unescape(const char *p, const char *end)
 {
-    static const struct { const char *ent; char c; } ents[] = {
-        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-        { "&quot;", '"' }, { "&apos;", '\'' }
-    };
-    GString *s = g_string_sized_new((gsize) (end - p));
+    static const struct {
+        const char *ent;
+        char c;
+    } ents[] = {{"&amp;", '&'},
+                {"&lt;", '<'},
+                {"&gt;", '>'},
+                {"&quot;", '"'},
+                {"&apos;", '\''}};
+    GString *s = g_string_sized_new((gsize)(end - p));
     size_t i;
 
     while (p < end) {
@@ -217,14 +231,14 @@ static GString *xml_unescape(const char *p, const char *end)
         for (i = 0; i < G_N_ELEMENTS(ents) && !done; i++) {
             size_t len = strlen(ents[i].ent);
 
-            if ((size_t) (end - p) >= len && memcmp(p, ents[i].ent, len) == 0) {
+            if ((size_t)(end - p) >= len && memcmp(p, ents[i].ent, len) == 0) {
                 g_string_append_c(s, ents[i].c);
                 p += len;
                 done = 1;
             }
         }
         if (!done && end - p > 3 && p[1] == '#') {
-            const char *semi = memchr(p, ';', (size_t) (end - p));
+            const char *semi = memchr(p, ';', (size_t)(end - p));
             int hex = p[2] == 'x' || p[2] == 'X';
             gchar *stop;
             guint64 c;
@@ -232,7 +246,7 @@ static GString *xml_unescape(const char *p, const char *end)
             if (semi && semi - p <= 12) {
                 c = g_ascii_strtoull(p + 2 + hex, &stop, hex ? 16 : 10);
                 if (stop == semi && c > 0 && c <= 0x10ffff) {
-                    g_string_append_unichar(s, (gunichar) c);
+                    g_string_append_unichar(s, (gunichar)c);
                     p = semi + 1;
                     done = 1;
                 }
@@ -245,7 +259,8 @@ static GString *xml_unescape(const char *p, const char *end)
 }
 
 /* The text of each <rdf:li> in [p, end), x-default first for titles. */
-static char *xmp_alt(const char *p, const char *end, size_t cap)
+static char *
+xmp_alt(const char *p, const char *end, size_t cap)
 {
     const char *in, *in_end, *li;
     GString *s;
@@ -258,7 +273,7 @@ static char *xmp_alt(const char *p, const char *end, size_t cap)
     if (!li)
         li = find(p, end, "xml:lang='x-default'");
     if (li) {
-        const char *gt = memchr(li, '>', (size_t) (end - li));
+        const char *gt = memchr(li, '>', (size_t)(end - li));
         const char *close = gt ? find(gt, end, "</rdf:li>") : NULL;
 
         if (close) {
@@ -277,7 +292,8 @@ static char *xmp_alt(const char *p, const char *end, size_t cap)
     return text;
 }
 
-static void xmp_parse(const char *p, size_t n, struct texts *t)
+static void
+xmp_parse(const char *p, size_t n, struct texts *t)
 {
     const char *end = p + n, *in, *in_end, *li, *li_end;
     GString *s;
@@ -296,7 +312,8 @@ static void xmp_parse(const char *p, size_t n, struct texts *t)
     }
 }
 
-static const void *blob(VipsImage *h, const char *field, size_t *len)
+static const void *
+blob(VipsImage *h, const char *field, size_t *len)
 {
     const void *data;
 
@@ -308,10 +325,11 @@ static const void *blob(VipsImage *h, const char *field, size_t *len)
     return data;
 }
 
-void img__meta_read(VipsImage *h, struct img_analysis *a)
+void
+img__meta_read(VipsImage *h, struct img_analysis *a)
 {
-    struct texts xmp = { NULL, NULL, g_ptr_array_new_with_free_func(g_free) };
-    struct texts iptc = { NULL, NULL, g_ptr_array_new_with_free_func(g_free) };
+    struct texts xmp = {NULL, NULL, g_ptr_array_new_with_free_func(g_free)};
+    struct texts iptc = {NULL, NULL, g_ptr_array_new_with_free_func(g_free)};
     struct texts *kw;
     const void *data;
     size_t len, i;
@@ -330,8 +348,8 @@ void img__meta_read(VipsImage *h, struct img_analysis *a)
 
     /* XMP is Unicode and what current tools write; IPTC fills the gaps. */
     a->title = xmp.title ? xmp.title : g_steal_pointer(&iptc.title);
-    a->description = xmp.description ? xmp.description
-                                     : g_steal_pointer(&iptc.description);
+    a->description =
+        xmp.description ? xmp.description : g_steal_pointer(&iptc.description);
     kw = xmp.keywords->len ? &xmp : &iptc;
     if (kw->keywords->len) {
         joined = g_string_new(NULL);

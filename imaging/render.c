@@ -1,4 +1,5 @@
-/* Stockroom imaging: watermarked previews and licensed renditions. SPDX-License-Identifier: MIT */
+/* Stockroom imaging: watermarked previews and licensed renditions.
+ * SPDX-License-Identifier: MIT */
 #include <math.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@
 #define ALPHA_DARK 0.5         /* strength of the dark edge */
 #define ALPHA_LIGHT 0.55       /* strength of the light letters */
 
-static uint64_t splitmix64(uint64_t *state)
+static uint64_t
+splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
@@ -21,7 +23,8 @@ static uint64_t splitmix64(uint64_t *state)
 }
 
 /* One row of "text  •  " drawn once: a 1-band mask, 255 on the letters. */
-static int text_unit(const char *text, int px, VipsImage **out, char *err)
+static int
+text_unit(const char *text, int px, VipsImage **out, char *err)
 {
     char *cut, *markup, *font;
     int rc = IMG_OK;
@@ -31,7 +34,7 @@ static int text_unit(const char *text, int px, VipsImage **out, char *err)
     if (strlen(cut) > WATERMARK_TEXT_MAX) {
         char *end = cut + WATERMARK_TEXT_MAX;
 
-        while (end > cut && ((unsigned char) *end & 0xc0) == 0x80)
+        while (end > cut && ((unsigned char)*end & 0xc0) == 0x80)
             end--;
         *end = '\0';
     }
@@ -50,10 +53,11 @@ static int text_unit(const char *text, int px, VipsImage **out, char *err)
 /* The w x h watermark mask: rows of repeated text, alternate rows shifted
  * by half a unit, turned by a seeded angle and cut at a seeded offset. It
  * is built once and lazily: only the cropped window is ever computed. */
-static int watermark_mask(int w, int h, const char *text, uint64_t seed,
-                          VipsImage **out, char *err)
+static int
+watermark_mask(int w, int h, const char *text, uint64_t seed, VipsImage **out,
+               char *err)
 {
-    VipsImage *t[8] = { NULL };
+    VipsImage *t[8] = {NULL};
     uint64_t state = seed, r1, r2;
     int px, tw, th, pitch, side, across, down, rw, rh, left, top, i;
     double angle;
@@ -70,13 +74,13 @@ static int watermark_mask(int w, int h, const char *text, uint64_t seed,
     pitch = 3 * th;
     r1 = splitmix64(&state);
     r2 = splitmix64(&state);
-    angle = 20.0 + (double) (r1 % 2501) / 100.0;
+    angle = 20.0 + (double)(r1 % 2501) / 100.0;
     if (r1 >> 63)
         angle = -angle;
     /* A square sheet of side s turned by any angle still holds a centred
      * upright square of side s / sqrt(2): make that cover the image plus
      * the largest offset. */
-    side = (int) ceil(M_SQRT2 * (MAX(w, h) + tw + 2 * pitch)) + 2;
+    side = (int)ceil(M_SQRT2 * (MAX(w, h) + tw + 2 * pitch)) + 2;
     across = side / tw + 1;
     down = side / (2 * pitch) + 1;
     /* The two-row cell is small: render it once into memory, so that the
@@ -93,8 +97,8 @@ static int watermark_mask(int w, int h, const char *text, uint64_t seed,
     }
     rw = vips_image_get_width(t[5]);
     rh = vips_image_get_height(t[5]);
-    left = (rw - w) / 2 - tw / 2 + (int) ((r2 & 0xffffffff) % (uint64_t) tw);
-    top = (rh - h) / 2 - pitch + (int) ((r2 >> 32) % (uint64_t) (2 * pitch));
+    left = (rw - w) / 2 - tw / 2 + (int)((r2 & 0xffffffff) % (uint64_t)tw);
+    top = (rh - h) / 2 - pitch + (int)((r2 >> 32) % (uint64_t)(2 * pitch));
     if (vips_crop(t[5], out, MAX(0, left), MAX(0, top), w, h, NULL)) {
         img__vips_err(err, "cannot place the watermark");
         rc = IMG_EGENERIC;
@@ -111,10 +115,11 @@ out:
  * alike. With m the letters and e the halo (0..1):
  * out = in * (1 - a_d e) * (1 - a_l m) + 255 a_l m. One pass in C over the
  * 800 px preview costs a fraction of a chain of libvips float operations. */
-static int watermark(VipsImage *in, const char *text, uint64_t seed,
-                     VipsImage **out, char *err)
+static int
+watermark(VipsImage *in, const char *text, uint64_t seed, VipsImage **out,
+          char *err)
 {
-    VipsImage *t[6] = { NULL };
+    VipsImage *t[6] = {NULL};
     int w = vips_image_get_width(in), h = vips_image_get_height(in);
     int i, x, y, rc;
 
@@ -131,9 +136,8 @@ static int watermark(VipsImage *in, const char *text, uint64_t seed,
         rc = IMG_EGENERIC;
         goto out;
     }
-    vips_image_init_fields(t[4], w, h, 3, VIPS_FORMAT_UCHAR,
-                           VIPS_CODING_NONE, VIPS_INTERPRETATION_sRGB,
-                           1.0, 1.0);
+    vips_image_init_fields(t[4], w, h, 3, VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
+                           VIPS_INTERPRETATION_sRGB, 1.0, 1.0);
     if (vips_image_write_prepare(t[4])) {
         img__vips_err(err, "cannot allocate the preview");
         rc = IMG_EGENERIC;
@@ -153,7 +157,7 @@ static int watermark(VipsImage *in, const char *text, uint64_t seed,
             float add = 255.0f * letters + 0.5f;
 
             for (i = 0; i < 3; i++)
-                q[i] = (VipsPel) MIN(255.0f, p[i] * k + add);
+                q[i] = (VipsPel)MIN(255.0f, p[i] * k + add);
         }
     }
     *out = t[4];
@@ -167,12 +171,12 @@ out:
 
 /* Watermark base (3-band uchar sRGB, in memory) and save the preview JPEG
  * into *out. The deadline goes on watching through the save. */
-static int preview_save(VipsImage *base, const char *watermark_text,
-                        uint64_t seed, struct img__deadline *dl,
-                        struct img_buf *out, char *err)
+static int
+preview_save(VipsImage *base, const char *watermark_text, uint64_t seed,
+             struct img__deadline *dl, struct img_buf *out, char *err)
 {
     VipsImage *marked = NULL;
-    struct img_buf buf = { NULL, 0 };
+    struct img_buf buf = {NULL, 0};
     int rc;
 
     rc = watermark(base, watermark_text ? watermark_text : "", seed, &marked,
@@ -193,10 +197,11 @@ out:
     return rc;
 }
 
-int img_preview(const char *path, const char *watermark_text, uint64_t seed,
-                int deadline_ms, struct img_buf *out, char err[IMG_ERR_LEN])
+int
+img_preview(const char *path, const char *watermark_text, uint64_t seed,
+            int deadline_ms, struct img_buf *out, char err[IMG_ERR_LEN])
 {
-    struct img__source src = { 0 };
+    struct img__source src = {0};
     struct img__deadline dl;
     VipsImage *decoded = NULL, *base = NULL;
     int rc;
@@ -229,10 +234,10 @@ out:
     return rc;
 }
 
-int img_preview_from_base(const void *base, size_t len,
-                          const char *watermark_text, uint64_t seed,
-                          int deadline_ms, struct img_buf *out,
-                          char err[IMG_ERR_LEN])
+int
+img_preview_from_base(const void *base, size_t len, const char *watermark_text,
+                      uint64_t seed, int deadline_ms, struct img_buf *out,
+                      char err[IMG_ERR_LEN])
 {
     struct img__deadline dl;
     VipsImage *im = NULL;
@@ -250,7 +255,8 @@ out:
 }
 
 /* An XMP packet with the copyright notice and the licence id. */
-static char *licence_xmp(const char *copyright, const char *licence_id)
+static char *
+licence_xmp(const char *copyright, const char *licence_id)
 {
     return g_markup_printf_escaped(
         "<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
@@ -274,9 +280,9 @@ static char *licence_xmp(const char *copyright, const char *licence_id)
 /* A copy of in carrying no metadata but an sRGB profile, the copyright and
  * the licence id. jpegsave rebuilds EXIF from every "exif-*" field, so
  * every field goes, not just the blobs. */
-static int licence_metadata(VipsImage *in, const char *copyright,
-                            const char *licence_id, VipsImage **out,
-                            char *err)
+static int
+licence_metadata(VipsImage *in, const char *copyright, const char *licence_id,
+                 VipsImage **out, char *err)
 {
     VipsImage *copy = NULL;
     VipsBlob *srgb = NULL;
@@ -286,8 +292,7 @@ static int licence_metadata(VipsImage *in, const char *copyright,
     size_t icc_len;
     int i, rc = IMG_OK;
 
-    if (vips_copy(in, &copy, NULL) ||
-        vips_profile_load("srgb", &srgb, NULL)) {
+    if (vips_copy(in, &copy, NULL) || vips_profile_load("srgb", &srgb, NULL)) {
         img__vips_err(err, "cannot prepare the licensed file");
         rc = IMG_EGENERIC;
         goto out;
@@ -315,14 +320,15 @@ out:
     return rc;
 }
 
-int img_render(const char *path, int long_edge, const char *copyright,
-               const char *licence_id, int deadline_ms, struct img_buf *out,
-               char err[IMG_ERR_LEN])
+int
+img_render(const char *path, int long_edge, const char *copyright,
+           const char *licence_id, int deadline_ms, struct img_buf *out,
+           char err[IMG_ERR_LEN])
 {
-    struct img__source src = { 0 };
+    struct img__source src = {0};
     struct img__deadline dl;
     VipsImage *base = NULL, *tagged = NULL;
-    struct img_buf buf = { NULL, 0 };
+    struct img_buf buf = {NULL, 0};
     int rc;
 
     img__deadline_start(&dl, deadline_ms);

@@ -1,4 +1,5 @@
-/* Stockroom imaging: magic bytes, hidden archives and documents. SPDX-License-Identifier: MIT */
+/* Stockroom imaging: magic bytes, hidden archives and documents.
+ * SPDX-License-Identifier: MIT */
 #include <string.h>
 
 #include "internal.h"
@@ -8,34 +9,38 @@
 /* What a browser sniffs at the start of a file. */
 #define SNIFF_WINDOW 1024
 
-static uint32_t be32(const unsigned char *p)
+static uint32_t
+be32(const unsigned char *p)
 {
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 |
-           (uint32_t) p[2] << 8 | p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
 }
 
-static unsigned be16(const unsigned char *p)
+static unsigned
+be16(const unsigned char *p)
 {
-    return (unsigned) p[0] << 8 | p[1];
+    return (unsigned)p[0] << 8 | p[1];
 }
 
-static unsigned le16(const unsigned char *p)
+static unsigned
+le16(const unsigned char *p)
 {
-    return (unsigned) p[1] << 8 | p[0];
+    return (unsigned)p[1] << 8 | p[0];
 }
 
-static uint32_t le32(const unsigned char *p)
+static uint32_t
+le32(const unsigned char *p)
 {
-    return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 |
-           (uint32_t) p[1] << 8 | p[0];
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 |
+           p[0];
 }
 
-static int is_heif_brand(const unsigned char *b)
+static int
+is_heif_brand(const unsigned char *b)
 {
-    static const char *const brands[] = {
-        "heic", "heix", "hevc", "hevx", "heim", "heis",
-        "mif1", "msf1", "avif", "avis", NULL
-    };
+    static const char *const brands[] = {"heic", "heix", "hevc", "hevx",
+                                         "heim", "heis", "mif1", "msf1",
+                                         "avif", "avis", NULL};
     int i;
 
     for (i = 0; brands[i]; i++)
@@ -46,7 +51,8 @@ static int is_heif_brand(const unsigned char *b)
 
 /* The ftyp box: its major brand or one of its compatible brands must be a
  * HEIF one (JPEG XL and JPEG 2000 use other brands). */
-static int is_heif(const unsigned char *p, size_t n)
+static int
+is_heif(const unsigned char *p, size_t n)
 {
     size_t box, off;
 
@@ -63,11 +69,11 @@ static int is_heif(const unsigned char *p, size_t n)
     return 0;
 }
 
-enum img_format img__sniff(const unsigned char *p, size_t n)
+enum img_format
+img__sniff(const unsigned char *p, size_t n)
 {
-    static const unsigned char png_sig[8] = {
-        0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
-    };
+    static const unsigned char png_sig[8] = {0x89, 'P',  'N',  'G',
+                                             '\r', '\n', 0x1a, '\n'};
 
     if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
         return IMG_FMT_JPEG;
@@ -83,16 +89,22 @@ enum img_format img__sniff(const unsigned char *p, size_t n)
     return 0;
 }
 
-const char *img__mime(const unsigned char *p, size_t n, enum img_format f)
+const char *
+img__mime(const unsigned char *p, size_t n, enum img_format f)
 {
     size_t box, off;
 
     switch (f) {
-    case IMG_FMT_JPEG: return "image/jpeg";
-    case IMG_FMT_PNG: return "image/png";
-    case IMG_FMT_WEBP: return "image/webp";
-    case IMG_FMT_TIFF: return "image/tiff";
-    case IMG_FMT_HEIF: break;
+    case IMG_FMT_JPEG:
+        return "image/jpeg";
+    case IMG_FMT_PNG:
+        return "image/png";
+    case IMG_FMT_WEBP:
+        return "image/webp";
+    case IMG_FMT_TIFF:
+        return "image/tiff";
+    case IMG_FMT_HEIF:
+        break;
     }
     /* AVIF when the major brand says so, or when a generic (mif1/msf1)
      * major brand lists avif among the compatible ones. */
@@ -108,11 +120,11 @@ const char *img__mime(const unsigned char *p, size_t n, enum img_format f)
 }
 
 /* An HTML, SVG or PHP document start, case-insensitively, in p[0..n). */
-static int has_markup(const unsigned char *p, size_t n)
+static int
+has_markup(const unsigned char *p, size_t n)
 {
-    static const char *const tags[] = {
-        "<html", "<script", "<!doctype", "<svg", "<?php", NULL
-    };
+    static const char *const tags[] = {"<html", "<script", "<!doctype",
+                                       "<svg",  "<?php",   NULL};
     const unsigned char *q, *end = p + n;
     int i;
 
@@ -120,8 +132,8 @@ static int has_markup(const unsigned char *p, size_t n)
         for (i = 0; tags[i]; i++) {
             size_t len = strlen(tags[i]);
 
-            if ((size_t) (end - q) >= len &&
-                g_ascii_strncasecmp((const char *) q, tags[i], len) == 0)
+            if ((size_t)(end - q) >= len &&
+                g_ascii_strncasecmp((const char *)q, tags[i], len) == 0)
                 return 1;
         }
     }
@@ -131,9 +143,10 @@ static int has_markup(const unsigned char *p, size_t n)
 /* A ZIP local file header whose fields are sane: random entropy-coded data
  * matches "PK\3\4" about once per 4 GB, and these checks make a chance
  * match practically impossible. */
-static int is_zip_local(const unsigned char *p, size_t n, size_t off)
+static int
+is_zip_local(const unsigned char *p, size_t n, size_t off)
 {
-    static const unsigned methods[] = { 0, 1, 6, 8, 9, 12, 14, 93, 95, 98, 99 };
+    static const unsigned methods[] = {0, 1, 6, 8, 9, 12, 14, 93, 95, 98, 99};
     unsigned method, name_len;
     size_t i;
     int known = 0;
@@ -155,7 +168,8 @@ static int is_zip_local(const unsigned char *p, size_t n, size_t off)
 
 /* An end-of-central-directory record that ends the file exactly, as
  * unzip requires. */
-static int is_zip_end(const unsigned char *p, size_t n, size_t off)
+static int
+is_zip_end(const unsigned char *p, size_t n, size_t off)
 {
     if (n - off < 22)
         return 0;
@@ -163,18 +177,19 @@ static int is_zip_end(const unsigned char *p, size_t n, size_t off)
            le16(p + off + 8) <= le16(p + off + 10);
 }
 
-static int has_zip(const unsigned char *p, size_t n)
+static int
+has_zip(const unsigned char *p, size_t n)
 {
     const unsigned char *q;
     size_t off;
 
-    for (off = 1; off + 4 <= n; off = (size_t) (q - p) + 1) {
+    for (off = 1; off + 4 <= n; off = (size_t)(q - p) + 1) {
         q = memmem(p + off, n - off, "PK", 2);
-        if (!q || (size_t) (q - p) + 4 > n)
+        if (!q || (size_t)(q - p) + 4 > n)
             return 0;
-        if (q[2] == 3 && q[3] == 4 && is_zip_local(p, n, (size_t) (q - p)))
+        if (q[2] == 3 && q[3] == 4 && is_zip_local(p, n, (size_t)(q - p)))
             return 1;
-        if (q[2] == 5 && q[3] == 6 && is_zip_end(p, n, (size_t) (q - p)))
+        if (q[2] == 5 && q[3] == 6 && is_zip_end(p, n, (size_t)(q - p)))
             return 1;
     }
     return 0;
@@ -184,8 +199,8 @@ static int has_zip(const unsigned char *p, size_t n)
  * for markup in every marker segment and refusing codings libjpeg-turbo
  * cannot decode. *end is 0 when the structure is lost (truncated or
  * damaged: libvips judges those). */
-static int walk_jpeg(const unsigned char *p, size_t n, size_t off,
-                     size_t *end, char *err)
+static int
+walk_jpeg(const unsigned char *p, size_t n, size_t off, size_t *end, char *err)
 {
     size_t pos = off + 2;
     unsigned marker, len;
@@ -236,9 +251,9 @@ static int walk_jpeg(const unsigned char *p, size_t n, size_t off,
          * marker or fill, until the next real marker. */
         while (pos < n) {
             q = memchr(p + pos, 0xff, n - pos);
-            if (!q || (size_t) (q - p) + 1 >= n)
+            if (!q || (size_t)(q - p) + 1 >= n)
                 return IMG_OK;
-            pos = (size_t) (q - p);
+            pos = (size_t)(q - p);
             marker = p[pos + 1];
             if (marker == 0x00 || (marker >= 0xd0 && marker <= 0xd7))
                 pos += 2;
@@ -251,7 +266,8 @@ static int walk_jpeg(const unsigned char *p, size_t n, size_t off,
     return IMG_OK;
 }
 
-static int scan_jpeg(const unsigned char *p, size_t n, char *err)
+static int
+scan_jpeg(const unsigned char *p, size_t n, char *err)
 {
     size_t off = 0, end;
     int rc, i;
@@ -274,8 +290,8 @@ static int scan_jpeg(const unsigned char *p, size_t n, char *err)
 }
 
 /* Every chunk but the pixel data, and whatever follows IEND. */
-static int scan_png(const unsigned char *p, size_t n, uint64_t *w,
-                    uint64_t *h, char *err)
+static int
+scan_png(const unsigned char *p, size_t n, uint64_t *w, uint64_t *h, char *err)
 {
     size_t pos = 8;
     uint32_t len;
@@ -295,7 +311,7 @@ static int scan_png(const unsigned char *p, size_t n, uint64_t *w,
             return IMG_EEMBEDDED;
         }
         iend = memcmp(p + pos + 4, "IEND", 4) == 0;
-        pos += 12 + (size_t) len;
+        pos += 12 + (size_t)len;
         if (iend)
             break;
     }
@@ -306,8 +322,9 @@ static int scan_png(const unsigned char *p, size_t n, uint64_t *w,
     return IMG_OK;
 }
 
-int img__scan(const unsigned char *p, size_t n, enum img_format f,
-              uint64_t *png_w, uint64_t *png_h, char *err)
+int
+img__scan(const unsigned char *p, size_t n, enum img_format f, uint64_t *png_w,
+          uint64_t *png_h, char *err)
 {
     size_t end;
     int rc = IMG_OK;
@@ -327,7 +344,7 @@ int img__scan(const unsigned char *p, size_t n, enum img_format f,
     if (has_markup(p, n < SNIFF_WINDOW ? n : SNIFF_WINDOW))
         rc = IMG_EEMBEDDED;
     if (f == IMG_FMT_WEBP && n >= 8) {
-        end = (size_t) le32(p + 4) + 8;
+        end = (size_t)le32(p + 4) + 8;
         if (end < n && has_markup(p + end, n - end))
             rc = IMG_EEMBEDDED;
     }

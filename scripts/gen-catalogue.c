@@ -28,48 +28,57 @@
 #include "dbint.h"
 
 #define CONTRIBUTORS 200
-#define BATCH 50000            /* rows per transaction */
-#define ZIPF_OFFSET 50.0       /* flattens the head: the commonest word is
-                                  in about 5 % of images, not 80 % */
+#define BATCH 50000 /* rows per transaction */
+#define ZIPF_OFFSET                                                            \
+    50.0 /* flattens the head: the commonest word is                           \
+            in about 5 % of images, not 80 % */
 #define WORDS_MAX 200000
 
 static const char *const builtin_words[] = {
-    "sunset", "beach", "mountain", "city", "street", "portrait", "woman",
-    "man", "child", "family", "dog", "cat", "bird", "flower", "tree",
-    "forest", "river", "lake", "sea", "ocean", "sky", "cloud", "snow",
-    "winter", "summer", "autumn", "spring", "night", "light", "shadow",
-    "food", "coffee", "bread", "fruit", "apple", "market", "office",
-    "business", "laptop", "phone", "team", "meeting", "school", "book",
-    "music", "guitar", "dance", "sport", "football", "bicycle", "car",
-    "train", "road", "bridge", "building", "house", "kitchen", "garden",
-    "farm", "horse", "cow", "field", "wheat", "desert", "island", "boat",
-    "harbour", "lighthouse", "castle", "church", "museum", "art", "paint",
-    "colour", "red", "blue", "green", "yellow", "black", "white", "old",
-    "new", "happy", "smile", "love", "wedding", "party", "holiday",
-    "travel", "adventure", "hiking", "camping", "fire", "water", "rain",
-    "storm", "fog", "morning", "evening", "vintage", "modern", "abstract",
-    "texture", "pattern", "background", "nature", "wildlife", "insect",
-    "butterfly", "fish", "underwater", "coral", "fashion", "model",
-    "health", "doctor", "science", "technology", "industry", "factory",
-    "energy", "solar", "wind", "planet", "space", "star", "moon",
+    "sunset",     "beach",    "mountain",   "city",      "street",
+    "portrait",   "woman",    "man",        "child",     "family",
+    "dog",        "cat",      "bird",       "flower",    "tree",
+    "forest",     "river",    "lake",       "sea",       "ocean",
+    "sky",        "cloud",    "snow",       "winter",    "summer",
+    "autumn",     "spring",   "night",      "light",     "shadow",
+    "food",       "coffee",   "bread",      "fruit",     "apple",
+    "market",     "office",   "business",   "laptop",    "phone",
+    "team",       "meeting",  "school",     "book",      "music",
+    "guitar",     "dance",    "sport",      "football",  "bicycle",
+    "car",        "train",    "road",       "bridge",    "building",
+    "house",      "kitchen",  "garden",     "farm",      "horse",
+    "cow",        "field",    "wheat",      "desert",    "island",
+    "boat",       "harbour",  "lighthouse", "castle",    "church",
+    "museum",     "art",      "paint",      "colour",    "red",
+    "blue",       "green",    "yellow",     "black",     "white",
+    "old",        "new",      "happy",      "smile",     "love",
+    "wedding",    "party",    "holiday",    "travel",    "adventure",
+    "hiking",     "camping",  "fire",       "water",     "rain",
+    "storm",      "fog",      "morning",    "evening",   "vintage",
+    "modern",     "abstract", "texture",    "pattern",   "background",
+    "nature",     "wildlife", "insect",     "butterfly", "fish",
+    "underwater", "coral",    "fashion",    "model",     "health",
+    "doctor",     "science",  "technology", "industry",  "factory",
+    "energy",     "solar",    "wind",       "planet",    "space",
+    "star",       "moon",
 };
 
 static const char *const colours[] = {
-    "blue", "white", "grey", "green", "black", "brown", "orange", "yellow",
-    "red", "teal", "purple", "pink",
+    "blue",   "white",  "grey", "green", "black",  "brown",
+    "orange", "yellow", "red",  "teal",  "purple", "pink",
 };
 
 static const int dims[][2] = {
-    { 6000, 4000 }, { 5472, 3648 }, { 4032, 3024 }, { 8256, 5504 },
-    { 4000, 6000 }, { 3648, 5472 }, { 3024, 4032 }, { 4000, 4000 },
-    { 7952, 5304 }, { 2448, 3264 }, { 3000, 3000 }, { 5184, 3456 },
+    {6000, 4000}, {5472, 3648}, {4032, 3024}, {8256, 5504},
+    {4000, 6000}, {3648, 5472}, {3024, 4032}, {4000, 4000},
+    {7952, 5304}, {2448, 3264}, {3000, 3000}, {5184, 3456},
 };
 
 struct gen {
     uint64_t rng;
     char **words;
     int n_words;
-    double *cdf;               /* Zipf cumulative weights over words */
+    double *cdf; /* Zipf cumulative weights over words */
 };
 
 static uint64_t
@@ -135,8 +144,10 @@ words_load(struct gen *g, const char *path)
     if (fp)
         fclose(fp);
     if (g->n_words < 100) {
-        fprintf(stderr, "gen-catalogue: %s unusable, using the built-in "
-                "list\n", path);
+        fprintf(stderr,
+                "gen-catalogue: %s unusable, using the built-in "
+                "list\n",
+                path);
         for (int i = 0; i < g->n_words; i++)
             free(g->words[i]);
         g->n_words = 0;
@@ -179,8 +190,8 @@ words_pick(struct gen *g, int n, const char *sep, int distinct, char *buf,
             continue;
         }
         picked[k] = w;
-        used += (size_t)snprintf(buf + used, cap - used, "%s%s",
-                                 k ? sep : "", g->words[w]);
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", k ? sep : "",
+                                 g->words[w]);
     }
 }
 
@@ -236,22 +247,24 @@ generate(struct gen *g, struct db *db, long count)
     /* A throw-away bulk load: losing it to a power cut costs a re-run. */
     rc = db_exec(c, "PRAGMA synchronous=OFF", err);
     if (rc == DB_OK)
-        rc = db_prepare(c,
+        rc = db_prepare(
+            c,
             "INSERT INTO images(id, contributor_id, status, title,"
             " description, keywords, width, height, format, mime, file_size,"
             " sha256, colour, dhash, watermark_seed, thumb_etag,"
             " preview_etag, created_at, reviewed_at, approved_at, views,"
             " licences_sold) VALUES (?1, ?2, 'approved', ?3, ?4, ?5, ?6, ?7,"
             " 'jpeg', 'image/jpeg', ?8, ?9, ?10, ?11, ?12, 'shared', 'shared',"
-            " ?13, ?13, ?13, ?14, ?15)", &st, err);
+            " ?13, ?13, ?13, ?14, ?15)",
+            &st, err);
     for (long i = 0; i < count && rc == DB_OK; i++) {
         const int *d = dims[below(g, sizeof dims / sizeof *dims)];
         /* Contributors: a few prolific, most occasional. */
         int who = (int)(CONTRIBUTORS * pow(unit(g), 2.5));
         /* Popularity: Pareto-tailed, most images never sell. */
         int64_t sold = (int64_t)pow(unit(g) + 1e-9, -1 / 1.2) - 1;
-        int64_t at = start + (int64_t)((double)i * 3 * 365 * 86400 /
-                                       (double)count);
+        int64_t at =
+            start + (int64_t)((double)i * 3 * 365 * 86400 / (double)count);
 
         if (i % BATCH == 0)
             rc = db_begin(c, err);
@@ -273,8 +286,8 @@ generate(struct gen *g, struct db *db, long count)
         sqlite3_bind_int(st, 7, d[1]);
         sqlite3_bind_int64(st, 8, 2000000 + below(g, 20000000));
         sqlite3_bind_text(st, 9, sha, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 10, colours[(int)(12 * pow(unit(g), 1.6))],
-                          -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 10, colours[(int)(12 * pow(unit(g), 1.6))], -1,
+                          SQLITE_STATIC);
         sqlite3_bind_int64(st, 11, (sqlite3_int64)next(g));
         sqlite3_bind_int64(st, 12, (sqlite3_int64)(next(g) >> 1));
         sqlite3_bind_int64(st, 13, at);
@@ -292,8 +305,10 @@ generate(struct gen *g, struct db *db, long count)
     /* Merge the full-text segments and give the planner statistics, as a
      * long-running server gets through automerge and PRAGMA optimize. */
     if (rc == DB_OK)
-        rc = db_exec(c, "INSERT INTO image_fts(image_fts) VALUES"
-                     " ('optimize'); ANALYZE;", err);
+        rc = db_exec(c,
+                     "INSERT INTO image_fts(image_fts) VALUES"
+                     " ('optimize'); ANALYZE;",
+                     err);
     if (rc == DB_OK)
         fprintf(stderr, "done in %.1f s\n", now_s() - t0);
 out:
@@ -330,8 +345,8 @@ bench_class(struct gen *g, struct db *db, const char *label, int lo, int hi,
         hi = g->n_words;
     if (filters) {
         /* The contributor of some image, for the contributor filter. */
-        struct cat_query q = { .limit = 1 };
-        struct cat_list l = { 0 };
+        struct cat_query q = {.limit = 1};
+        struct cat_list l = {0};
 
         rc = cat_search(db, &q, &l, err);
         if (rc == DB_OK && l.n)
@@ -340,23 +355,31 @@ bench_class(struct gen *g, struct db *db, const char *label, int lo, int hi,
         cat_list_release(&l);
     }
     for (int i = 0; i < n && rc == DB_OK; i++) {
-        struct cat_query q = { .text = text, .sort = sort };
-        struct cat_list l = { 0 };
+        struct cat_query q = {.text = text, .sort = sort};
+        struct cat_list l = {0};
         int words = 1 + below(g, 3);
         size_t used = 0;
         double t;
 
         text[0] = '\0';
         for (int k = 0; k < words; k++)
-            used += (size_t)snprintf(text + used, sizeof text - used,
-                                     "%s%s", k ? " " : "",
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s",
+                                     k ? " " : "",
                                      g->words[lo + below(g, hi - lo)]);
         if (filters) {
             switch (i % 4) {
-            case 0: q.colour = colours[below(g, 12)]; break;
-            case 1: q.orientation = i % 8 == 1 ? "portrait" : "square"; break;
-            case 2: q.min_megapixels = 20; break;
-            default: q.contributor_id = contributor; break;
+            case 0:
+                q.colour = colours[below(g, 12)];
+                break;
+            case 1:
+                q.orientation = i % 8 == 1 ? "portrait" : "square";
+                break;
+            case 2:
+                q.min_megapixels = 20;
+                break;
+            default:
+                q.contributor_id = contributor;
+                break;
             }
         }
         t = now_s();
@@ -368,8 +391,8 @@ bench_class(struct gen *g, struct db *db, const char *label, int lo, int hi,
     if (rc == DB_OK) {
         qsort(ms, (size_t)n, sizeof *ms, cmp_double);
         printf("%-34s n=%4d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms"
-               "  avg hits %.1f\n", label, n, ms[n / 2],
-               ms[(int)(n * 0.99)], ms[n - 1], hits / n);
+               "  avg hits %.1f\n",
+               label, n, ms[n / 2], ms[(int)(n * 0.99)], ms[n - 1], hits / n);
     } else {
         fprintf(stderr, "gen-catalogue: %s\n", err);
     }
@@ -385,18 +408,18 @@ bench(struct gen *g, struct db *db, int n)
         int lo, hi, filters;
         enum cat_sort sort;
     } classes[] = {
-        { "no text, newest", 0, 1, -1, CAT_SORT_NEWEST },
-        { "no text, popular, filters", 0, 1, -2, CAT_SORT_POPULAR },
-        { "common words (rank <100)", 0, 100, 0, CAT_SORT_DEFAULT },
-        { "common words + filters", 0, 100, 1, CAT_SORT_DEFAULT },
-        { "common words, newest", 0, 100, 0, CAT_SORT_NEWEST },
-        { "mid words (rank 100-5k)", 100, 5000, 0, CAT_SORT_DEFAULT },
-        { "mid words + filters", 100, 5000, 1, CAT_SORT_DEFAULT },
-        { "mid words, popular", 100, 5000, 0, CAT_SORT_POPULAR },
-        { "rare words (rank >5k)", 5000, WORDS_MAX, 0, CAT_SORT_DEFAULT },
-        { "rare words + filters", 5000, WORDS_MAX, 1, CAT_SORT_DEFAULT },
-        { "any word (rank <20k)", 0, 20000, 0, CAT_SORT_DEFAULT },
-        { "any word + filters", 0, 20000, 1, CAT_SORT_DEFAULT },
+        {"no text, newest", 0, 1, -1, CAT_SORT_NEWEST},
+        {"no text, popular, filters", 0, 1, -2, CAT_SORT_POPULAR},
+        {"common words (rank <100)", 0, 100, 0, CAT_SORT_DEFAULT},
+        {"common words + filters", 0, 100, 1, CAT_SORT_DEFAULT},
+        {"common words, newest", 0, 100, 0, CAT_SORT_NEWEST},
+        {"mid words (rank 100-5k)", 100, 5000, 0, CAT_SORT_DEFAULT},
+        {"mid words + filters", 100, 5000, 1, CAT_SORT_DEFAULT},
+        {"mid words, popular", 100, 5000, 0, CAT_SORT_POPULAR},
+        {"rare words (rank >5k)", 5000, WORDS_MAX, 0, CAT_SORT_DEFAULT},
+        {"rare words + filters", 5000, WORDS_MAX, 1, CAT_SORT_DEFAULT},
+        {"any word (rank <20k)", 0, 20000, 0, CAT_SORT_DEFAULT},
+        {"any word + filters", 0, 20000, 1, CAT_SORT_DEFAULT},
     };
     int rc = 0;
 
@@ -407,8 +430,8 @@ bench(struct gen *g, struct db *db, int n)
             char err[DB_ERR_LEN];
 
             for (int i = 0; i < n && !rc; i++) {
-                struct cat_query q = { .sort = classes[k].sort };
-                struct cat_list l = { 0 };
+                struct cat_query q = {.sort = classes[k].sort};
+                struct cat_list l = {0};
                 double t;
 
                 if (classes[k].filters == -2)
@@ -427,9 +450,8 @@ bench(struct gen *g, struct db *db, int n)
             free(ms);
             continue;
         }
-        rc = bench_class(g, db, classes[k].label, classes[k].lo,
-                         classes[k].hi, classes[k].filters, classes[k].sort,
-                         n);
+        rc = bench_class(g, db, classes[k].label, classes[k].lo, classes[k].hi,
+                         classes[k].filters, classes[k].sort, n);
     }
     return rc;
 }
@@ -441,8 +463,8 @@ bench_create(struct gen *g, struct db *db, int n)
 {
     double *ms = malloc((size_t)n * sizeof *ms);
     char err[DB_ERR_LEN], owner[ACC_ID_LEN], sha[65], id[CAT_ID_LEN];
-    struct cat_query q = { .limit = 1 };
-    struct cat_list l = { 0 };
+    struct cat_query q = {.limit = 1};
+    struct cat_list l = {0};
     int rc = ms ? cat_search(db, &q, &l, err) : DB_EGENERIC;
 
     if (rc == DB_OK && l.n)
@@ -453,10 +475,16 @@ bench_create(struct gen *g, struct db *db, int n)
     g->rng ^= 0x5bd1e9955bd1e995ULL * (uint64_t)time(NULL);
     for (int i = 0; i < n && rc == DB_OK; i++) {
         struct cat_new_image in = {
-            .contributor_id = owner, .title = "Bench upload",
-            .keywords = "bench", .width = 6000, .height = 4000,
-            .format = "jpeg", .mime = "image/jpeg", .file_size = 1,
-            .sha256 = sha, .colour = "blue",
+            .contributor_id = owner,
+            .title = "Bench upload",
+            .keywords = "bench",
+            .width = 6000,
+            .height = 4000,
+            .format = "jpeg",
+            .mime = "image/jpeg",
+            .file_size = 1,
+            .sha256 = sha,
+            .colour = "blue",
         };
         double t;
 
@@ -482,7 +510,8 @@ bench_create(struct gen *g, struct db *db, int n)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: gen-catalogue --data DIR [--count N] [--seed S]"
+    fprintf(stderr,
+            "usage: gen-catalogue --data DIR [--count N] [--seed S]"
             " [--words FILE]\n"
             "       gen-catalogue --data DIR --bench [--cpu] [--queries N]"
             " [--seed S] [--words FILE]\n");
@@ -495,7 +524,7 @@ main(int argc, char **argv)
     const char *data = NULL, *words = "/usr/share/dict/words";
     long count = 1000000;
     int queries = 500, do_bench = 0, rc;
-    struct gen g = { .rng = 1 };
+    struct gen g = {.rng = 1};
     struct db *db = NULL;
     char path[4096], err[DB_ERR_LEN];
 

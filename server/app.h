@@ -22,10 +22,10 @@ struct app {
     struct blob *blobs;
     struct workers *workers;
     struct views *views;
-    struct rcache *rcache;      /* public renditions kept open */
-    unsigned char sign_pk[32];  /* Ed25519: certificates */
+    struct rcache *rcache;     /* public renditions kept open */
+    unsigned char sign_pk[32]; /* Ed25519: certificates */
     unsigned char sign_sk[64];
-    char tmp_dir[1100];         /* uploads in progress, same filesystem */
+    char tmp_dir[1100]; /* uploads in progress, same filesystem */
 };
 
 /* main.c: open the data directory, database, keys and libvips (0 or -1,
@@ -60,19 +60,18 @@ int static_send(struct srv_req *r, const char *name, unsigned status);
 
 /* What became of one file offered for the catalogue. */
 struct ingest {
-    unsigned status;            /* 202 accepted, else the HTTP error */
-    char code[32];              /* "processing" or the error code */
+    unsigned status; /* 202 accepted, else the HTTP error */
+    char code[32];   /* "processing" or the error code */
     char message[400];
-    char id[24];                /* the new image, or the existing one on 409 */
+    char id[24]; /* the new image, or the existing one on 409 */
 };
 
 /* Check and store one photo for contributor_id, from path (a temporary
  * file on the data dir's filesystem: on success it is moved into the
  * store and *moved is set). Shared by the upload route and `import`. */
-int images_ingest(struct app *app, const char *contributor_id,
-                  const char *path, int64_t size, const char *title,
-                  const char *desc, const char *keywords, int *moved,
-                  struct ingest *out);
+int images_ingest(struct app *app, const char *contributor_id, const char *path,
+                  int64_t size, const char *title, const char *desc,
+                  const char *keywords, int *moved, struct ingest *out);
 void images_create(struct srv_req *r);
 void images_get(struct srv_req *r);
 void images_patch(struct srv_req *r);

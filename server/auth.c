@@ -12,7 +12,7 @@
 #define LIMIT_PROBE 8
 
 struct limit_slot {
-    uint64_t key;               /* 0: free */
+    uint64_t key; /* 0: free */
     int64_t window_start;
     int count;
 };
@@ -21,8 +21,8 @@ struct auth {
     const struct config *cfg;
     pthread_mutex_t lock;
     pthread_cond_t hash_done;
-    int hashing;                /* Argon2 runs in progress */
-    char dummy[crypto_pwhash_STRBYTES];  /* verified against for unknowns */
+    int hashing;                        /* Argon2 runs in progress */
+    char dummy[crypto_pwhash_STRBYTES]; /* verified against for unknowns */
     struct limit_slot slots[LIMIT_SLOTS];
 };
 
@@ -139,7 +139,7 @@ void
 auth_random_text(char *out, size_t len)
 {
     unsigned char raw[24];
-    size_t need = (len - 1) * 3 / 4;    /* room for the NUL */
+    size_t need = (len - 1) * 3 / 4; /* room for the NUL */
 
     if (need > sizeof raw)
         need = sizeof raw;

@@ -10,7 +10,7 @@
 #include "config.h"
 
 #define AUTH_COOKIE "sr_session"
-#define AUTH_TOKEN_LEN 64           /* base64url text of 32 random bytes */
+#define AUTH_TOKEN_LEN 64 /* base64url text of 32 random bytes */
 
 struct auth;
 struct db;
@@ -21,8 +21,7 @@ void auth_free(struct auth *a);
 
 /* Hash a password with Argon2id into out; blocks while argon_parallel
  * hashes are already running, so a burst cannot exhaust memory. */
-int auth_hash_password(struct auth *a, const char *pw,
-                       char out[ACC_HASH_LEN]);
+int auth_hash_password(struct auth *a, const char *pw, char out[ACC_HASH_LEN]);
 
 /* 0 when pw matches hash. Costs as much when hash is NULL (unknown
  * account), so timing does not tell which emails exist. */

@@ -238,7 +238,7 @@ blob_sha256_bytes(const void *data, size_t len, char hex[65])
 
     if (EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL) != 1 ||
         dlen != 32)
-        abort();    /* SHA-256 of memory cannot fail but for a broken
-                       library */
+        abort(); /* SHA-256 of memory cannot fail but for a broken
+                    library */
     to_hex(digest, hex);
 }

@@ -11,7 +11,7 @@
 #include "catalog.h"
 #include "log.h"
 
-#define VIEW_SLOTS 1024         /* distinct images counted between flushes */
+#define VIEW_SLOTS 1024 /* distinct images counted between flushes */
 #define FLUSH_S 5
 
 /* Views are counted in memory and written in one transaction every few
@@ -145,13 +145,12 @@ item_json(const struct cat_item *it)
     snprintf(thumb, sizeof thumb, "/images/%s/thumbnail.jpg", it->id);
     snprintf(preview, sizeof preview, "/images/%s/preview.jpg", it->id);
     snprintf(page, sizeof page, "/api/v1/images/%s", it->id);
-    return json_pack("{s:s,s:s,s:i,s:i,s:{s:s,s:s},s:s,s:s,s:s,s:s,s:I}",
-                     "id", it->id, "title", it->title, "width", it->width,
-                     "height", it->height, "contributor", "id",
-                     it->contributor_id, "name", it->contributor_name,
-                     "thumbnail_url", thumb, "preview_url", preview, "url",
-                     page, "colour", it->colour, "licences_sold",
-                     (json_int_t)it->licences_sold);
+    return json_pack("{s:s,s:s,s:i,s:i,s:{s:s,s:s},s:s,s:s,s:s,s:s,s:I}", "id",
+                     it->id, "title", it->title, "width", it->width, "height",
+                     it->height, "contributor", "id", it->contributor_id,
+                     "name", it->contributor_name, "thumbnail_url", thumb,
+                     "preview_url", preview, "url", page, "colour", it->colour,
+                     "licences_sold", (json_int_t)it->licences_sold);
 }
 
 static json_t *
@@ -176,8 +175,8 @@ static int
 palette_colour(const char *c)
 {
     static const char *const names[] = {
-        "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
-        "brown", "black", "white", "grey",
+        "red",    "orange", "yellow", "green", "teal",  "blue",
+        "purple", "pink",   "brown",  "black", "white", "grey",
     };
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -211,8 +210,8 @@ query_params(struct srv_req *r, struct cat_query *q)
     int64_t limit;
 
     memset(q, 0, sizeof *q);
-    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT,
-                      &limit) < 0)
+    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT, &limit) <
+        0)
         return -1;
     q->limit = (int)limit;
     q->text = srv_req_query(r, "q");
@@ -221,7 +220,8 @@ query_params(struct srv_req *r, struct cat_query *q)
     if (q->colour && !*q->colour)
         q->colour = NULL;
     if (q->colour && !palette_colour(q->colour)) {
-        srv_error(r, 422, "invalid_parameter", "colour must be one of red, "
+        srv_error(r, 422, "invalid_parameter",
+                  "colour must be one of red, "
                   "orange, yellow, green, teal, blue, purple, pink, brown, "
                   "black, white, grey.");
         return -1;
@@ -229,7 +229,8 @@ query_params(struct srv_req *r, struct cat_query *q)
     if (orient && *orient) {
         if (strcmp(orient, "landscape") && strcmp(orient, "portrait") &&
             strcmp(orient, "square")) {
-            srv_error(r, 422, "invalid_parameter", "orientation must be "
+            srv_error(r, 422, "invalid_parameter",
+                      "orientation must be "
                       "landscape, portrait or square.");
             return -1;
         }
@@ -240,7 +241,8 @@ query_params(struct srv_req *r, struct cat_query *q)
         double v = strtod(mp, &end);
 
         if (*end || !(v >= 0 && v <= 1000)) {
-            srv_error(r, 422, "invalid_parameter", "min_megapixels must be "
+            srv_error(r, 422, "invalid_parameter",
+                      "min_megapixels must be "
                       "a number from 0 to 1000.");
             return -1;
         }
@@ -255,7 +257,8 @@ query_params(struct srv_req *r, struct cat_query *q)
     else if (!strcmp(sort, "popular"))
         q->sort = CAT_SORT_POPULAR;
     else {
-        srv_error(r, 422, "invalid_parameter", "sort must be relevance, "
+        srv_error(r, 422, "invalid_parameter",
+                  "sort must be relevance, "
                   "newest or popular.");
         return -1;
     }
@@ -265,7 +268,7 @@ query_params(struct srv_req *r, struct cat_query *q)
 static void
 run_search(struct srv_req *r, struct cat_query *q, json_t *extra)
 {
-    struct cat_list l = { 0 };
+    struct cat_list l = {0};
     char err[DB_ERR_LEN];
     int rc = cat_search(srv_req_app(r)->db, q, &l, err);
 
@@ -305,7 +308,7 @@ images_search(struct srv_req *r)
 void
 images_page_extras(struct srv_req *r, const struct cat_image *img, json_t *j)
 {
-    struct cat_list l = { 0 };
+    struct cat_list l = {0};
     char err[DB_ERR_LEN];
 
     if (!j || strcmp(img->status, "approved") != 0)
@@ -342,11 +345,11 @@ contributors_get(struct srv_req *r)
     q.contributor_id = id;
     if (!srv_req_query(r, "sort"))
         q.sort = q.text && *q.text ? CAT_SORT_RELEVANCE : CAT_SORT_NEWEST;
-    run_search(r, &q, json_pack("{s:s,s:s,s:I,s:I,s:s}", "id", p.id, "name",
-                                p.name, "images",
-                                (json_int_t)p.approved_images,
-                                "licences_sold", (json_int_t)p.licences_sold,
-                                "member_since", since));
+    run_search(r, &q,
+               json_pack("{s:s,s:s,s:I,s:I,s:s}", "id", p.id, "name", p.name,
+                         "images", (json_int_t)p.approved_images,
+                         "licences_sold", (json_int_t)p.licences_sold,
+                         "member_since", since));
 }
 
 /* ---- lightboxes ------------------------------------------------------- */
@@ -397,8 +400,9 @@ lightboxes_list(struct srv_req *r)
     json_t *a;
     int n = 0;
 
-    if (lightbox_rc(r, cat_lightboxes_of(srv_req_app(r)->db,
-                                         srv_req_user(r)->id, &lbs, &n, err),
+    if (lightbox_rc(r,
+                    cat_lightboxes_of(srv_req_app(r)->db, srv_req_user(r)->id,
+                                      &lbs, &n, err),
                     err) < 0)
         return;
     a = json_array();
@@ -412,20 +416,20 @@ static void
 lightbox_reply(struct srv_req *r, const char *id, unsigned status)
 {
     struct cat_lightbox lb;
-    struct cat_list items = { 0 };
+    struct cat_list items = {0};
     const struct acc_user *u = srv_req_user(r);
     char err[DB_ERR_LEN];
     int64_t limit;
     json_t *j;
 
-    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT,
-                      &limit) < 0)
+    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT, &limit) <
+        0)
         return;
-    if (lightbox_rc(r, cat_lightbox_get(srv_req_app(r)->db, id,
-                                        u ? u->id : NULL,
-                                        srv_req_query(r, "token"),
-                                        srv_req_query(r, "cursor"),
-                                        (int)limit, &lb, &items, err),
+    if (lightbox_rc(r,
+                    cat_lightbox_get(srv_req_app(r)->db, id, u ? u->id : NULL,
+                                     srv_req_query(r, "token"),
+                                     srv_req_query(r, "cursor"), (int)limit,
+                                     &lb, &items, err),
                     err) == 0) {
         j = lightbox_json(&lb, u && !strcmp(u->id, lb.owner_id));
         json_object_set_new(j, "items", items_json(&items));
@@ -447,13 +451,15 @@ lightboxes_create(struct srv_req *r)
     if (srv_field_str(r, "name", 1, CAT_NAME_LEN - 1, 0, &name) < 0)
         return;
     if (!one_line(name)) {
-        srv_error(r, 422, "invalid_field", "The name must be one line of "
+        srv_error(r, 422, "invalid_field",
+                  "The name must be one line of "
                   "plain text.");
         return;
     }
-    if (lightbox_rc(r, cat_lightbox_create(srv_req_app(r)->db,
-                                           srv_req_user(r)->id, name, id,
-                                           err), err) == 0)
+    if (lightbox_rc(r,
+                    cat_lightbox_create(srv_req_app(r)->db, srv_req_user(r)->id,
+                                        name, id, err),
+                    err) == 0)
         lightbox_reply(r, id, 201);
 }
 
@@ -484,16 +490,17 @@ lightboxes_patch(struct srv_req *r)
         return;
     }
     if (name && !one_line(name)) {
-        srv_error(r, 422, "invalid_field", "The name must be one line of "
+        srv_error(r, 422, "invalid_field",
+                  "The name must be one line of "
                   "plain text.");
         return;
     }
-    if (name && lightbox_rc(r, cat_lightbox_rename(app->db, id, uid, name,
-                                                   err), err) < 0)
+    if (name && lightbox_rc(r, cat_lightbox_rename(app->db, id, uid, name, err),
+                            err) < 0)
         return;
     if (shared && json_is_true(shared) &&
-        lightbox_rc(r, cat_lightbox_share(app->db, id, uid, token, err),
-                    err) < 0)
+        lightbox_rc(r, cat_lightbox_share(app->db, id, uid, token, err), err) <
+            0)
         return;
     if (shared && json_is_false(shared) &&
         lightbox_rc(r, cat_lightbox_unshare(app->db, id, uid, err), err) < 0)
@@ -506,9 +513,9 @@ lightboxes_delete(struct srv_req *r)
 {
     char err[DB_ERR_LEN];
 
-    if (lightbox_rc(r, cat_lightbox_delete(srv_req_app(r)->db,
-                                           srv_req_param(r, 0),
-                                           srv_req_user(r)->id, err),
+    if (lightbox_rc(r,
+                    cat_lightbox_delete(srv_req_app(r)->db, srv_req_param(r, 0),
+                                        srv_req_user(r)->id, err),
                     err) == 0)
         srv_empty(r, 204);
 }
@@ -521,7 +528,8 @@ lightboxes_add(struct srv_req *r)
                               srv_req_user(r)->id, srv_req_param(r, 1), err);
 
     if (rc == DB_EINVAL) {
-        srv_error(r, 422, "not_approved", "Only published images can be "
+        srv_error(r, 422, "not_approved",
+                  "Only published images can be "
                   "added to a lightbox.");
         return;
     }
@@ -534,10 +542,10 @@ lightboxes_remove(struct srv_req *r)
 {
     char err[DB_ERR_LEN];
 
-    if (lightbox_rc(r, cat_lightbox_remove(srv_req_app(r)->db,
-                                           srv_req_param(r, 0),
-                                           srv_req_user(r)->id,
-                                           srv_req_param(r, 1), err),
+    if (lightbox_rc(r,
+                    cat_lightbox_remove(srv_req_app(r)->db, srv_req_param(r, 0),
+                                        srv_req_user(r)->id,
+                                        srv_req_param(r, 1), err),
                     err) == 0)
         srv_empty(r, 204);
 }

@@ -11,10 +11,10 @@
 enum opt_kind { OPT_LISTEN, OPT_STR, OPT_INT, OPT_I64, OPT_SIZE, OPT_MP };
 
 struct opt {
-    const char *flag;           /* --flag; the variable is STOCKROOM_FLAG */
+    const char *flag; /* --flag; the variable is STOCKROOM_FLAG */
     enum opt_kind kind;
-    size_t off;                 /* field in struct config */
-    size_t len;                 /* for strings: the field's size */
+    size_t off; /* field in struct config */
+    size_t len; /* for strings: the field's size */
     int64_t min, max;
     const char *help;
 };
@@ -23,47 +23,46 @@ struct opt {
 #define S(field) sizeof(((struct config *)0)->field)
 
 static const struct opt opts[] = {
-    { "listen", OPT_LISTEN, 0, 0, 0, 0, "ADDR:PORT to serve on" },
-    { "data", OPT_STR, F(data_dir), S(data_dir), 0, 0,
-      "data directory (database, originals, renditions)" },
-    { "public-url", OPT_STR, F(public_url), S(public_url), 0, 0,
-      "URL the store is reached at, for links" },
-    { "web", OPT_STR, F(web_dir), S(web_dir), 0, 0,
-      "folder of the browser's files" },
-    { "port-file", OPT_STR, F(port_file), S(port_file), 0, 0,
-      "write the bound port here (for --listen HOST:0)" },
-    { "workers", OPT_INT, F(workers), 0, 1, 64, "image processing threads" },
-    { "http-threads", OPT_INT, F(http_threads), 0, 1, 256,
-      "HTTP worker threads" },
-    { "max-connections", OPT_INT, F(max_connections), 0, 1, 100000,
-      "open connections at most" },
-    { "connection-timeout", OPT_INT, F(conn_timeout_s), 0, 1, 3600,
-      "seconds before an idle or slow client is cut off" },
-    { "max-upload-mb", OPT_SIZE, F(upload_limit), 0, 1, 4096,
-      "largest upload in MiB" },
-    { "rendition-cache", OPT_INT, F(rcache_files), 0, 0, 100000,
-      "public thumbnails and previews kept open" },
-    { "min-megapixels", OPT_MP, F(min_pixels), 0, 0, 1000,
-      "smallest photo accepted, megapixels (decimals allowed)" },
-    { "max-megapixels", OPT_MP, F(max_pixels), 0, 1, 1000,
-      "largest photo accepted, megapixels" },
-    { "decode-deadline-ms", OPT_INT, F(decode_deadline_ms), 0, 100,
-      3600000, "time one decode may take" },
-    { "session-ttl", OPT_I64, F(session_ttl_s), 0, 1, 31536000,
-      "seconds a session lives" },
-    { "login-window", OPT_INT, F(login_window_s), 0, 1, 86400,
-      "seconds over which failed log-ins are counted" },
-    { "login-fail-account", OPT_INT, F(login_fail_account), 0, 1, 10000,
-      "failed log-ins per account per window" },
-    { "login-fail-client", OPT_INT, F(login_fail_client), 0, 1, 10000,
-      "failed log-ins per client address per window" },
-    { "payout-min-cents", OPT_I64, F(payout_min_cents), 0, 0, 100000000,
-      "smallest payout" },
-    { "payment-provider", OPT_STR, F(payment_provider),
-      S(payment_provider), 0, 0,
-      "'test' settles at once: for local use only" },
-    { "log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
-      "debug, info, warn or error" },
+    {"listen", OPT_LISTEN, 0, 0, 0, 0, "ADDR:PORT to serve on"},
+    {"data", OPT_STR, F(data_dir), S(data_dir), 0, 0,
+     "data directory (database, originals, renditions)"},
+    {"public-url", OPT_STR, F(public_url), S(public_url), 0, 0,
+     "URL the store is reached at, for links"},
+    {"web", OPT_STR, F(web_dir), S(web_dir), 0, 0,
+     "folder of the browser's files"},
+    {"port-file", OPT_STR, F(port_file), S(port_file), 0, 0,
+     "write the bound port here (for --listen HOST:0)"},
+    {"workers", OPT_INT, F(workers), 0, 1, 64, "image processing threads"},
+    {"http-threads", OPT_INT, F(http_threads), 0, 1, 256,
+     "HTTP worker threads"},
+    {"max-connections", OPT_INT, F(max_connections), 0, 1, 100000,
+     "open connections at most"},
+    {"connection-timeout", OPT_INT, F(conn_timeout_s), 0, 1, 3600,
+     "seconds before an idle or slow client is cut off"},
+    {"max-upload-mb", OPT_SIZE, F(upload_limit), 0, 1, 4096,
+     "largest upload in MiB"},
+    {"rendition-cache", OPT_INT, F(rcache_files), 0, 0, 100000,
+     "public thumbnails and previews kept open"},
+    {"min-megapixels", OPT_MP, F(min_pixels), 0, 0, 1000,
+     "smallest photo accepted, megapixels (decimals allowed)"},
+    {"max-megapixels", OPT_MP, F(max_pixels), 0, 1, 1000,
+     "largest photo accepted, megapixels"},
+    {"decode-deadline-ms", OPT_INT, F(decode_deadline_ms), 0, 100, 3600000,
+     "time one decode may take"},
+    {"session-ttl", OPT_I64, F(session_ttl_s), 0, 1, 31536000,
+     "seconds a session lives"},
+    {"login-window", OPT_INT, F(login_window_s), 0, 1, 86400,
+     "seconds over which failed log-ins are counted"},
+    {"login-fail-account", OPT_INT, F(login_fail_account), 0, 1, 10000,
+     "failed log-ins per account per window"},
+    {"login-fail-client", OPT_INT, F(login_fail_client), 0, 1, 10000,
+     "failed log-ins per client address per window"},
+    {"payout-min-cents", OPT_I64, F(payout_min_cents), 0, 0, 100000000,
+     "smallest payout"},
+    {"payment-provider", OPT_STR, F(payment_provider), S(payment_provider), 0,
+     0, "'test' settles at once: for local use only"},
+    {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
+     "debug, info, warn or error"},
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -105,19 +104,19 @@ cfg_defaults(struct config *c)
     c->argon_parallel = (int)cores;
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->payment_provider, sizeof c->payment_provider, "test");
-    c->packs[0] = (struct cfg_pack){ 10, 1500 };
-    c->packs[1] = (struct cfg_pack){ 30, 3900 };
-    c->packs[2] = (struct cfg_pack){ 100, 11000 };
+    c->packs[0] = (struct cfg_pack){10, 1500};
+    c->packs[1] = (struct cfg_pack){30, 3900};
+    c->packs[2] = (struct cfg_pack){100, 11000};
     c->n_packs = 3;
     c->size_credits[0] = 1;
     c->size_credits[1] = 2;
     c->size_credits[2] = 4;
     c->size_credits[3] = 6;
     c->extended_credits = 30;
-    c->tiers[0] = (struct cfg_tier){ 0, 2500 };
-    c->tiers[1] = (struct cfg_tier){ 100, 3000 };
-    c->tiers[2] = (struct cfg_tier){ 1000, 3500 };
-    c->tiers[3] = (struct cfg_tier){ 10000, 4000 };
+    c->tiers[0] = (struct cfg_tier){0, 2500};
+    c->tiers[1] = (struct cfg_tier){100, 3000};
+    c->tiers[2] = (struct cfg_tier){1000, 3500};
+    c->tiers[3] = (struct cfg_tier){10000, 4000};
     c->n_tiers = 4;
     c->payout_min_cents = 2500;
     c->pack_refund_days = 14;
@@ -214,8 +213,7 @@ set_opt(struct config *c, const struct opt *o, const char *v)
         *(int64_t *)(void *)(base + o->off) = n * 1024 * 1024;
         return 0;
     case OPT_MP:
-        return parse_mp(v, o->min, o->max,
-                        (int64_t *)(void *)(base + o->off));
+        return parse_mp(v, o->min, o->max, (int64_t *)(void *)(base + o->off));
     }
     return -1;
 }
@@ -223,7 +221,7 @@ set_opt(struct config *c, const struct opt *o, const char *v)
 static int
 check(const struct config *c, char *err, size_t errlen)
 {
-    static const char *const levels[] = { "debug", "info", "warn", "error" };
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
     int ok = 0;
 
     for (size_t i = 0; i < 4; i++)

@@ -15,8 +15,8 @@ struct cfg_pack {
 };
 
 struct cfg_tier {
-    int64_t min_sold;           /* lifetime licences sold to reach it */
-    int rate_bp;                /* royalty in basis points */
+    int64_t min_sold; /* lifetime licences sold to reach it */
+    int rate_bp;      /* royalty in basis points */
 };
 
 struct config {
@@ -26,30 +26,30 @@ struct config {
     char public_url[256];
     char web_dir[1024];
     char port_file[1024];
-    int workers;                /* image processing threads */
-    int http_threads;           /* libmicrohttpd thread pool */
+    int workers;      /* image processing threads */
+    int http_threads; /* libmicrohttpd thread pool */
     unsigned max_connections;
-    unsigned conn_timeout_s;    /* idle or slow client cut off after this */
-    size_t conn_memory;         /* libmicrohttpd per-connection buffer */
-    size_t json_limit;          /* largest JSON request body */
-    int rcache_files;           /* public renditions kept open */
-    int64_t upload_limit;       /* largest upload, bytes */
+    unsigned conn_timeout_s; /* idle or slow client cut off after this */
+    size_t conn_memory;      /* libmicrohttpd per-connection buffer */
+    size_t json_limit;       /* largest JSON request body */
+    int rcache_files;        /* public renditions kept open */
+    int64_t upload_limit;    /* largest upload, bytes */
     int64_t min_pixels;
     int64_t max_pixels;
-    int max_aspect;             /* long side : short side */
+    int max_aspect; /* long side : short side */
     int decode_deadline_ms;
-    int job_attempts;           /* a render job fails for good after this */
+    int job_attempts; /* a render job fails for good after this */
     int64_t session_ttl_s;
-    int login_fail_account;     /* failures per account per window */
-    int login_fail_client;      /* failures per client address per window */
+    int login_fail_account; /* failures per account per window */
+    int login_fail_client;  /* failures per client address per window */
     int login_window_s;
-    int argon_parallel;         /* password hashes running at once */
+    int argon_parallel; /* password hashes running at once */
     char log_level[8];
-    char payment_provider[16];  /* "test": settles at once, local use only */
+    char payment_provider[16]; /* "test": settles at once, local use only */
     struct cfg_pack packs[CFG_MAX_PACKS];
     int n_packs;
-    int64_t size_credits[4];    /* S, M, L, XL */
-    int64_t extended_credits;   /* added for an extended licence */
+    int64_t size_credits[4];  /* S, M, L, XL */
+    int64_t extended_credits; /* added for an extended licence */
     struct cfg_tier tiers[CFG_MAX_TIERS];
     int n_tiers;
     int64_t payout_min_cents;
@@ -66,8 +66,8 @@ int cfg_from_env(struct config *c, char *err, size_t errlen);
 /* Apply --flag VALUE / --flag=VALUE pairs from argv. Unknown flags and bad
  * values: -1 with a one-line reason in err. *used tells how many argv items
  * were flags, so a command can take the rest as operands. */
-int cfg_from_args(struct config *c, int argc, char **argv, int *used,
-                  char *err, size_t errlen);
+int cfg_from_args(struct config *c, int argc, char **argv, int *used, char *err,
+                  size_t errlen);
 
 /* The flags, with their variables and defaults, for --help. */
 void cfg_usage(FILE *f);

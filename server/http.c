@@ -21,27 +21,26 @@
 #define MAX_PARAMS 4
 #define MAX_HDRS 8
 #define MAX_PARTS 16
-#define FIELD_LIMIT (64 * 1024)     /* a non-file multipart field */
-#define FORM_SLACK (1024 * 1024)    /* form fields beside the file */
-#define JSON_DEPTH 32               /* deeper is refused before parsing */
-#define DISCARD_MAX (256LL << 20)   /* body bytes read after refusing it */
-#define HEADERS_MAX (16 * 1024)     /* all request headers together */
+#define FIELD_LIMIT (64 * 1024)   /* a non-file multipart field */
+#define FORM_SLACK (1024 * 1024)  /* form fields beside the file */
+#define JSON_DEPTH 32             /* deeper is refused before parsing */
+#define DISCARD_MAX (256LL << 20) /* body bytes read after refusing it */
+#define HEADERS_MAX (16 * 1024)   /* all request headers together */
 
 static const unsigned statuses[] = {
-    200, 201, 202, 204, 206, 304, 400, 401, 402, 403, 404, 405, 409, 410,
-    413, 415, 422, 429, 431, 500, 503, 0 /* any other */
+    200, 201, 202, 204, 206, 304, 400, 401, 402, 403, 404,
+    405, 409, 410, 413, 415, 422, 429, 431, 500, 503, 0 /* any other */
 };
 #define N_STATUS (sizeof statuses / sizeof statuses[0])
 
-static const double buckets[] = {
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
-};
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                 0.25,  0.5,    1,     2.5,  5,     10};
 #define N_BUCKETS (sizeof buckets / sizeof buckets[0])
 
 struct route_stats {
     _Atomic uint64_t by_status[N_STATUS];
-    _Atomic uint64_t hist[N_BUCKETS + 1];   /* last: above every bucket */
-    _Atomic uint64_t micros;                /* sum of durations */
+    _Atomic uint64_t hist[N_BUCKETS + 1]; /* last: above every bucket */
+    _Atomic uint64_t micros;              /* sum of durations */
 };
 
 struct srv_http {
@@ -50,10 +49,10 @@ struct srv_http {
     const struct srv_route *routes;
     int n_routes;
     int listen_fd;
-    _Atomic int inflight;       /* requests begun and not yet completed */
+    _Atomic int inflight; /* requests begun and not yet completed */
     _Atomic int open_conns;
     _Atomic uint64_t next_id;
-    struct route_stats *stats;  /* n_routes + 1: the last is "unmatched" */
+    struct route_stats *stats; /* n_routes + 1: the last is "unmatched" */
 };
 
 struct srv_req {
@@ -63,7 +62,7 @@ struct srv_req {
     int route_ix;
     char method[16];
     char path[2048];
-    char segs[2048];            /* path split at '/', params point here */
+    char segs[2048]; /* path split at '/', params point here */
     const char *params[MAX_PARAMS];
     char id[24];
     char client[64];
@@ -97,7 +96,8 @@ struct srv_req {
 static void
 add_common_headers(struct srv_req *r, struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, "Content-Security-Policy",
+    MHD_add_response_header(
+        resp, "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -176,8 +176,8 @@ srv_json(struct srv_req *r, unsigned status, json_t *body)
 }
 
 void
-srv_error(struct srv_req *r, unsigned status, const char *code,
-          const char *fmt, ...)
+srv_error(struct srv_req *r, unsigned status, const char *code, const char *fmt,
+          ...)
 {
     char msg[512];
     va_list ap;
@@ -185,15 +185,16 @@ srv_error(struct srv_req *r, unsigned status, const char *code,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    srv_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
-                                  "message", msg));
+    srv_json(r, status,
+             json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
 }
 
 void
 srv_empty(struct srv_req *r, unsigned status)
 {
-    set_reply(r, status, MHD_create_response_from_buffer(
-                             0, NULL, MHD_RESPMEM_PERSISTENT), 0);
+    set_reply(r, status,
+              MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT),
+              0);
 }
 
 void
@@ -342,8 +343,7 @@ srv_field_str(struct srv_req *r, const char *key, size_t min_len,
         return -1;
     }
     len = json_string_length(v);
-    if (len < min_len || len > max_len ||
-        strlen(json_string_value(v)) != len) {
+    if (len < min_len || len > max_len || strlen(json_string_value(v)) != len) {
         srv_error(r, 422, "invalid_field",
                   "The field '%s' must be %zu to %zu characters long.", key,
                   min_len, max_len);
@@ -422,7 +422,8 @@ srv_query_int(struct srv_req *r, const char *name, int64_t min, int64_t max,
     if (errno || *end || n < min || n > max) {
         srv_error(r, 422, "invalid_parameter",
                   "The parameter '%s' must be a whole number from %lld to "
-                  "%lld.", name, (long long)min, (long long)max);
+                  "%lld.",
+                  name, (long long)min, (long long)max);
         return -1;
     }
     *out = n;
@@ -507,8 +508,8 @@ req_auth(struct srv_req *r)
         srv_error(r, 401, "unauthenticated", "Sign in to do this.");
         return -1;
     }
-    if (r->route->roles && (!r->has_user ||
-                            !(r->user.roles & r->route->roles))) {
+    if (r->route->roles &&
+        (!r->has_user || !(r->user.roles & r->route->roles))) {
         srv_error(r, 403, "forbidden",
                   "Your account does not have the role this needs.");
         return -1;
@@ -611,8 +612,7 @@ post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
         if (filename || (key && !strcmp(key, "file"))) {
             snprintf(p->filename, sizeof p->filename, "%s",
                      filename ? filename : "");
-            snprintf(p->path, sizeof p->path, "%s/upload-XXXXXX",
-                     app->tmp_dir);
+            snprintf(p->path, sizeof p->path, "%s/upload-XXXXXX", app->tmp_dir);
             p->fd = mkostemp(p->path, O_CLOEXEC);
             if (p->fd < 0) {
                 log_error("%s: temporary file: %s", r->id, strerror(errno));
@@ -678,8 +678,7 @@ req_consume(struct srv_req *r, const char *data, size_t size)
         char *grown;
 
         if (r->body_len + size > app->cfg.json_limit) {
-            srv_error(r, 413, "too_large",
-                      "The body is larger than %zu bytes.",
+            srv_error(r, 413, "too_large", "The body is larger than %zu bytes.",
                       app->cfg.json_limit);
             break;
         }
@@ -695,7 +694,8 @@ req_consume(struct srv_req *r, const char *data, size_t size)
     }
     case SRV_BODY_MULTIPART:
         if ((int64_t)r->received > app->cfg.upload_limit + FORM_SLACK) {
-            srv_error(r, 413, "too_large", "The upload is larger than %lld MiB.",
+            srv_error(r, 413, "too_large",
+                      "The upload is larger than %lld MiB.",
                       (long long)(app->cfg.upload_limit >> 20));
             break;
         }
@@ -742,8 +742,10 @@ req_begin(struct srv_req *r)
         MHD_get_connection_values(r->con, MHD_HEADER_KIND, add_header_size,
                                   &total);
         if (total > HEADERS_MAX) {
-            srv_error(r, 431, "headers_too_large", "The request headers are "
-                      "larger than %d bytes.", HEADERS_MAX);
+            srv_error(r, 431, "headers_too_large",
+                      "The request headers are "
+                      "larger than %d bytes.",
+                      HEADERS_MAX);
             return;
         }
     }
@@ -773,7 +775,8 @@ req_begin(struct srv_req *r)
         }
         for (int i = 0; i < n_allowed; i++) {
             if (!strstr(allow, allowed[i])) {
-                strncat(allow, *allow ? ", " : "", sizeof allow - strlen(allow) - 1);
+                strncat(allow, *allow ? ", " : "",
+                        sizeof allow - strlen(allow) - 1);
                 strncat(allow, allowed[i], sizeof allow - strlen(allow) - 1);
             }
         }
@@ -788,8 +791,7 @@ req_begin(struct srv_req *r)
     if (clen) {
         char *end;
         unsigned long long n = strtoull(clen, &end, 10);
-        uint64_t limit = r->route->body == SRV_BODY_JSON
-                             ? app->cfg.json_limit
+        uint64_t limit = r->route->body == SRV_BODY_JSON ? app->cfg.json_limit
                          : r->route->body == SRV_BODY_MULTIPART
                              ? (uint64_t)app->cfg.upload_limit + FORM_SLACK
                              : 0;
@@ -840,7 +842,7 @@ req_new(struct srv_http *h, struct MHD_Connection *con, const char *url,
         return NULL;
     r->h = h;
     r->con = con;
-    r->route_ix = h->n_routes;      /* "unmatched" until routed */
+    r->route_ix = h->n_routes; /* "unmatched" until routed */
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     snprintf(r->method, sizeof r->method, "%s", method);
     snprintf(r->path, sizeof r->path, "%s", url);
@@ -851,8 +853,8 @@ req_new(struct srv_http *h, struct MHD_Connection *con, const char *url,
     if (ci && ci->client_addr) {
         char host[64];
 
-        if (getnameinfo(ci->client_addr, sizeof(struct sockaddr_storage),
-                        host, sizeof host, NULL, 0, NI_NUMERICHOST) == 0)
+        if (getnameinfo(ci->client_addr, sizeof(struct sockaddr_storage), host,
+                        sizeof host, NULL, 0, NI_NUMERICHOST) == 0)
             snprintf(r->client, sizeof r->client, "%s", host);
     }
     atomic_fetch_add(&h->inflight, 1);
@@ -956,8 +958,8 @@ on_completed(void *cls, struct MHD_Connection *con, void **ctx,
            (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
     status_count(h, r, secs);
     log_path(r->path, shown, sizeof shown);
-    log_info("%s %s %s %u %llu %.1fms%s", r->id, r->method, shown,
-             r->status, (unsigned long long)r->bytes, secs * 1000,
+    log_info("%s %s %s %u %llu %.1fms%s", r->id, r->method, shown, r->status,
+             (unsigned long long)r->bytes, secs * 1000,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     if (r->pp)
         MHD_destroy_post_processor(r->pp);
@@ -1068,20 +1070,19 @@ srv_http_start(struct app *app, int listen_fd, const struct srv_route *routes,
     h->d = MHD_start_daemon(
         /* poll, not epoll: quiescing an epoll thread pool races in
          * libmicrohttpd 0.9.75 and can abort at shutdown. */
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_TURBO |
-            MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_access, h,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)app->cfg.http_threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)app->cfg.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)app->cfg.conn_timeout_s,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+            MHD_USE_TURBO | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_access, h, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)app->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)app->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)app->cfg.conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)app->cfg.conn_memory,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)0,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!h->d) {
         free(h->stats);
         free(h);
@@ -1095,7 +1096,7 @@ void
 srv_http_stop(struct srv_http *h, int grace_ms)
 {
     MHD_socket fd;
-    struct timespec tick = { 0, 10 * 1000 * 1000 };
+    struct timespec tick = {0, 10 * 1000 * 1000};
 
     if (!h)
         return;
@@ -1132,13 +1133,15 @@ srv_http_metrics(struct srv_http *h)
             if (!n)
                 continue;
             if (statuses[s])
-                fprintf(f, "stockroom_http_requests_total{route=\"%s\","
-                           "status=\"%u\"} %llu\n", name, statuses[s],
-                        (unsigned long long)n);
+                fprintf(f,
+                        "stockroom_http_requests_total{route=\"%s\","
+                        "status=\"%u\"} %llu\n",
+                        name, statuses[s], (unsigned long long)n);
             else
-                fprintf(f, "stockroom_http_requests_total{route=\"%s\","
-                           "status=\"other\"} %llu\n", name,
-                        (unsigned long long)n);
+                fprintf(f,
+                        "stockroom_http_requests_total{route=\"%s\","
+                        "status=\"other\"} %llu\n",
+                        name, (unsigned long long)n);
         }
     }
     fprintf(f, "# HELP stockroom_http_request_duration_seconds Time from "
@@ -1151,27 +1154,33 @@ srv_http_metrics(struct srv_http *h)
         for (size_t b = 0; b <= N_BUCKETS; b++) {
             cum += atomic_load(&h->stats[i].hist[b]);
             if (b < N_BUCKETS)
-                fprintf(f, "stockroom_http_request_duration_seconds_bucket"
-                           "{route=\"%s\",le=\"%g\"} %llu\n", name,
-                        buckets[b], (unsigned long long)cum);
+                fprintf(f,
+                        "stockroom_http_request_duration_seconds_bucket"
+                        "{route=\"%s\",le=\"%g\"} %llu\n",
+                        name, buckets[b], (unsigned long long)cum);
             else
-                fprintf(f, "stockroom_http_request_duration_seconds_bucket"
-                           "{route=\"%s\",le=\"+Inf\"} %llu\n", name,
-                        (unsigned long long)cum);
+                fprintf(f,
+                        "stockroom_http_request_duration_seconds_bucket"
+                        "{route=\"%s\",le=\"+Inf\"} %llu\n",
+                        name, (unsigned long long)cum);
         }
-        fprintf(f, "stockroom_http_request_duration_seconds_sum{route=\"%s\"}"
-                   " %.6f\n", name,
-                (double)atomic_load(&h->stats[i].micros) / 1e6);
-        fprintf(f, "stockroom_http_request_duration_seconds_count"
-                   "{route=\"%s\"} %llu\n", name, (unsigned long long)cum);
+        fprintf(f,
+                "stockroom_http_request_duration_seconds_sum{route=\"%s\"}"
+                " %.6f\n",
+                name, (double)atomic_load(&h->stats[i].micros) / 1e6);
+        fprintf(f,
+                "stockroom_http_request_duration_seconds_count"
+                "{route=\"%s\"} %llu\n",
+                name, (unsigned long long)cum);
     }
-    fprintf(f, "# HELP stockroom_http_open_connections Connections open now.\n"
-               "# TYPE stockroom_http_open_connections gauge\n"
-               "stockroom_http_open_connections %d\n"
-               "# HELP stockroom_http_requests_in_flight Requests begun and "
-               "not yet answered.\n"
-               "# TYPE stockroom_http_requests_in_flight gauge\n"
-               "stockroom_http_requests_in_flight %d\n",
+    fprintf(f,
+            "# HELP stockroom_http_open_connections Connections open now.\n"
+            "# TYPE stockroom_http_open_connections gauge\n"
+            "stockroom_http_open_connections %d\n"
+            "# HELP stockroom_http_requests_in_flight Requests begun and "
+            "not yet answered.\n"
+            "# TYPE stockroom_http_requests_in_flight gauge\n"
+            "stockroom_http_requests_in_flight %d\n",
             atomic_load(&h->open_conns), atomic_load(&h->inflight));
     fclose(f);
     return buf;

@@ -16,36 +16,36 @@ struct srv_req;
 struct srv_http;
 
 enum srv_body {
-    SRV_BODY_NONE,              /* a body is refused with 413 */
-    SRV_BODY_JSON,              /* parsed before the handler runs */
-    SRV_BODY_MULTIPART          /* files streamed to temporary files */
+    SRV_BODY_NONE,     /* a body is refused with 413 */
+    SRV_BODY_JSON,     /* parsed before the handler runs */
+    SRV_BODY_MULTIPART /* files streamed to temporary files */
 };
 
 enum srv_auth {
-    SRV_AUTH_NONE,              /* the user is not looked up */
-    SRV_AUTH_OPTIONAL,          /* looked up when a token is sent */
-    SRV_AUTH_REQUIRED           /* 401 without a live session */
+    SRV_AUTH_NONE,     /* the user is not looked up */
+    SRV_AUTH_OPTIONAL, /* looked up when a token is sent */
+    SRV_AUTH_REQUIRED  /* 401 without a live session */
 };
 
 struct srv_route {
     const char *method;
-    const char *pattern;        /* "/api/v1/images/{}/review": {} captures */
+    const char *pattern; /* "/api/v1/images/{}/review": {} captures */
     void (*handler)(struct srv_req *r);
     enum srv_body body;
     enum srv_auth auth;
-    unsigned roles;             /* any of these ACC_ROLE_ bits, else 403 */
-    const char *name;           /* label in /metrics */
+    unsigned roles;   /* any of these ACC_ROLE_ bits, else 403 */
+    const char *name; /* label in /metrics */
 };
 
 /* One uploaded multipart field. Files are on disk at path, removed when the
  * request ends unless the handler took them (srv_part_take_file). */
 struct srv_part {
     char name[64];
-    char filename[256];         /* as the client sent it: display text only */
-    char *value;                /* non-file fields, NUL-terminated */
-    size_t size;                /* bytes received */
-    char path[1200];            /* file fields: the temporary file */
-    int fd;                     /* open on path, or -1 */
+    char filename[256]; /* as the client sent it: display text only */
+    char *value;        /* non-file fields, NUL-terminated */
+    size_t size;        /* bytes received */
+    char path[1200];    /* file fields: the temporary file */
+    int fd;             /* open on path, or -1 */
     struct srv_part *next;
 };
 
@@ -69,13 +69,13 @@ char *srv_http_metrics(struct srv_http *h);
 
 struct app *srv_req_app(struct srv_req *r);
 const char *srv_req_path(struct srv_req *r);
-const char *srv_req_param(struct srv_req *r, int i);   /* {} captures */
+const char *srv_req_param(struct srv_req *r, int i); /* {} captures */
 const char *srv_req_query(struct srv_req *r, const char *name);
 const char *srv_req_header(struct srv_req *r, const char *name);
 const char *srv_req_cookie(struct srv_req *r, const char *name);
-const char *srv_req_client(struct srv_req *r);         /* peer address */
+const char *srv_req_client(struct srv_req *r); /* peer address */
 const char *srv_req_id(struct srv_req *r);
-json_t *srv_req_json(struct srv_req *r);               /* a JSON object */
+json_t *srv_req_json(struct srv_req *r); /* a JSON object */
 struct srv_part *srv_req_part(struct srv_req *r, const char *name);
 /* The signed-in user, or NULL. via_cookie tells how it was authenticated. */
 const struct acc_user *srv_req_user(struct srv_req *r);
@@ -111,15 +111,15 @@ void srv_cached(struct srv_req *r, unsigned status, struct rcache_entry *e,
                 const char *mime);
 
 /* Send a copy of a memory buffer. */
-void srv_bytes(struct srv_req *r, unsigned status, const void *data,
-               size_t len, const char *mime);
+void srv_bytes(struct srv_req *r, unsigned status, const void *data, size_t len,
+               const char *mime);
 
 /* JSON field helpers: on a missing or wrong-typed field they reply 422 and
  * return -1, so a handler just returns. */
 int srv_field_str(struct srv_req *r, const char *key, size_t min_len,
                   size_t max_len, int optional, const char **out);
-int srv_field_int(struct srv_req *r, const char *key, int64_t min,
-                  int64_t max, int optional, int64_t *out);
+int srv_field_int(struct srv_req *r, const char *key, int64_t min, int64_t max,
+                  int optional, int64_t *out);
 
 /* 1 if an If-None-Match header value names etag (a quoted strong tag):
  * a list of tags, weak W/ forms (compared weakly, as RFC 9110 says for
@@ -128,7 +128,7 @@ int srv_etag_matches(const char *header, const char *etag);
 
 /* Query parameter as a whole number in [min, max]; def when absent. On a
  * bad value replies 422 and returns -1. */
-int srv_query_int(struct srv_req *r, const char *name, int64_t min,
-                  int64_t max, int64_t def, int64_t *out);
+int srv_query_int(struct srv_req *r, const char *name, int64_t min, int64_t max,
+                  int64_t def, int64_t *out);
 
 #endif

@@ -16,13 +16,18 @@
 #include "rcache.h"
 
 static const char *const reject_codes[] = {
-    "keyword_spam", "poor_quality", "trademark", "similar_content",
-    "release_missing", "other", NULL
-};
+    "keyword_spam",    "poor_quality", "trademark", "similar_content",
+    "release_missing", "other",        NULL};
 
 /* Licensed sizes by long edge; XL is the original's pixels. */
-static const struct { const char *name; int edge; } sizes[] = {
-    { "S", 1024 }, { "M", 2048 }, { "L", 4096 }, { "XL", 0 },
+static const struct {
+    const char *name;
+    int edge;
+} sizes[] = {
+    {"S", 1024},
+    {"M", 2048},
+    {"L", 4096},
+    {"XL", 0},
 };
 
 /* ---- JSON views ------------------------------------------------------- */
@@ -71,13 +76,14 @@ images_sizes_json(struct app *app, int width, int height)
         /* Integer rounding of the scaled short side, as libvips does. */
         w = ((int64_t)width * edge * 2 + longest) / (2 * (int64_t)longest);
         h = ((int64_t)height * edge * 2 + longest) / (2 * (int64_t)longest);
-        json_array_append_new(a, json_pack(
-            "{s:s,s:I,s:I,s:I,s:I}", "name", sizes[i].name, "width",
-            (json_int_t)(w ? w : 1), "height", (json_int_t)(h ? h : 1),
-            "credits", (json_int_t)app->cfg.size_credits[i],
-            "extended_credits",
-            (json_int_t)(app->cfg.size_credits[i] +
-                         app->cfg.extended_credits)));
+        json_array_append_new(
+            a,
+            json_pack("{s:s,s:I,s:I,s:I,s:I}", "name", sizes[i].name, "width",
+                      (json_int_t)(w ? w : 1), "height",
+                      (json_int_t)(h ? h : 1), "credits",
+                      (json_int_t)app->cfg.size_credits[i], "extended_credits",
+                      (json_int_t)(app->cfg.size_credits[i] +
+                                   app->cfg.extended_credits)));
     }
     return a;
 }
@@ -121,30 +127,26 @@ images_json(struct app *app, const struct cat_image *img, int full)
     app_iso_time(img->created_at, created);
     snprintf(contrib_url, sizeof contrib_url, "/api/v1/contributors/%s",
              img->contributor_id);
-    j = json_pack("{s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:s,s:s,s:{s:s,s:s,s:s},"
-                  "s:o,s:o,s:o,s:s,s:I}",
-                  "id", img->id, "title", img->title, "description",
-                  img->description, "keywords", keywords_json(img->keywords),
-                  "status", img->status, "width", img->width, "height",
-                  img->height, "orientation",
-                  orientation(img->width, img->height), "colour", img->colour,
-                  "contributor", "id", img->contributor_id, "name",
-                  img->contributor_name, "url", contrib_url,
-                  "thumbnail_url", url_or_null(img->id, "thumbnail.jpg",
-                                               img->thumb_etag),
-                  "preview_url", url_or_null(img->id, "preview.jpg",
-                                             img->preview_etag),
-                  "sizes", images_sizes_json(app, img->width, img->height),
-                  "created_at", created, "licences_sold",
-                  (json_int_t)img->licences_sold);
+    j = json_pack(
+        "{s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:s,s:s,s:{s:s,s:s,s:s},"
+        "s:o,s:o,s:o,s:s,s:I}",
+        "id", img->id, "title", img->title, "description", img->description,
+        "keywords", keywords_json(img->keywords), "status", img->status,
+        "width", img->width, "height", img->height, "orientation",
+        orientation(img->width, img->height), "colour", img->colour,
+        "contributor", "id", img->contributor_id, "name", img->contributor_name,
+        "url", contrib_url, "thumbnail_url",
+        url_or_null(img->id, "thumbnail.jpg", img->thumb_etag), "preview_url",
+        url_or_null(img->id, "preview.jpg", img->preview_etag), "sizes",
+        images_sizes_json(app, img->width, img->height), "created_at", created,
+        "licences_sold", (json_int_t)img->licences_sold);
     if (!j)
         return NULL;
     if (full) {
         json_object_set_new(j, "format", json_string(img->format));
         json_object_set_new(j, "file_size", json_integer(img->file_size));
         json_object_set_new(j, "camera_make", json_string(img->camera_make));
-        json_object_set_new(j, "camera_model",
-                            json_string(img->camera_model));
+        json_object_set_new(j, "camera_model", json_string(img->camera_model));
         json_object_set_new(j, "date_taken", json_string(img->date_taken));
         json_object_set_new(j, "views", json_integer(img->views));
         json_object_set_new(j, "queue_position",
@@ -152,17 +154,15 @@ images_json(struct app *app, const struct cat_image *img, int full)
                                 ? json_integer(img->queue_position)
                                 : json_null());
         json_object_set_new(j, "reject_code",
-                            img->reject_code[0]
-                                ? json_string(img->reject_code)
-                                : json_null());
+                            img->reject_code[0] ? json_string(img->reject_code)
+                                                : json_null());
         json_object_set_new(j, "reject_reason",
                             img->reject_reason[0]
                                 ? json_string(img->reject_reason)
                                 : json_null());
         json_object_set_new(j, "fail_reason",
-                            img->fail_reason[0]
-                                ? json_string(img->fail_reason)
-                                : json_null());
+                            img->fail_reason[0] ? json_string(img->fail_reason)
+                                                : json_null());
     }
     return j;
 }
@@ -187,14 +187,14 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
 
                 snprintf(thumb, sizeof thumb, "/images/%s/thumbnail.jpg",
                          x->other_id);
-                json_array_append_new(m, json_pack(
-                    "{s:s,s:s,s:s,s:s,s:i,s:b,s:b,s:s}", "image_id",
-                    x->other_id, "title", x->other_title, "status",
-                    x->other_status, "contributor_id",
-                    x->other_contributor_id, "distance", x->distance,
-                    "rotated_or_mirrored", x->variant != 0,
-                    "possible_theft", x->possible_theft, "thumbnail_url",
-                    thumb));
+                json_array_append_new(
+                    m, json_pack("{s:s,s:s,s:s,s:s,s:i,s:b,s:b,s:s}",
+                                 "image_id", x->other_id, "title",
+                                 x->other_title, "status", x->other_status,
+                                 "contributor_id", x->other_contributor_id,
+                                 "distance", x->distance, "rotated_or_mirrored",
+                                 x->variant != 0, "possible_theft",
+                                 x->possible_theft, "thumbnail_url", thumb));
             }
             json_object_set_new(j, "matches", m);
         }
@@ -208,8 +208,8 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
 /* ---- upload ----------------------------------------------------------- */
 
 static void
-outcome(struct ingest *out, unsigned status, const char *code,
-        const char *fmt, const char *detail)
+outcome(struct ingest *out, unsigned status, const char *code, const char *fmt,
+        const char *detail)
 {
     out->status = status;
     snprintf(out->code, sizeof out->code, "%s", code);
@@ -224,23 +224,31 @@ img_outcome(struct ingest *out, int rc, const char *err)
         outcome(out, 400, "empty_file", "The file is empty%s.", "");
         break;
     case IMG_EUNSUPPORTED:
-        outcome(out, 415, "unsupported_format", "Only JPEG, PNG, WebP, TIFF "
-                "and HEIF/HEIC/AVIF photos are accepted (%s).", err);
+        outcome(out, 415, "unsupported_format",
+                "Only JPEG, PNG, WebP, TIFF "
+                "and HEIF/HEIC/AVIF photos are accepted (%s).",
+                err);
         break;
     case IMG_ETOOSMALL:
         outcome(out, 422, "too_small", "The photo is too small: %s.", err);
         break;
     case IMG_ETOOMANYPIXELS:
-        outcome(out, 422, "too_many_pixels", "The photo has too many "
-                "pixels: %s.", err);
+        outcome(out, 422, "too_many_pixels",
+                "The photo has too many "
+                "pixels: %s.",
+                err);
         break;
     case IMG_ESHAPE:
-        outcome(out, 422, "bad_shape", "The photo is too long and narrow: "
-                "%s.", err);
+        outcome(out, 422, "bad_shape",
+                "The photo is too long and narrow: "
+                "%s.",
+                err);
         break;
     case IMG_EEMBEDDED:
-        outcome(out, 422, "embedded_content", "The file hides another "
-                "document inside the image: %s.", err);
+        outcome(out, 422, "embedded_content",
+                "The file hides another "
+                "document inside the image: %s.",
+                err);
         break;
     case IMG_ECORRUPT:
     case IMG_ETIMEOUT:
@@ -249,8 +257,7 @@ img_outcome(struct ingest *out, int rc, const char *err)
         break;
     default:
         log_error("analyse: %s", err);
-        outcome(out, 500, "internal", "The photo could not be checked%s.",
-                "");
+        outcome(out, 500, "internal", "The photo could not be checked%s.", "");
     }
 }
 
@@ -287,20 +294,21 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
               int64_t size, const char *title, const char *desc,
               const char *keywords, int *moved, struct ingest *out)
 {
-    struct img_limits lim = {
-        (uint64_t)app->cfg.min_pixels, (uint64_t)app->cfg.max_pixels,
-        app->cfg.max_aspect, app->cfg.decode_deadline_ms
-    };
+    struct img_limits lim = {(uint64_t)app->cfg.min_pixels,
+                             (uint64_t)app->cfg.max_pixels, app->cfg.max_aspect,
+                             app->cfg.decode_deadline_ms};
     struct img_analysis a;
-    struct cat_new_image in = { 0 };
+    struct cat_new_image in = {0};
     char ierr[IMG_ERR_LEN], err[DB_ERR_LEN], sha[65], key[256];
     int rc;
 
     memset(out, 0, sizeof *out);
     *moved = 0;
     if (keywords && count_keywords(keywords) > CAT_KEYWORDS_MAX) {
-        outcome(out, 422, "too_many_keywords", "At most %s keywords, "
-                "please.", "50");
+        outcome(out, 422, "too_many_keywords",
+                "At most %s keywords, "
+                "please.",
+                "50");
         return -1;
     }
     rc = img_analyse(path, &lim, &a, ierr);
@@ -309,8 +317,10 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
         return -1;
     }
     if (blob_sha256_file(path, sha) < 0) {
-        outcome(out, 503, "storage_unavailable", "The upload could not be "
-                "read back%s.", "");
+        outcome(out, 503, "storage_unavailable",
+                "The upload could not be "
+                "read back%s.",
+                "");
         goto out;
     }
     in.contributor_id = contributor_id;
@@ -331,8 +341,10 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
     randombytes_buf(&in.watermark_seed, sizeof in.watermark_seed);
     rc = cat_image_create(app->db, &in, out->id, err);
     if (rc == DB_ECONFLICT) {
-        outcome(out, 409, "duplicate", "This exact file was uploaded before"
-                "%s.", "");
+        outcome(out, 409, "duplicate",
+                "This exact file was uploaded before"
+                "%s.",
+                "");
         goto out;
     }
     if (rc == DB_EINVAL) {
@@ -351,21 +363,23 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
     blob_key_original(sha, key, sizeof key);
     if (blob_put_file(app->blobs, key, path) < 0) {
         log_error("storing original %s failed", sha);
-        outcome(out, 503, "storage_unavailable", "The photo could not be "
-                "stored%s.", "");
+        outcome(out, 503, "storage_unavailable",
+                "The photo could not be "
+                "stored%s.",
+                "");
         goto out;
     }
     *moved = 1;
     blob_key_rendition(out->id, "thumb.jpg", key, sizeof key);
-    if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) <
-        0)
+    if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) < 0)
         log_warn("%s: thumbnail not stored; the worker makes it", out->id);
     /* The decoded pixels spare the worker a second decode of the original;
      * without them it decodes the original as before. */
     blob_key_rendition(out->id, "base.raw", key, sizeof key);
     if (blob_put_bytes(app->blobs, key, a.base.data, a.base.len) < 0)
         log_warn("%s: preview base not stored; the worker decodes the "
-                 "original", out->id);
+                 "original",
+                 out->id);
     /* Only now may a worker take the job: its files are in place. */
     if (cat_job_release(app->db, out->id, err) != DB_OK)
         log_warn("%s: job release: %s; it runs when its hold ends", out->id,
@@ -391,10 +405,11 @@ form_text(struct srv_req *r, const char *name, size_t max, const char **out)
         srv_error(r, 422, "invalid_field", "'%s' must be text.", name);
         return -1;
     }
-    if (strlen(p->value) != p->size || !text_ok(p->value) ||
-        p->size > max) {
-        srv_error(r, 422, "invalid_field", "'%s' must be UTF-8 text of at "
-                  "most %zu bytes.", name, max);
+    if (strlen(p->value) != p->size || !text_ok(p->value) || p->size > max) {
+        srv_error(r, 422, "invalid_field",
+                  "'%s' must be UTF-8 text of at "
+                  "most %zu bytes.",
+                  name, max);
         return -1;
     }
     *out = p->value;
@@ -424,12 +439,12 @@ images_create(struct srv_req *r)
     if (moved)
         srv_part_take_file(file);
     if (res.status == 202)
-        srv_json(r, 202, json_pack("{s:s,s:s}", "id", res.id, "status",
-                                   "processing"));
+        srv_json(r, 202,
+                 json_pack("{s:s,s:s}", "id", res.id, "status", "processing"));
     else if (res.status == 409)
-        srv_json(r, 409, json_pack("{s:{s:s,s:s,s:s}}", "error", "code",
-                                   res.code, "message", res.message,
-                                   "image_id", res.id));
+        srv_json(r, 409,
+                 json_pack("{s:{s:s,s:s,s:s}}", "error", "code", res.code,
+                           "message", res.message, "image_id", res.id));
     else
         srv_error(r, res.status, res.code, "%s", res.message);
 }
@@ -476,14 +491,13 @@ images_get(struct srv_req *r)
 
     if (!img)
         return;
-    j = images_json(app, img, (u && !strcmp(u->id, img->contributor_id)) ||
-                                  is_reviewer(u));
+    j = images_json(
+        app, img, (u && !strcmp(u->id, img->contributor_id)) || is_reviewer(u));
     if (!strcmp(img->status, "approved"))
         images_view_seen(app, img->id);
     images_page_extras(r, img, j);
     cat_image_free(img);
-    srv_json(r, j ? 200 : 500, j ? j : json_pack("{s:s}", "error",
-                                                  "encoding"));
+    srv_json(r, j ? 200 : 500, j ? j : json_pack("{s:s}", "error", "encoding"));
 }
 
 /* A public rendition in memory: answer from it, with 304 when the client
@@ -543,10 +557,10 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
     img = visible_image(r, id);
     if (!img)
         return;
-    etag_src = !strcmp(name, "thumbnail") ? img->thumb_etag
-                                          : img->preview_etag;
+    etag_src = !strcmp(name, "thumbnail") ? img->thumb_etag : img->preview_etag;
     if (!etag_src[0]) {
-        srv_error(r, 404, "not_ready", "This image is still being "
+        srv_error(r, 404, "not_ready",
+                  "This image is still being "
                   "processed.");
         goto out;
     }
@@ -559,9 +573,10 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
         goto out;
     }
     srv_header(r, "ETag", etag);
-    srv_header(r, "Cache-Control", !strcmp(img->status, "approved")
-                                       ? "public, max-age=31536000, immutable"
-                                       : "private, max-age=3600");
+    srv_header(r, "Cache-Control",
+               !strcmp(img->status, "approved")
+                   ? "public, max-age=31536000, immutable"
+                   : "private, max-age=3600");
     inm = srv_req_header(r, "If-None-Match");
     if (inm && srv_etag_matches(inm, etag)) {
         srv_empty(r, 304);
@@ -593,18 +608,18 @@ static void
 image_page(struct srv_req *r, int queue)
 {
     struct app *app = srv_req_app(r);
-    struct cat_image_list l = { 0 };
+    struct cat_image_list l = {0};
     const char *cursor = srv_req_query(r, "cursor");
     char err[DB_ERR_LEN];
     int64_t limit;
     int rc;
 
-    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT,
-                      &limit) < 0)
+    if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT, &limit) <
+        0)
         return;
     rc = queue ? cat_review_queue(app->db, cursor, (int)limit, &l, err)
-               : cat_images_of_contributor(app->db, srv_req_user(r)->id,
-                                           cursor, (int)limit, &l, err);
+               : cat_images_of_contributor(app->db, srv_req_user(r)->id, cursor,
+                                           (int)limit, &l, err);
     if (rc == DB_EINVAL) {
         srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
     } else if (rc != DB_OK) {
@@ -642,7 +657,8 @@ keywords_field(struct srv_req *r, char **out)
         return *out ? 0 : -1;
     }
     if (!json_is_array(v) || json_array_size(v) > CAT_KEYWORDS_MAX) {
-        srv_error(r, 422, "invalid_field", "'keywords' must be a list of at "
+        srv_error(r, 422, "invalid_field",
+                  "'keywords' must be a list of at "
                   "most %d words or a comma-separated string.",
                   CAT_KEYWORDS_MAX);
         return -1;
@@ -650,12 +666,14 @@ keywords_field(struct srv_req *r, char **out)
     buf = calloc(1, json_array_size(v) * (CAT_KEYWORD_MAX + 2) + 1);
     if (!buf)
         return -1;
-    json_array_foreach(v, i, k) {
+    json_array_foreach(v, i, k)
+    {
         const char *s = json_string_value(k);
 
         if (!s || strchr(s, ',') || strlen(s) > CAT_KEYWORD_MAX) {
             free(buf);
-            srv_error(r, 422, "invalid_field", "Each keyword must be a "
+            srv_error(r, 422, "invalid_field",
+                      "Each keyword must be a "
                       "string of at most %d bytes without commas.",
                       CAT_KEYWORD_MAX);
             return -1;
@@ -681,19 +699,21 @@ images_patch(struct srv_req *r)
         keywords_field(r, &keywords) < 0)
         return;
     if (!title && !desc && !keywords) {
-        srv_error(r, 422, "missing_field", "Send a title, description or "
+        srv_error(r, 422, "missing_field",
+                  "Send a title, description or "
                   "keywords to change.");
         return;
     }
     if ((title && !text_ok(title)) || (desc && !text_ok(desc)) ||
         (keywords && !text_ok(keywords))) {
-        srv_error(r, 422, "invalid_field", "Text must not hold control "
+        srv_error(r, 422, "invalid_field",
+                  "Text must not hold control "
                   "characters.");
         goto out;
     }
     if (keywords && count_keywords(keywords) > CAT_KEYWORDS_MAX) {
-        srv_error(r, 422, "too_many_keywords",
-                  "At most %d keywords, please.", CAT_KEYWORDS_MAX);
+        srv_error(r, 422, "too_many_keywords", "At most %d keywords, please.",
+                  CAT_KEYWORDS_MAX);
         goto out;
     }
     rc = cat_image_update_meta(app->db, id, srv_req_user(r)->id, title, desc,
@@ -748,7 +768,8 @@ review_decide(struct srv_req *r)
     for (int i = 0; !approve && code && reject_codes[i]; i++)
         known |= !strcmp(code, reject_codes[i]);
     if (!approve && !known) {
-        srv_error(r, 422, "invalid_reason", "A rejection needs a reason_code:"
+        srv_error(r, 422, "invalid_reason",
+                  "A rejection needs a reason_code:"
                   " keyword_spam, poor_quality, trademark, similar_content, "
                   "release_missing or other.");
         return;
@@ -764,7 +785,8 @@ review_decide(struct srv_req *r)
         return;
     }
     if (rc == DB_ECONFLICT) {
-        srv_error(r, 409, "not_pending", "This image is not waiting for "
+        srv_error(r, 409, "not_pending",
+                  "This image is not waiting for "
                   "review.");
         return;
     }

@@ -15,7 +15,7 @@
 #include "log.h"
 
 #define MAX_FILES 100000
-#define WAIT_S 600              /* longest wait for processing to finish */
+#define WAIT_S 600 /* longest wait for processing to finish */
 
 struct files {
     char **paths;
@@ -64,8 +64,7 @@ add_path(struct files *f, const char *path)
 /* The import must not move the user's file: copy it next to the store,
  * where the pipeline can move it in. */
 static int
-copy_in(struct app *app, const char *src, char *tmp, size_t len,
-        int64_t *size)
+copy_in(struct app *app, const char *src, char *tmp, size_t len, int64_t *size)
 {
     char buf[65536];
     int in = open(src, O_RDONLY | O_CLOEXEC), out;
@@ -132,7 +131,7 @@ int
 cmd_import(struct app *app, int argc, char **argv)
 {
     const char *email = NULL;
-    struct files f = { 0 };
+    struct files f = {0};
     struct acc_user u;
     char err[DB_ERR_LEN], (*ids)[24] = NULL;
     int tty = isatty(2), accepted = 0, refused = 0, rc = 1, first = 0;
@@ -143,7 +142,7 @@ cmd_import(struct app *app, int argc, char **argv)
     }
     if (!email || first >= argc) {
         fprintf(stderr, "usage: stockroom import [--data DIR] --contributor "
-                "EMAIL PATH...\n");
+                        "EMAIL PATH...\n");
         return 2;
     }
     for (int i = first; i < argc; i++) {
@@ -175,8 +174,7 @@ cmd_import(struct app *app, int argc, char **argv)
             snprintf(res.code, sizeof res.code, "unreadable");
             snprintf(res.message, sizeof res.message, "%s", strerror(errno));
         } else {
-            images_ingest(app, u.id, tmp, size, NULL, NULL, NULL, &moved,
-                          &res);
+            images_ingest(app, u.id, tmp, size, NULL, NULL, NULL, &moved, &res);
             if (!moved)
                 unlink(tmp);
         }
@@ -188,12 +186,11 @@ cmd_import(struct app *app, int argc, char **argv)
             refused++;
             if (tty)
                 fprintf(stderr, "\r%-80s\r", "");
-            printf("refused %s: %s (%s)\n", f.paths[i], res.message,
-                   res.code);
+            printf("refused %s: %s (%s)\n", f.paths[i], res.message, res.code);
         }
     }
     for (time_t until = time(NULL) + WAIT_S; time(NULL) < until;) {
-        struct timespec tick = { 0, 200 * 1000 * 1000 };
+        struct timespec tick = {0, 200 * 1000 * 1000};
         int busy = still_processing(app, ids, accepted);
 
         progress(tty, accepted - busy, accepted, "processing");

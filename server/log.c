@@ -16,7 +16,7 @@ log_set_level(enum log_level level)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-    static const char *const names[] = { "debug", "info", "warn", "error" };
+    static const char *const names[] = {"debug", "info", "warn", "error"};
     char line[2048];
     char stamp[32];
     struct timespec ts;

@@ -29,18 +29,18 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-        "usage: stockroom COMMAND [FLAGS]\n\n"
-        "commands:\n"
-        "  serve                         serve the store over HTTP\n"
-        "  user add --email E --role R [--name N]\n"
-        "                                add staff (password on standard "
-        "input)\n"
-        "  import --contributor E PATH... add photos (files or folders)\n"
-        "  backup FILE                   copy the database, consistently\n"
-        "  ledger verify                 check the books (exit 0 when they "
-        "balance)\n"
-        "  --help, --version\n\n"
-        "flags (each also read from its environment variable):\n");
+            "usage: stockroom COMMAND [FLAGS]\n\n"
+            "commands:\n"
+            "  serve                         serve the store over HTTP\n"
+            "  user add --email E --role R [--name N]\n"
+            "                                add staff (password on standard "
+            "input)\n"
+            "  import --contributor E PATH... add photos (files or folders)\n"
+            "  backup FILE                   copy the database, consistently\n"
+            "  ledger verify                 check the books (exit 0 when they "
+            "balance)\n"
+            "  --help, --version\n\n"
+            "flags (each also read from its environment variable):\n");
     cfg_usage(f);
 }
 
@@ -112,8 +112,10 @@ app_open(struct app *app)
         return -1;
     }
     if (money_keys_load(app) < 0) {
-        fprintf(stderr, "stockroom: cannot read or make the signing key in "
-                "%s\n", app->cfg.data_dir);
+        fprintf(stderr,
+                "stockroom: cannot read or make the signing key in "
+                "%s\n",
+                app->cfg.data_dir);
         return -1;
     }
     if (img_init() != IMG_OK) {
@@ -139,7 +141,7 @@ app_close(struct app *app)
 static int
 listen_on(const struct config *c, unsigned short *bound)
 {
-    struct addrinfo hints = { 0 }, *ai = NULL;
+    struct addrinfo hints = {0}, *ai = NULL;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     char port[8];
@@ -272,9 +274,14 @@ read_password(char *buf, size_t len)
 static int
 role_bit(const char *name, unsigned *bit)
 {
-    static const struct { const char *name; unsigned bit; } roles[] = {
-        { "buyer", ACC_ROLE_BUYER }, { "contributor", ACC_ROLE_CONTRIBUTOR },
-        { "reviewer", ACC_ROLE_REVIEWER }, { "admin", ACC_ROLE_ADMIN },
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } roles[] = {
+        {"buyer", ACC_ROLE_BUYER},
+        {"contributor", ACC_ROLE_CONTRIBUTOR},
+        {"reviewer", ACC_ROLE_REVIEWER},
+        {"admin", ACC_ROLE_ADMIN},
     };
 
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
@@ -314,18 +321,19 @@ cmd_user_add(struct app *app, int argc, char **argv)
         }
     }
     if (argc % 2 || !email || !text_email_ok(email)) {
-        fprintf(stderr, "usage: stockroom user add --email E --role "
+        fprintf(stderr,
+                "usage: stockroom user add --email E --role "
                 "buyer|contributor|reviewer|admin [--name N] < password\n");
         return EXIT_USAGE;
     }
     for (size_t i = 0; email[i] && i + 1 < sizeof lower; i++)
         lower[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32
-                                                               : email[i]);
+                                                             : email[i]);
     lower[strlen(email) < sizeof lower ? strlen(email) : sizeof lower - 1] =
         '\0';
     if (read_password(pw, sizeof pw) < 0) {
         fprintf(stderr, "stockroom: give a password of at least 10 "
-                "characters on standard input\n");
+                        "characters on standard input\n");
         return EXIT_USAGE;
     }
     if (app_open(app) < 0)
@@ -341,8 +349,8 @@ cmd_user_add(struct app *app, int argc, char **argv)
             goto out;
         }
         printf("updated %s (%s)\n", u.id, lower);
-    } else if (acc_user_create(app->db, lower, name ? name : lower, hash,
-                               roles, &u, err) == DB_OK) {
+    } else if (acc_user_create(app->db, lower, name ? name : lower, hash, roles,
+                               &u, err) == DB_OK) {
         printf("created %s (%s)\n", u.id, lower);
     } else {
         fprintf(stderr, "stockroom: %s\n", err);
@@ -399,8 +407,8 @@ cmd_ledger_verify(struct app *app, int argc)
     if (rc != DB_OK && rc != DB_ECONFLICT)
         fprintf(stderr, "stockroom: %s\n", err);
     else
-        printf("%s\n", rc == DB_OK ? "the books balance"
-                                   : "the books do NOT balance");
+        printf("%s\n",
+               rc == DB_OK ? "the books balance" : "the books do NOT balance");
     free(report);
     app_close(app);
     return rc == DB_OK ? 0 : 1;
@@ -409,7 +417,7 @@ cmd_ledger_verify(struct app *app, int argc)
 int
 main(int argc, char **argv)
 {
-    static struct app app;      /* static: big, and lives as long as main */
+    static struct app app; /* static: big, and lives as long as main */
     char err[256];
     const char *cmd = argc > 1 ? argv[1] : "";
     int used = 0, skip = 2;
@@ -438,8 +446,8 @@ main(int argc, char **argv)
         fprintf(stderr, "stockroom: %s\n", err);
         return EXIT_USAGE;
     }
-    log_set_level(!strcmp(app.cfg.log_level, "debug")  ? LOG_DEBUG
-                  : !strcmp(app.cfg.log_level, "warn") ? LOG_WARN
+    log_set_level(!strcmp(app.cfg.log_level, "debug")   ? LOG_DEBUG
+                  : !strcmp(app.cfg.log_level, "warn")  ? LOG_WARN
                   : !strcmp(app.cfg.log_level, "error") ? LOG_ERROR
                                                         : LOG_INFO);
     argc -= skip + used;

@@ -104,10 +104,10 @@ packs_list(struct srv_req *r)
 
     for (int i = 0; i < app->cfg.n_packs; i++) {
         snprintf(id, sizeof id, "%lld", (long long)app->cfg.packs[i].credits);
-        json_array_append_new(a, json_pack(
-            "{s:s,s:I,s:I}", "id", id, "credits",
-            (json_int_t)app->cfg.packs[i].credits, "price_cents",
-            (json_int_t)app->cfg.packs[i].price_cents));
+        json_array_append_new(
+            a, json_pack("{s:s,s:I,s:I}", "id", id, "credits",
+                         (json_int_t)app->cfg.packs[i].credits, "price_cents",
+                         (json_int_t)app->cfg.packs[i].price_cents));
     }
     srv_json(r, 200, json_pack("{s:o,s:n}", "items", a, "next_cursor"));
 }
@@ -119,9 +119,11 @@ idem_key(struct srv_req *r)
     const char *k = srv_req_header(r, "Idempotency-Key");
 
     if (!k || !*k || strlen(k) >= LEDGER_KEY_LEN || !text_ok(k)) {
-        srv_error(r, 400, "missing_idempotency_key", "Send a unique "
+        srv_error(r, 400, "missing_idempotency_key",
+                  "Send a unique "
                   "Idempotency-Key header (up to %d characters) so a retry "
-                  "is never charged twice.", LEDGER_KEY_LEN - 1);
+                  "is never charged twice.",
+                  LEDGER_KEY_LEN - 1);
         return NULL;
     }
     return k;
@@ -143,8 +145,7 @@ purchase_json(const struct ledger_purchase *p)
                      "credits", (json_int_t)p->credits, "price_cents",
                      (json_int_t)p->price_cents, "status", p->status,
                      "created_at", created, "credits_used",
-                     (json_int_t)p->credits_used, "refundable",
-                     p->refundable);
+                     (json_int_t)p->credits_used, "refundable", p->refundable);
 }
 
 static int
@@ -154,11 +155,13 @@ reply_ledger_error(struct srv_req *r, int rc, const char *err)
     case DB_OK:
         return 0;
     case DB_EREUSED:
-        srv_error(r, 409, "idempotency_key_reused", "This Idempotency-Key "
+        srv_error(r, 409, "idempotency_key_reused",
+                  "This Idempotency-Key "
                   "was used for a different request.");
         break;
     case DB_EFUNDS:
-        srv_error(r, 402, "insufficient_credits", "You do not have enough "
+        srv_error(r, 402, "insufficient_credits",
+                  "You do not have enough "
                   "credits: buy a credit pack first.");
         break;
     case DB_ENOTFOUND:
@@ -209,14 +212,15 @@ purchases_create(struct srv_req *r)
     snprintf(canon, sizeof canon, "pack=%s", pack);
     request_hash(canon, hash);
     rc = ledger_purchase_create(app->db, srv_req_user(r)->id, key, hash,
-                                chosen->credits, chosen->price_cents,
-                                pp->name, &p, err);
+                                chosen->credits, chosen->price_cents, pp->name,
+                                &p, err);
     if (reply_ledger_error(r, rc, err) < 0)
         return;
     if (strcmp(p.status, "pending") == 0) {
         if (pp->begin(app, &p, &settled, err, sizeof err) != 0) {
             log_error("%s: payment: %s", srv_req_id(r), err);
-            srv_error(r, 502, "payment_failed", "The payment did not go "
+            srv_error(r, 502, "payment_failed",
+                      "The payment did not go "
                       "through.");
             return;
         }
@@ -235,13 +239,11 @@ void
 purchases_list(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
-    struct ledger_purchase_list l = { 0 };
+    struct ledger_purchase_list l = {0};
     char err[DB_ERR_LEN];
     json_t *a;
-    int rc = ledger_purchases(app->db, srv_req_user(r)->id,
-                              (int64_t)time(NULL),
-                              app->cfg.pack_refund_days * 86400, 100, &l,
-                              err);
+    int rc = ledger_purchases(app->db, srv_req_user(r)->id, (int64_t)time(NULL),
+                              app->cfg.pack_refund_days * 86400, 100, &l, err);
 
     if (reply_ledger_error(r, rc, err) < 0)
         return;
@@ -262,17 +264,18 @@ purchases_refund(struct srv_req *r)
     json_t *j;
     int rc = ledger_purchase_refund(app->db, srv_req_param(r, 0),
                                     srv_req_user(r)->id, (int64_t)time(NULL),
-                                    app->cfg.pack_refund_days * 86400, &p,
-                                    err);
+                                    app->cfg.pack_refund_days * 86400, &p, err);
 
     if (rc == DB_EINVAL) {
-        srv_error(r, 422, "refund_window_closed", "Packs can be refunded "
+        srv_error(r, 422, "refund_window_closed",
+                  "Packs can be refunded "
                   "within %lld days of purchase.",
                   (long long)app->cfg.pack_refund_days);
         return;
     }
     if (rc == DB_ECONFLICT) {
-        srv_error(r, 409, "not_refundable", "Only an unused pack can be "
+        srv_error(r, 409, "not_refundable",
+                  "Only an unused pack can be "
                   "refunded, once.");
         return;
     }
@@ -302,13 +305,12 @@ licence_json(const struct ledger_licence *l, int money)
     j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:b}", "id", l->id,
                   "image_id", l->image_id, "size", l->size, "type", l->type,
                   "credits", (json_int_t)l->credits, "created_at", created,
-                  "download_url", dl, "certificate_url", cert,
-                  "thumbnail_url", thumb, "refunded", l->refunded_at != 0);
+                  "download_url", dl, "certificate_url", cert, "thumbnail_url",
+                  thumb, "refunded", l->refunded_at != 0);
     if (j && money) {
         json_object_set_new(j, "cash_cents", json_integer(l->cash_cents));
         json_object_set_new(j, "royalty_rate_bp", json_integer(l->rate_bp));
-        json_object_set_new(j, "royalty_cents",
-                            json_integer(l->royalty_cents));
+        json_object_set_new(j, "royalty_cents", json_integer(l->royalty_cents));
         json_object_set_new(j, "platform_cents",
                             json_integer(l->platform_cents));
     }
@@ -322,7 +324,7 @@ licences_create(struct srv_req *r)
     const struct acc_user *u = srv_req_user(r);
     const char *key = idem_key(r), *image_id, *size, *type;
     struct cat_image *img = NULL;
-    struct ledger_licence_req req = { 0 };
+    struct ledger_licence_req req = {0};
     struct ledger_licence lic;
     char hash[65], canon[256], err[DB_ERR_LEN];
     int idx = 0, held = 0, extended, rc;
@@ -336,7 +338,8 @@ licences_create(struct srv_req *r)
         type = "standard";
     extended = !strcmp(type, "extended");
     if (!extended && strcmp(type, "standard") != 0) {
-        srv_error(r, 422, "invalid_field", "'type' must be standard or "
+        srv_error(r, 422, "invalid_field",
+                  "'type' must be standard or "
                   "extended.");
         return;
     }
@@ -346,23 +349,25 @@ licences_create(struct srv_req *r)
         goto out;
     }
     if (images_size_edge(size, img->width, img->height, &idx) < 0) {
-        srv_error(r, 422, "size_not_offered", "This image is not offered at "
-                  "size '%s'.", size);
+        srv_error(r, 422, "size_not_offered",
+                  "This image is not offered at "
+                  "size '%s'.",
+                  size);
         goto out;
     }
     snprintf(canon, sizeof canon, "image=%s&size=%s&type=%s", image_id, size,
              type);
     request_hash(canon, hash);
-    if (ledger_licence_held(app->db, u->id, image_id, size, type, &held,
-                            err) != DB_OK)
+    if (ledger_licence_held(app->db, u->id, image_id, size, type, &held, err) !=
+        DB_OK)
         held = 0;
     req.buyer_id = u->id;
     req.image_id = image_id;
     req.contributor_id = img->contributor_id;
     req.size = size;
     req.type = type;
-    req.credits = app->cfg.size_credits[idx] +
-                  (extended ? app->cfg.extended_credits : 0);
+    req.credits =
+        app->cfg.size_credits[idx] + (extended ? app->cfg.extended_credits : 0);
     req.idem_key = key;
     req.request_hash = hash;
     req.tiers = tiers(app, &req.n_tiers);
@@ -371,8 +376,7 @@ licences_create(struct srv_req *r)
         goto out;
     j = licence_json(&lic, 0);
     /* The buyer held this licence before this sale: the page says so. */
-    json_object_set_new(j, "already_held", json_boolean(held &&
-                                                        !lic.replayed));
+    json_object_set_new(j, "already_held", json_boolean(held && !lic.replayed));
     srv_json(r, 201, j);
 out:
     cat_image_free(img);
@@ -382,7 +386,7 @@ void
 licences_mine(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
-    struct ledger_licence_list l = { 0 };
+    struct ledger_licence_list l = {0};
     char err[DB_ERR_LEN];
     int64_t limit;
     json_t *a;
@@ -411,21 +415,22 @@ licences_mine(struct srv_req *r)
         cat_image_free(img);
         json_array_append_new(a, j);
     }
-    srv_json(r, 200, json_pack("{s:o,s:o}", "items", a, "next_cursor",
-                               l.next_cursor[0] ? json_string(l.next_cursor)
-                                                : json_null()));
+    srv_json(
+        r, 200,
+        json_pack("{s:o,s:o}", "items", a, "next_cursor",
+                  l.next_cursor[0] ? json_string(l.next_cursor) : json_null()));
     ledger_licence_list_release(&l);
 }
 
 /* Make the licensed file once and remember its SHA-256: later downloads
  * and the certificate use the same bytes. */
 static int
-licensed_file(struct app *app, const struct ledger_licence *l,
-              char key[256], char sha[65], char *why, size_t whylen)
+licensed_file(struct app *app, const struct ledger_licence *l, char key[256],
+              char sha[65], char *why, size_t whylen)
 {
     struct cat_image *img = NULL;
     struct acc_user buyer;
-    struct img_buf buf = { 0 };
+    struct img_buf buf = {0};
     char okey[256], src[1400], copyright[512], ierr[IMG_ERR_LEN];
     char err[DB_ERR_LEN], year[8];
     time_t t = (time_t)l->created_at;
@@ -445,9 +450,10 @@ licensed_file(struct app *app, const struct ledger_licence *l,
     edge = images_size_edge(l->size, img->width, img->height, &idx);
     gmtime_r(&t, &tm);
     strftime(year, sizeof year, "%Y", &tm);
-    snprintf(copyright, sizeof copyright, "\xc2\xa9 %s %s. Licensed to %s "
-             "via Stockroom (%s licence, size %s).", year,
-             img->contributor_name, buyer.name, l->type, l->size);
+    snprintf(copyright, sizeof copyright,
+             "\xc2\xa9 %s %s. Licensed to %s "
+             "via Stockroom (%s licence, size %s).",
+             year, img->contributor_name, buyer.name, l->type, l->size);
     blob_key_original(img->sha256, okey, sizeof okey);
     blob_path(app->blobs, okey, src, sizeof src);
     if (edge < 0 ||
@@ -477,8 +483,8 @@ static int
 own_licence(struct srv_req *r, struct ledger_licence *l)
 {
     char err[DB_ERR_LEN];
-    int rc = ledger_licence_get(srv_req_app(r)->db, srv_req_param(r, 0), l,
-                                err);
+    int rc =
+        ledger_licence_get(srv_req_app(r)->db, srv_req_param(r, 0), l, err);
 
     if (rc != DB_OK || strcmp(l->buyer_id, srv_req_user(r)->id) != 0) {
         srv_error(r, 404, "not_found", "You hold no such licence.");
@@ -508,8 +514,10 @@ licences_download(struct srv_req *r)
         srv_error(r, 500, "internal", "The licensed file could not be made.");
         return;
     }
-    snprintf(disp, sizeof disp, "attachment; filename=\"stockroom-%s-%s-%s"
-             ".jpg\"", l.image_id, l.size, l.id);
+    snprintf(disp, sizeof disp,
+             "attachment; filename=\"stockroom-%s-%s-%s"
+             ".jpg\"",
+             l.image_id, l.size, l.id);
     srv_header(r, "Content-Disposition", disp);
     srv_header(r, "Cache-Control", "private, no-store");
     srv_fd(r, 200, fd, size, "image/jpeg");
@@ -544,27 +552,27 @@ licences_certificate(struct srv_req *r)
     app_iso_time(l.created_at, issued);
     cert = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s},s:s,s:s,"
                      "s:s,s:s,s:s}",
-                     "store", "Stockroom", "licence_id", l.id,
-                     "licensee", "id", buyer.id, "name", buyer.name,
-                     "image", "id", img->id, "title", img->title,
-                     "contributor", "id", img->contributor_id, "name",
-                     img->contributor_name, "file_sha256", sha, "size",
-                     l.size, "type", l.type, "terms_version",
-                     app->cfg.terms_version, "date", issued);
+                     "store", "Stockroom", "licence_id", l.id, "licensee", "id",
+                     buyer.id, "name", buyer.name, "image", "id", img->id,
+                     "title", img->title, "contributor", "id",
+                     img->contributor_id, "name", img->contributor_name,
+                     "file_sha256", sha, "size", l.size, "type", l.type,
+                     "terms_version", app->cfg.terms_version, "date", issued);
     text = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (!text) {
         json_decref(cert);
         srv_error(r, 500, "internal", "The certificate could not be made.");
         goto out;
     }
-    crypto_sign_detached(sig, NULL, (const unsigned char *)text,
-                         strlen(text), app->sign_sk);
+    crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text),
+                         app->sign_sk);
     b64(sig, sizeof sig, sig64, sizeof sig64);
     b64(app->sign_pk, sizeof app->sign_pk, pk64, sizeof pk64);
-    srv_json(r, 200, json_pack("{s:o,s:s,s:s,s:s,s:s,s:b}", "certificate",
-                               cert, "signed_text", text, "signature", sig64,
-                               "public_key", pk64, "algorithm", "Ed25519",
-                               "refunded", l.refunded_at != 0));
+    srv_json(r, 200,
+             json_pack("{s:o,s:s,s:s,s:s,s:s,s:b}", "certificate", cert,
+                       "signed_text", text, "signature", sig64, "public_key",
+                       pk64, "algorithm", "Ed25519", "refunded",
+                       l.refunded_at != 0));
 out:
     free(text);
     cat_image_free(img);
@@ -577,8 +585,9 @@ licences_public_key(struct srv_req *r)
     char pk64[64];
 
     b64(app->sign_pk, sizeof app->sign_pk, pk64, sizeof pk64);
-    srv_json(r, 200, json_pack("{s:s,s:s}", "algorithm", "Ed25519",
-                               "public_key", pk64));
+    srv_json(
+        r, 200,
+        json_pack("{s:s,s:s}", "algorithm", "Ed25519", "public_key", pk64));
 }
 
 /* GET ?signed_text=...&signature=...: is this a certificate we signed? */
@@ -596,26 +605,28 @@ licences_verify(struct srv_req *r)
     int valid, refunded = 0;
 
     if (!text || !sig64) {
-        srv_error(r, 422, "missing_parameter", "Send signed_text and "
+        srv_error(r, 422, "missing_parameter",
+                  "Send signed_text and "
                   "signature from the certificate.");
         return;
     }
-    valid = sodium_base642bin(sig, sizeof sig, sig64, strlen(sig64), NULL,
-                              &siglen, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) == 0 &&
-            siglen == sizeof sig &&
-            crypto_sign_verify_detached(sig, (const unsigned char *)text,
-                                        strlen(text), app->sign_pk) == 0;
+    valid =
+        sodium_base642bin(sig, sizeof sig, sig64, strlen(sig64), NULL, &siglen,
+                          NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+        siglen == sizeof sig &&
+        crypto_sign_verify_detached(sig, (const unsigned char *)text,
+                                    strlen(text), app->sign_pk) == 0;
     if (valid)
         cert = json_loads(text, 0, NULL);
-    if (cert && ledger_licence_get(app->db,
-                                   json_string_value(json_object_get(
-                                       cert, "licence_id")) ?: "",
-                                   &l, err) == DB_OK)
+    if (cert &&
+        ledger_licence_get(
+            app->db,
+            json_string_value(json_object_get(cert, "licence_id")) ?: "", &l,
+            err) == DB_OK)
         refunded = l.refunded_at != 0;
-    srv_json(r, 200, json_pack("{s:b,s:b,s:o}", "valid", valid, "refunded",
-                               refunded, "certificate",
-                               cert ? cert : json_null()));
+    srv_json(r, 200,
+             json_pack("{s:b,s:b,s:o}", "valid", valid, "refunded", refunded,
+                       "certificate", cert ? cert : json_null()));
 }
 
 void
@@ -628,7 +639,8 @@ licences_refund(struct srv_req *r)
                                    srv_req_user(r)->id, &l, err);
 
     if (rc == DB_ECONFLICT) {
-        srv_error(r, 409, "already_refunded", "This licence was refunded "
+        srv_error(r, 409, "already_refunded",
+                  "This licence was refunded "
                   "before.");
         return;
     }
@@ -650,50 +662,51 @@ earnings_get(struct srv_req *r)
     const struct ledger_tier *t = tiers(app, &n_tiers);
     char err[DB_ERR_LEN], when[32];
     json_t *by_image, *by_month, *sales, *j;
-    int rc = ledger_earnings(app->db, srv_req_user(r)->id, t, n_tiers, 100,
-                             &e, err);
+    int rc =
+        ledger_earnings(app->db, srv_req_user(r)->id, t, n_tiers, 100, &e, err);
 
     if (reply_ledger_error(r, rc, err) < 0)
         return;
     by_image = json_array();
     for (size_t i = 0; i < e.n_by_image; i++)
-        json_array_append_new(by_image, json_pack(
-            "{s:s,s:I,s:I}", "image_id", e.by_image[i].image_id, "licences",
-            (json_int_t)e.by_image[i].licences, "cents",
-            (json_int_t)e.by_image[i].cents));
+        json_array_append_new(
+            by_image,
+            json_pack("{s:s,s:I,s:I}", "image_id", e.by_image[i].image_id,
+                      "licences", (json_int_t)e.by_image[i].licences, "cents",
+                      (json_int_t)e.by_image[i].cents));
     by_month = json_array();
     for (size_t i = 0; i < e.n_by_month; i++)
-        json_array_append_new(by_month, json_pack(
-            "{s:s,s:I,s:I}", "month", e.by_month[i].month, "licences",
-            (json_int_t)e.by_month[i].licences, "cents",
-            (json_int_t)e.by_month[i].cents));
+        json_array_append_new(
+            by_month, json_pack("{s:s,s:I,s:I}", "month", e.by_month[i].month,
+                                "licences", (json_int_t)e.by_month[i].licences,
+                                "cents", (json_int_t)e.by_month[i].cents));
     sales = json_array();
     for (size_t i = 0; i < e.n_sales; i++) {
         const struct ledger_licence *s = &e.sales[i];
 
         app_iso_time(s->created_at, when);
-        json_array_append_new(sales, json_pack(
-            "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:I,s:b}", "licence_id",
-            s->id, "date", when, "image_id", s->image_id, "size", s->size,
-            "type", s->type, "credits", (json_int_t)s->credits,
-            "cash_cents", (json_int_t)s->cash_cents, "royalty_rate_bp",
-            s->rate_bp, "share_cents", (json_int_t)s->royalty_cents,
-            "refunded", s->refunded_at != 0));
+        json_array_append_new(
+            sales,
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:I,s:b}", "licence_id",
+                      s->id, "date", when, "image_id", s->image_id, "size",
+                      s->size, "type", s->type, "credits",
+                      (json_int_t)s->credits, "cash_cents",
+                      (json_int_t)s->cash_cents, "royalty_rate_bp", s->rate_bp,
+                      "share_cents", (json_int_t)s->royalty_cents, "refunded",
+                      s->refunded_at != 0));
     }
-    j = json_pack("{s:I,s:I,s:I,s:I,s:i,s:o,s:I,s:o,s:o,s:o}",
-                  "balance_cents", (json_int_t)e.balance_cents,
-                  "pending_cents", (json_int_t)e.pending_cents,
-                  "lifetime_cents", (json_int_t)e.lifetime_cents,
-                  "licences_sold", (json_int_t)e.licences_sold,
-                  "royalty_rate_bp", e.royalty_rate_bp, "next_tier",
-                  e.has_next_tier
-                      ? json_pack("{s:i,s:I}", "royalty_rate_bp",
-                                  e.next_rate_bp, "licences_to_go",
-                                  (json_int_t)e.next_tier_left)
-                      : json_null(),
-                  "payout_minimum_cents",
-                  (json_int_t)app->cfg.payout_min_cents, "by_image",
-                  by_image, "by_month", by_month, "sales", sales);
+    j = json_pack("{s:I,s:I,s:I,s:I,s:i,s:o,s:I,s:o,s:o,s:o}", "balance_cents",
+                  (json_int_t)e.balance_cents, "pending_cents",
+                  (json_int_t)e.pending_cents, "lifetime_cents",
+                  (json_int_t)e.lifetime_cents, "licences_sold",
+                  (json_int_t)e.licences_sold, "royalty_rate_bp",
+                  e.royalty_rate_bp, "next_tier",
+                  e.has_next_tier ? json_pack("{s:i,s:I}", "royalty_rate_bp",
+                                              e.next_rate_bp, "licences_to_go",
+                                              (json_int_t)e.next_tier_left)
+                                  : json_null(),
+                  "payout_minimum_cents", (json_int_t)app->cfg.payout_min_cents,
+                  "by_image", by_image, "by_month", by_month, "sales", sales);
     ledger_earnings_release(&e);
     srv_json(r, 200, j);
 }
@@ -705,8 +718,8 @@ payout_json(const struct ledger_payout *p)
 
     app_iso_time(p->requested_at, when);
     app_iso_time(p->settled_at, settled);
-    return json_pack("{s:s,s:s,s:I,s:s,s:s,s:o}", "id", p->id,
-                     "contributor_id", p->contributor_id, "amount_cents",
+    return json_pack("{s:s,s:s,s:I,s:s,s:s,s:o}", "id", p->id, "contributor_id",
+                     p->contributor_id, "amount_cents",
                      (json_int_t)p->amount_cents, "status", p->status,
                      "requested_at", when, "settled_at",
                      p->settled_at ? json_string(settled) : json_null());
@@ -722,24 +735,27 @@ payouts_create(struct srv_req *r)
     int64_t amount;
     int rc;
 
-    if (srv_field_int(r, "amount_cents", 1, LEDGER_MAX_CENTS, 0, &amount) <
-        0)
+    if (srv_field_int(r, "amount_cents", 1, LEDGER_MAX_CENTS, 0, &amount) < 0)
         return;
     if (key && (strlen(key) >= LEDGER_KEY_LEN || !text_ok(key))) {
-        srv_error(r, 400, "invalid_idempotency_key", "The Idempotency-Key "
+        srv_error(r, 400, "invalid_idempotency_key",
+                  "The Idempotency-Key "
                   "is too long.");
         return;
     }
     rc = ledger_payout_request(app->db, srv_req_user(r)->id, amount,
                                app->cfg.payout_min_cents, key, &p, err);
     if (rc == DB_EINVAL) {
-        srv_error(r, 422, "below_minimum", "Payouts start at %lld.%02lld "
-                  "dollars.", (long long)app->cfg.payout_min_cents / 100,
+        srv_error(r, 422, "below_minimum",
+                  "Payouts start at %lld.%02lld "
+                  "dollars.",
+                  (long long)app->cfg.payout_min_cents / 100,
                   (long long)app->cfg.payout_min_cents % 100);
         return;
     }
     if (rc == DB_EFUNDS) {
-        srv_error(r, 422, "insufficient_balance", "That is more than your "
+        srv_error(r, 422, "insufficient_balance",
+                  "That is more than your "
                   "available balance.");
         return;
     }
@@ -751,7 +767,7 @@ payouts_create(struct srv_req *r)
 static void
 payouts_reply(struct srv_req *r, const char *contributor)
 {
-    struct ledger_payout_list l = { 0 };
+    struct ledger_payout_list l = {0};
     const char *status = srv_req_query(r, "status");
     char err[DB_ERR_LEN];
     json_t *a;
@@ -768,9 +784,10 @@ payouts_reply(struct srv_req *r, const char *contributor)
     a = json_array();
     for (size_t i = 0; i < l.n; i++)
         json_array_append_new(a, payout_json(&l.items[i]));
-    srv_json(r, 200, json_pack("{s:o,s:o}", "items", a, "next_cursor",
-                               l.next_cursor[0] ? json_string(l.next_cursor)
-                                                : json_null()));
+    srv_json(
+        r, 200,
+        json_pack("{s:o,s:o}", "items", a, "next_cursor",
+                  l.next_cursor[0] ? json_string(l.next_cursor) : json_null()));
     ledger_payout_list_release(&l);
 }
 
@@ -797,14 +814,16 @@ payouts_settle(struct srv_req *r)
     if (srv_field_str(r, "status", 1, 12, 0, &status) < 0)
         return;
     if (strcmp(status, "paid") != 0 && strcmp(status, "failed") != 0) {
-        srv_error(r, 422, "invalid_field", "'status' must be paid or "
+        srv_error(r, 422, "invalid_field",
+                  "'status' must be paid or "
                   "failed.");
         return;
     }
     rc = ledger_payout_settle(srv_req_app(r)->db, srv_req_param(r, 0),
                               !strcmp(status, "paid"), &p, err);
     if (rc == DB_ECONFLICT) {
-        srv_error(r, 409, "not_requested", "This payout is settled "
+        srv_error(r, 409, "not_requested",
+                  "This payout is settled "
                   "already.");
         return;
     }
@@ -825,7 +844,8 @@ ledger_verify_get(struct srv_req *r)
                   err);
         return;
     }
-    srv_json(r, 200, json_pack("{s:b,s:s}", "ok", rc == DB_OK, "report",
-                               report ? report : ""));
+    srv_json(r, 200,
+             json_pack("{s:b,s:s}", "ok", rc == DB_OK, "report",
+                       report ? report : ""));
     free(report);
 }

@@ -11,8 +11,8 @@ payments_fulfil(struct app *app, const char *purchase_id,
                 char *err, size_t errlen)
 {
     char dberr[DB_ERR_LEN];
-    int rc = ledger_purchase_settle(app->db, purchase_id, provider_ref, out,
-                                    dberr);
+    int rc =
+        ledger_purchase_settle(app->db, purchase_id, provider_ref, out, dberr);
 
     if (rc != DB_OK)
         snprintf(err, errlen, "%s", dberr);
@@ -32,7 +32,7 @@ test_begin(struct app *app, const struct ledger_purchase *p,
 }
 
 static const struct payment_provider providers[] = {
-    { "test", test_begin },
+    {"test", test_begin},
 };
 
 const struct payment_provider *

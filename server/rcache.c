@@ -9,16 +9,16 @@
 
 #include "rcache.h"
 
-#define BUCKETS 16384           /* power of two */
+#define BUCKETS 16384 /* power of two */
 
 struct rcache_entry {
     char key[64];
     char etag[80];
     int fd;
     size_t size;
-    _Atomic int refs;           /* the cache's own, plus one per lender */
-    struct rcache_entry *next;  /* in its bucket */
-    struct rcache_entry *newer, *older;  /* recency list */
+    _Atomic int refs;          /* the cache's own, plus one per lender */
+    struct rcache_entry *next; /* in its bucket */
+    struct rcache_entry *newer, *older; /* recency list */
 };
 
 struct rcache {
@@ -31,7 +31,7 @@ struct rcache {
 static uint32_t
 hash(const char *s)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a */
+    uint32_t h = 2166136261u; /* FNV-1a */
 
     while (*s)
         h = (h ^ (unsigned char)*s++) * 16777619u;

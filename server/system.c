@@ -32,18 +32,20 @@ metrics_get(struct srv_req *r)
 static const char *
 mime_of(const char *path)
 {
-    static const struct { const char *ext, *mime; } types[] = {
-        { ".html", "text/html; charset=utf-8" },
-        { ".css", "text/css; charset=utf-8" },
-        { ".js", "text/javascript; charset=utf-8" },
-        { ".mjs", "text/javascript; charset=utf-8" },
-        { ".json", "application/json" },
-        { ".svg", "image/svg+xml" },
-        { ".png", "image/png" },
-        { ".jpg", "image/jpeg" },
-        { ".ico", "image/x-icon" },
-        { ".woff2", "font/woff2" },
-        { ".txt", "text/plain; charset=utf-8" },
+    static const struct {
+        const char *ext, *mime;
+    } types[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
     };
     const char *dot = strrchr(path, '.');
 

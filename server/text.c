@@ -58,8 +58,8 @@ text_email_ok(const char *email)
     if (!strchr(at + 1, '.') || at[1] == '.' || email[len - 1] == '.')
         return 0;
     for (const char *c = email; *c; c++) {
-        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '<' ||
-            *c == '>' || *c == '"' || *c == ',')
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '<' || *c == '>' ||
+            *c == '"' || *c == ',')
             return 0;
     }
     return 1;

@@ -15,11 +15,14 @@
 json_t *
 users_roles_json(unsigned roles)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        { ACC_ROLE_BUYER, "buyer" },
-        { ACC_ROLE_CONTRIBUTOR, "contributor" },
-        { ACC_ROLE_REVIEWER, "reviewer" },
-        { ACC_ROLE_ADMIN, "admin" },
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        {ACC_ROLE_BUYER, "buyer"},
+        {ACC_ROLE_CONTRIBUTOR, "contributor"},
+        {ACC_ROLE_REVIEWER, "reviewer"},
+        {ACC_ROLE_ADMIN, "admin"},
     };
     json_t *a = json_array();
 
@@ -76,7 +79,8 @@ users_create(struct srv_req *r)
         srv_field_str(r, "name", 1, 100, 0, &name) < 0)
         return;
     if (!text_email_ok(email)) {
-        srv_error(r, 422, "invalid_email", "That does not look like an email "
+        srv_error(r, 422, "invalid_email",
+                  "That does not look like an email "
                   "address.");
         return;
     }
@@ -128,8 +132,10 @@ sessions_create(struct srv_req *r)
     if (wait > 0) {
         snprintf(wait_s, sizeof wait_s, "%d", wait);
         srv_header(r, "Retry-After", wait_s);
-        srv_error(r, 429, "rate_limited", "Too many failed sign-ins: try "
-                  "again in %d seconds.", wait);
+        srv_error(r, 429, "rate_limited",
+                  "Too many failed sign-ins: try "
+                  "again in %d seconds.",
+                  wait);
         return;
     }
     rc = acc_user_find_email(app->db, lower, &u, err);
@@ -158,11 +164,13 @@ sessions_create(struct srv_req *r)
     }
     snprintf(cookie, sizeof cookie,
              AUTH_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
-             "SameSite=Lax%s", token, (long long)app->cfg.session_ttl_s,
+                         "SameSite=Lax%s",
+             token, (long long)app->cfg.session_ttl_s,
              !strncmp(app->cfg.public_url, "https:", 6) ? "; Secure" : "");
     srv_header(r, "Set-Cookie", cookie);
-    srv_json(r, 201, json_pack("{s:s,s:s,s:o}", "token", token, "csrf_token",
-                               csrf, "user", users_json(&u)));
+    srv_json(r, 201,
+             json_pack("{s:s,s:s,s:o}", "token", token, "csrf_token", csrf,
+                       "user", users_json(&u)));
 }
 
 void
@@ -170,8 +178,8 @@ sessions_delete(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const char *hdr = srv_req_header(r, "Authorization");
-    const char *token = srv_req_via_cookie(r) ? srv_req_cookie(r, AUTH_COOKIE)
-                                              : hdr + 7;
+    const char *token =
+        srv_req_via_cookie(r) ? srv_req_cookie(r, AUTH_COOKIE) : hdr + 7;
     unsigned char hash[32];
     char err[DB_ERR_LEN];
 
@@ -181,8 +189,9 @@ sessions_delete(struct srv_req *r)
         srv_error(r, 500, "internal", "Signing out failed on our side.");
         return;
     }
-    srv_header(r, "Set-Cookie", AUTH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
-                                "SameSite=Lax");
+    srv_header(r, "Set-Cookie",
+               AUTH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
+                           "SameSite=Lax");
     srv_empty(r, 204);
 }
 

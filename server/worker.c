@@ -14,8 +14,8 @@
 #include "imaging.h"
 #include "log.h"
 
-#define LEASE_S 300             /* a job held longer is presumed dead */
-#define IDLE_MS 2000            /* look at the queue this often anyway */
+#define LEASE_S 300  /* a job held longer is presumed dead */
+#define IDLE_MS 2000 /* look at the queue this often anyway */
 
 struct workers {
     struct app *app;
@@ -52,10 +52,10 @@ etag_of_blob(struct app *app, const char *key, char etag[CAT_ETAG_LEN])
 /* Make the thumbnail again: the upload made it, but a crash may have come
  * between storing the original and storing the thumbnail. */
 static int
-remake_thumb(struct app *app, const char *src, const char *key,
-             char *why, size_t whylen)
+remake_thumb(struct app *app, const char *src, const char *key, char *why,
+             size_t whylen)
 {
-    struct img_limits lim = { 0, 0, 0, app->cfg.decode_deadline_ms };
+    struct img_limits lim = {0, 0, 0, app->cfg.decode_deadline_ms};
     struct img_analysis a;
     char err[IMG_ERR_LEN];
     int rc = img_analyse(src, &lim, &a, err);
@@ -143,7 +143,7 @@ render(struct app *app, const struct cat_image *img, char thumb[CAT_ETAG_LEN],
        char preview[CAT_ETAG_LEN], char *why, size_t whylen)
 {
     char okey[256], tkey[256], pkey[256], bkey[256], src[1400];
-    struct img_buf buf = { 0 };
+    struct img_buf buf = {0};
     int rc = -1;
 
     blob_key_original(img->sha256, okey, sizeof okey);
@@ -151,7 +151,8 @@ render(struct app *app, const struct cat_image *img, char thumb[CAT_ETAG_LEN],
     blob_key_rendition(img->id, "preview.jpg", pkey, sizeof pkey);
     blob_key_rendition(img->id, "base.raw", bkey, sizeof bkey);
     if (!blob_exists(app->blobs, okey)) {
-        snprintf(why, whylen, "the upload was interrupted before the file "
+        snprintf(why, whylen,
+                 "the upload was interrupted before the file "
                  "was stored: upload it again");
         return -1;
     }
@@ -220,8 +221,7 @@ run_job(struct app *app, const struct cat_job *job)
         log_warn("job %s image %s attempt %d failed: %s", job->id,
                  job->image_id, job->attempts, why);
     else
-        log_info("job %s image %s rendered in %.0f ms", job->id,
-                 job->image_id,
+        log_info("job %s image %s rendered in %.0f ms", job->id, job->image_id,
                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     if (rc != DB_OK)

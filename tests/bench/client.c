@@ -121,8 +121,8 @@ login(CURL *h, const char *email, const char *pw, char *token, size_t cap)
     struct buf b;
     long st;
 
-    snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}",
-             email, pw);
+    snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", email,
+             pw);
     st = req(h, "POST", "/api/v1/sessions", NULL, NULL, body, NULL, &b);
     if (st != 201 || !jstr(b.data, "token", token, cap)) {
         die("sign in", st, &b);
@@ -140,8 +140,10 @@ signup(CURL *h, const char *email, const char *pw, char *token, size_t cap)
     struct buf b;
     long st;
 
-    snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\","
-             "\"name\":\"Bench %s\"}", email, pw, email);
+    snprintf(body, sizeof body,
+             "{\"email\":\"%s\",\"password\":\"%s\","
+             "\"name\":\"Bench %s\"}",
+             email, pw, email);
     st = req(h, "POST", "/api/v1/users", NULL, NULL, body, NULL, &b);
     if (st != 201 && st != 409) {
         die("sign up", st, &b);
@@ -206,8 +208,7 @@ upload(CURL *h, const char *token, const char *data, size_t len,
 
 /* Counts of the user's images by state; -1 on error. */
 static int
-census(CURL *h, const char *token, int *processing, int *ready,
-       int *failed)
+census(CURL *h, const char *token, int *processing, int *ready, int *failed)
 {
     char path[512], cursor[256] = "";
 
@@ -229,7 +230,8 @@ census(CURL *h, const char *token, int *processing, int *ready,
         j = json_loads(b.data, 0, NULL);
         free(b.data);
         items = json_object_get(j, "items");
-        json_array_foreach(items, i, it) {
+        json_array_foreach(items, i, it)
+        {
             const char *s = json_string_value(json_object_get(it, "status"));
 
             if (s && !strcmp(s, "processing"))
@@ -267,8 +269,10 @@ wait_processed(CURL *h, const char *token, double timeout_s, int *ready,
         if (!processing)
             return 0;
         if (bench_now() - t0 > timeout_s) {
-            fprintf(stderr, "client: %d image(s) still processing after "
-                    "%.0f s\n", processing, timeout_s);
+            fprintf(stderr,
+                    "client: %d image(s) still processing after "
+                    "%.0f s\n",
+                    processing, timeout_s);
             return -1;
         }
         usleep(20000);
@@ -304,8 +308,8 @@ up_thread(void *arg)
         if (i >= c->count)
             break;
         /* Trailing bytes after EOI make each upload a distinct file. */
-        n = c->len + (size_t)snprintf(data + c->len, 64, "bench %s %d",
-                                      c->tag, i);
+        n = c->len +
+            (size_t)snprintf(data + c->len, 64, "bench %s %d", c->tag, i);
         snprintf(title, sizeof title, "Bench upload %d", i);
         if (upload(h, c->token, data, n, title, id, sizeof id) != 202) {
             pthread_mutex_lock(&c->lock);
@@ -321,8 +325,7 @@ up_thread(void *arg)
 static int
 cmd_uploads(CURL *h, char **av)
 {
-    struct up_ctx c = { .token = av[0], .count = atoi(av[2]),
-                        .tag = av[4] };
+    struct up_ctx c = {.token = av[0], .count = atoi(av[2]), .tag = av[4]};
     int conc = atoi(av[3]), ready = 0, failed = 0;
     pthread_t th[64];
     double t0, t1, t2;
@@ -342,8 +345,8 @@ cmd_uploads(CURL *h, char **av)
     t2 = bench_now();
     printf("uploaded=%d upload_errors=%d ready=%d failed=%d\n",
            c.count - c.errors, c.errors, ready, failed);
-    printf("accept_s=%.3f total_s=%.3f images_per_s=%.3f\n", t1 - t0,
-           t2 - t0, (c.count - c.errors) / (t2 - t0));
+    printf("accept_s=%.3f total_s=%.3f images_per_s=%.3f\n", t1 - t0, t2 - t0,
+           (c.count - c.errors) / (t2 - t0));
     return c.errors || failed ? 1 : 0;
 }
 
@@ -353,7 +356,7 @@ struct lic_ctx {
     const char *image, *tag;
     char **tokens;
     int n_tokens, per_thread, errors;
-    double *lat;               /* per_thread per thread */
+    double *lat; /* per_thread per thread */
     pthread_mutex_t lock;
 };
 
@@ -371,8 +374,10 @@ lic_thread(void *arg)
     const char *token = c->tokens[a->index % c->n_tokens];
     char body[256], key[128];
 
-    snprintf(body, sizeof body, "{\"image_id\":\"%s\",\"size\":\"S\","
-             "\"type\":\"standard\"}", c->image);
+    snprintf(body, sizeof body,
+             "{\"image_id\":\"%s\",\"size\":\"S\","
+             "\"type\":\"standard\"}",
+             c->image);
     for (int i = 0; i < c->per_thread; i++) {
         struct buf b;
         double t;
@@ -397,9 +402,11 @@ lic_thread(void *arg)
 static int
 cmd_licences(char **av, int ac)
 {
-    struct lic_ctx c = { .image = av[0], .per_thread = atoi(av[2]),
-                         .tag = av[3], .tokens = av + 4,
-                         .n_tokens = ac - 4 };
+    struct lic_ctx c = {.image = av[0],
+                        .per_thread = atoi(av[2]),
+                        .tag = av[3],
+                        .tokens = av + 4,
+                        .n_tokens = ac - 4};
     int conc = atoi(av[1]), n;
     struct lic_arg args[64];
     pthread_t th[64];
@@ -412,16 +419,16 @@ cmd_licences(char **av, int ac)
     pthread_mutex_init(&c.lock, NULL);
     t0 = bench_now();
     for (int i = 0; i < conc; i++) {
-        args[i] = (struct lic_arg){ &c, i };
+        args[i] = (struct lic_arg){&c, i};
         pthread_create(&th[i], NULL, lic_thread, &args[i]);
     }
     for (int i = 0; i < conc; i++)
         pthread_join(th[i], NULL);
     wall = bench_now() - t0;
     printf("ops=%d errors=%d wall_s=%.3f ops_per_s=%.1f p50_ms=%.2f "
-           "p99_ms=%.2f max_ms=%.2f\n", n, c.errors, wall, n / wall,
-           bench_pct(c.lat, n, 50), bench_pct(c.lat, n, 99),
-           bench_pct(c.lat, n, 100));
+           "p99_ms=%.2f max_ms=%.2f\n",
+           n, c.errors, wall, n / wall, bench_pct(c.lat, n, 50),
+           bench_pct(c.lat, n, 99), bench_pct(c.lat, n, 100));
     return c.errors ? 1 : 0;
 }
 
@@ -479,8 +486,8 @@ cmd_search(CURL *h, const char *file, int runs)
         }
     }
     printf("queries=%d errors=%d avg_items=%.1f p50_ms=%.2f p99_ms=%.2f "
-           "max_ms=%.2f slowest=%s\n", n, errors,
-           n ? (double)items / n : 0, bench_pct(lat, n, 50),
+           "max_ms=%.2f slowest=%s\n",
+           n, errors, n ? (double)items / n : 0, bench_pct(lat, n, 50),
            bench_pct(lat, n, 99), bench_pct(lat, n, 100),
            nq ? qs[slowest] : "-");
     return errors ? 1 : 0;
@@ -518,8 +525,8 @@ main(int argc, char **argv)
         size_t len;
         char *d = slurp(argv[1], &len, 0);
 
-        if (!d || upload(h, argv[0], d, len, "Bench photo", id, sizeof id)
-                      != 202)
+        if (!d ||
+            upload(h, argv[0], d, len, "Bench photo", id, sizeof id) != 202)
             rc = 1;
         else
             puts(id);
@@ -527,8 +534,8 @@ main(int argc, char **argv)
     } else if (!strcmp(cmd, "wait") && argc >= 1) {
         int ready, failed;
 
-        rc = wait_processed(h, argv[0], argc > 1 ? atof(argv[1]) : 300,
-                            &ready, &failed) < 0;
+        rc = wait_processed(h, argv[0], argc > 1 ? atof(argv[1]) : 300, &ready,
+                            &failed) < 0;
         if (!rc)
             printf("ready=%d failed=%d\n", ready, failed);
     } else if (!strcmp(cmd, "approve") && argc == 2) {

@@ -17,7 +17,7 @@
 int
 main(int argc, char **argv)
 {
-    struct img_limits lim = { 0, 100000000, 20, 30000 };
+    struct img_limits lim = {0, 100000000, 20, 30000};
     int k = 0, n = 1, passes = 1, sha = 1, done = 0, failed = 0, i;
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -30,7 +30,7 @@ main(int argc, char **argv)
             sha = 0;
         } else {
             fprintf(stderr, "usage: ingest [--shard K/N] [--passes P] "
-                    "[--no-sha] FILE...\n");
+                            "[--no-sha] FILE...\n");
             return 2;
         }
     }
@@ -41,7 +41,7 @@ main(int argc, char **argv)
     for (int p = 0; p < passes; p++) {
         for (int f = i; f < argc; f++) {
             struct img_analysis a;
-            struct img_buf prev = { 0 };
+            struct img_buf prev = {0};
             char err[IMG_ERR_LEN], hex[65];
 
             if ((f - i + p) % n != k)
@@ -54,10 +54,11 @@ main(int argc, char **argv)
             if (sha && blob_sha256_file(argv[f], hex) < 0) {
                 fprintf(stderr, "ingest: %s: cannot hash\n", argv[f]);
                 failed++;
-            } else if (img_preview_from_base(a.base.data, a.base.len,
-                                   "Stockroom \xc2\xb7 Bench Contributor",
-                                   (uint64_t)(f * 7919 + p), 30000, &prev,
-                                   err) != IMG_OK) {
+            } else if (img_preview_from_base(
+                           a.base.data, a.base.len,
+                           "Stockroom \xc2\xb7 Bench Contributor",
+                           (uint64_t)(f * 7919 + p), 30000, &prev,
+                           err) != IMG_OK) {
                 fprintf(stderr, "ingest: %s: %s\n", argv[f], err);
                 failed++;
             } else {

@@ -134,7 +134,7 @@ main(int argc, char **argv)
         if (ru.ru_maxrss > max_rss)
             max_rss = ru.ru_maxrss;
     }
-    printf("wall_s=%.4f jobs=%d failed=%d max_rss_kb=%ld\n",
-           bench_now() - t0, total, failed, max_rss);
+    printf("wall_s=%.4f jobs=%d failed=%d max_rss_kb=%ld\n", bench_now() - t0,
+           total, failed, max_rss);
     return failed ? 1 : 0;
 }

@@ -27,17 +27,19 @@ run(void *arg)
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
 
-    if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE |
-                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(c, 10000);
     if (sqlite3_exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
                      NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c, "INSERT INTO licences(id, buyer_id, image_id,"
+        sqlite3_prepare_v2(c,
+                           "INSERT INTO licences(id, buyer_id, image_id,"
                            " size, type, credits, idem_key, created_at)"
                            " VALUES (?1, 'u0123456789abcdef',"
                            " 'i0123456789abcdef', 'S', 'standard', 1, ?2,"
-                           " unixepoch())", -1, &st, NULL) != SQLITE_OK)
+                           " unixepoch())",
+                           -1, &st, NULL) != SQLITE_OK)
         goto fail;
     for (int i = 0; i < per_thread; i++) {
         char id[64], key[64];
@@ -53,7 +55,8 @@ run(void *arg)
             ok = sqlite3_step(st) == SQLITE_DONE;
             sqlite3_reset(st);
             ok = sqlite3_exec(c, ok ? "COMMIT" : "ROLLBACK", NULL, NULL,
-                              NULL) == SQLITE_OK && ok;
+                              NULL) == SQLITE_OK &&
+                 ok;
         }
         lat[index * per_thread + i] = (bench_now() - t) * 1000;
         if (!ok) {
@@ -94,7 +97,8 @@ main(int argc, char **argv)
     if (conc < 1 || conc > 64 || per_thread < 1)
         return 2;
     if (sqlite3_open(path, &c) != SQLITE_OK ||
-        sqlite3_exec(c, "PRAGMA journal_mode=WAL;"
+        sqlite3_exec(c,
+                     "PRAGMA journal_mode=WAL;"
                      "CREATE TABLE IF NOT EXISTS licences(id TEXT PRIMARY KEY,"
                      " buyer_id TEXT NOT NULL, image_id TEXT NOT NULL,"
                      " size TEXT NOT NULL, type TEXT NOT NULL,"
@@ -114,8 +118,8 @@ main(int argc, char **argv)
         pthread_join(th[i], NULL);
     wall = bench_now() - t0;
     printf("ops=%d errors=%d wall_s=%.3f ops_per_s=%.1f p50_ms=%.2f "
-           "p99_ms=%.2f max_ms=%.2f\n", n, errors, wall, n / wall,
-           bench_pct(lat, n, 50), bench_pct(lat, n, 99),
-           bench_pct(lat, n, 100));
+           "p99_ms=%.2f max_ms=%.2f\n",
+           n, errors, wall, n / wall, bench_pct(lat, n, 50),
+           bench_pct(lat, n, 99), bench_pct(lat, n, 100));
     return errors ? 1 : 0;
 }

@@ -22,7 +22,7 @@ unescape(char *s)
             *d++ = ' ';
         } else if (*s == '%' && isxdigit((unsigned char)s[1]) &&
                    isxdigit((unsigned char)s[2])) {
-            char hex[3] = { s[1], s[2], 0 };
+            char hex[3] = {s[1], s[2], 0};
 
             *d++ = (char)strtol(hex, NULL, 16);
             s += 2;
@@ -101,7 +101,7 @@ main(int argc, char **argv)
     for (int r = -1; r < runs; r++) {
         for (int i = 0; i < nq; i++) {
             struct cat_query q;
-            struct cat_list l = { 0 };
+            struct cat_list l = {0};
             double t;
 
             snprintf(line, sizeof line, "%s", qs[i]);
@@ -122,8 +122,8 @@ main(int argc, char **argv)
         }
     }
     printf("queries=%d errors=%d avg_items=%.1f p50_ms=%.2f p99_ms=%.2f "
-           "max_ms=%.2f slowest=%s\n", n, errors,
-           n ? (double)items / n : 0, bench_pct(lat, n, 50),
+           "max_ms=%.2f slowest=%s\n",
+           n, errors, n ? (double)items / n : 0, bench_pct(lat, n, 50),
            bench_pct(lat, n, 99), bench_pct(lat, n, 100),
            nq ? qs[slowest] : "-");
     db_close(db);

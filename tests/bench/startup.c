@@ -19,8 +19,8 @@
 static int
 healthz(int port)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET,
-                             .sin_port = htons((unsigned short)port) };
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((unsigned short)port)};
     const char rq[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       "Connection: close\r\n\r\n";
     char buf[64] = "";

@@ -16,7 +16,7 @@
 static int
 watermark(VipsImage *base, int seed, VipsImage **out)
 {
-    VipsImage *t[8] = { NULL };
+    VipsImage *t[8] = {NULL};
     int w = base->Xsize, h = base->Ysize, rc = -1;
     int px = VIPS_MAX(12, VIPS_MIN(40, VIPS_MAX(w, h) / 32));
     char font[64];
@@ -24,18 +24,18 @@ watermark(VipsImage *base, int seed, VipsImage **out)
     int tw, th, side;
 
     snprintf(font, sizeof font, "DejaVu Sans Bold %d", px);
-    if (vips_text(&t[0], "Stockroom \xc2\xb7 Bench Contributor   \xe2\x80\xa2   ",
+    if (vips_text(&t[0],
+                  "Stockroom \xc2\xb7 Bench Contributor   \xe2\x80\xa2   ",
                   "font", font, "dpi", 72, NULL))
         goto out;
     tw = t[0]->Xsize;
     th = t[0]->Ysize;
     side = (int)ceil(M_SQRT2 * (VIPS_MAX(w, h) + tw)) + 2;
     if (vips_embed(t[0], &t[1], 0, 0, tw, 3 * th, NULL) ||
-        vips_replicate(t[1], &t[2], side / tw + 1, side / (3 * th) + 1,
-                       NULL) ||
+        vips_replicate(t[1], &t[2], side / tw + 1, side / (3 * th) + 1, NULL) ||
         vips_rotate(t[2], &t[3], angle, NULL) ||
-        vips_crop(t[3], &t[4], (t[3]->Xsize - w) / 2, (t[3]->Ysize - h) / 2,
-                  w, h, NULL) ||
+        vips_crop(t[3], &t[4], (t[3]->Xsize - w) / 2, (t[3]->Ysize - h) / 2, w,
+                  h, NULL) ||
         vips_linear1(t[4], &t[5], 0.55, 0, "uchar", TRUE, NULL) ||
         !(t[6] = vips_image_new_from_image1(base, 255)) ||
         vips_ifthenelse(t[5], t[6], base, out, "blend", TRUE, NULL))
@@ -58,8 +58,8 @@ one(const char *path, int seed)
     double scale;
     int rc = -1;
 
-    if (vips_thumbnail(path, &dec, 800, "height", 800, "size",
-                       VIPS_SIZE_DOWN, "export_profile", "srgb", NULL) ||
+    if (vips_thumbnail(path, &dec, 800, "height", 800, "size", VIPS_SIZE_DOWN,
+                       "export_profile", "srgb", NULL) ||
         !(mem = vips_image_copy_memory(dec)))
         goto out;
     if (vips_image_get_typeof(mem, "exif-ifd0-Make"))
@@ -70,8 +70,7 @@ one(const char *path, int seed)
         vips_jpegsave_buffer(small, &tbuf, &tlen, "Q", 80, "strip", TRUE,
                              NULL) ||
         watermark(mem, seed, &marked) ||
-        vips_jpegsave_buffer(marked, &buf, &len, "Q", 82, "strip", TRUE,
-                             NULL))
+        vips_jpegsave_buffer(marked, &buf, &len, "Q", 82, "strip", TRUE, NULL))
         goto out;
     rc = 0;
 out:
@@ -108,7 +107,7 @@ main(int argc, char **argv)
             passes = atoi(argv[++i]);
         } else {
             fprintf(stderr, "usage: vipsref [--shard K/N] [--passes P] "
-                    "FILE...\n");
+                            "FILE...\n");
             return 2;
         }
     }

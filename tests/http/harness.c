@@ -40,7 +40,7 @@ int
 th_poll(int (*fn)(void *), void *arg, int ms)
 {
     long deadline = now_ms() + ms;
-    struct timespec tick = { 0, 50 * 1000 * 1000 };
+    struct timespec tick = {0, 50 * 1000 * 1000};
 
     while (!fn(arg)) {
         if (now_ms() > deadline)
@@ -158,8 +158,10 @@ dump_log(const struct th_server *s)
 {
     char cmd[400];
 
-    snprintf(cmd, sizeof cmd, "grep -E 'ERROR|runtime error|Sanitizer|"
-             "SUMMARY' %s | head -40 >&2", s->log);
+    snprintf(cmd, sizeof cmd,
+             "grep -E 'ERROR|runtime error|Sanitizer|"
+             "SUMMARY' %s | head -40 >&2",
+             s->log);
     if (system(cmd) < 0)
         fprintf(stderr, "harness: see %s\n", s->log);
 }
@@ -167,7 +169,7 @@ dump_log(const struct th_server *s)
 int
 th_stop(struct th_server *s)
 {
-    int st[3] = { s->pid, 0, 0 };
+    int st[3] = {s->pid, 0, 0};
 
     if (s->pid <= 0)
         return -1;
@@ -234,7 +236,7 @@ collect(char *data, size_t size, size_t n, void *arg)
 static int
 perform(CURL *c, struct th_resp *out)
 {
-    struct buf body = { 0 }, hdr = { 0 };
+    struct buf body = {0}, hdr = {0};
     CURLcode rc;
 
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -327,10 +329,9 @@ th_header(const struct th_resp *r, const char *name, char *buf, size_t len)
 const char *
 th_error_code(const struct th_resp *r)
 {
-    json_t *code = r->json ? json_object_get(json_object_get(r->json,
-                                                             "error"),
-                                             "code")
-                           : NULL;
+    json_t *code =
+        r->json ? json_object_get(json_object_get(r->json, "error"), "code")
+                : NULL;
 
     return json_is_string(code) ? json_string_value(code) : "";
 }
@@ -367,19 +368,19 @@ th_login(struct th_server *s, const char *email, const char *pw,
     long status;
 
     json_decref(j);
-    if (th_req(s, "POST", "/api/v1/sessions", NULL, body, strlen(body),
-               &r) < 0) {
+    if (th_req(s, "POST", "/api/v1/sessions", NULL, body, strlen(body), &r) <
+        0) {
         free(body);
         return -1;
     }
     free(body);
     status = r.status;
     if (status == 201 && r.json) {
-        snprintf(token, 128, "%s", json_string_value(json_object_get(
-                                       r.json, "token")));
+        snprintf(token, 128, "%s",
+                 json_string_value(json_object_get(r.json, "token")));
         if (csrf)
-            snprintf(csrf, 64, "%s", json_string_value(json_object_get(
-                                         r.json, "csrf_token")));
+            snprintf(csrf, 64, "%s",
+                     json_string_value(json_object_get(r.json, "csrf_token")));
     }
     th_resp_free(&r);
     return status;
@@ -393,10 +394,9 @@ th_new_user(struct th_server *s, const char *prefix, char token[128])
 
     snprintf(email, sizeof email, "%s%d-%d@example.com", prefix, getpid(),
              __atomic_fetch_add(&seq, 1, __ATOMIC_SEQ_CST));
-    assert_int_equal(th_signup(s, email, "correct horse battery", prefix),
+    assert_int_equal(th_signup(s, email, "correct horse battery", prefix), 201);
+    assert_int_equal(th_login(s, email, "correct horse battery", token, NULL),
                      201);
-    assert_int_equal(th_login(s, email, "correct horse battery", token,
-                              NULL), 201);
 }
 
 int
@@ -406,9 +406,10 @@ th_admin_add(struct th_server *s, const char *email, const char *role,
     char cmd[1024];
     FILE *p;
 
-    snprintf(cmd, sizeof cmd, "'%s' user add --data '%s' --email '%s' "
-             "--role '%s' >/dev/null 2>>'%s'", bin_path(), s->dir, email,
-             role, s->log);
+    snprintf(cmd, sizeof cmd,
+             "'%s' user add --data '%s' --email '%s' "
+             "--role '%s' >/dev/null 2>>'%s'",
+             bin_path(), s->dir, email, role, s->log);
     p = popen(cmd, "w");
     if (!p)
         return -1;
@@ -469,7 +470,6 @@ th_corpus(const char *rel, char *buf, size_t len)
 {
     const char *root = getenv("STOCKROOM_CORPUS");
 
-    snprintf(buf, len, "%s/%s", root && *root ? root : "../shared/corpus",
-             rel);
+    snprintf(buf, len, "%s/%s", root && *root ? root : "../shared/corpus", rel);
     return buf;
 }

@@ -11,17 +11,17 @@
 struct th_server {
     pid_t pid;
     int port;
-    char dir[256];              /* temporary data directory */
-    char base[64];              /* http://127.0.0.1:PORT */
-    char log[300];              /* the server's standard error */
+    char dir[256]; /* temporary data directory */
+    char base[64]; /* http://127.0.0.1:PORT */
+    char log[300]; /* the server's standard error */
 };
 
 struct th_resp {
     long status;
-    char *body;                 /* NUL-terminated */
+    char *body; /* NUL-terminated */
     size_t len;
-    char *headers;              /* raw header block */
-    json_t *json;               /* parsed body when it is JSON, else NULL */
+    char *headers; /* raw header block */
+    json_t *json;  /* parsed body when it is JSON, else NULL */
 };
 
 /* Start the server binary ($STOCKROOM_BIN, default build/stockroom) with

@@ -141,14 +141,14 @@ iu_jpeg_parse(const void *data, size_t len, struct iu_jpeg *out)
         if (b[i] != 0xFF)
             return -1;
         while (i < len && b[i] == 0xFF)
-            i++;                /* fill bytes */
+            i++; /* fill bytes */
         if (i >= len)
             return -1;
         m = b[i++];
         if (m == 0x01 || (m >= 0xD0 && m <= 0xD7))
-            continue;           /* markers without a length */
+            continue; /* markers without a length */
         if (m == 0xD8 || m == 0xD9 || i + 2 > len)
-            return -1;          /* no scan before the end */
+            return -1; /* no scan before the end */
         seglen = (size_t)b[i] << 8 | b[i + 1];
         if (seglen < 2 || i + seglen > len)
             return -1;
@@ -156,8 +156,7 @@ iu_jpeg_parse(const void *data, size_t len, struct iu_jpeg *out)
         n = seglen - 2;
         if (m == 0xDA)
             return frame ? 0 : -1;
-        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 &&
-            m != 0xCC) {
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
             if (n < 6)
                 return -1;
             out->height = p[1] << 8 | p[2];
@@ -299,7 +298,7 @@ feed(char *dst, size_t size, size_t n, void *arg)
 static int
 perform(CURL *c, struct th_resp *out)
 {
-    struct buf body = { 0 }, hdr = { 0 };
+    struct buf body = {0}, hdr = {0};
     CURLcode rc;
     long status = 0;
 
@@ -332,7 +331,7 @@ iu_multipart(struct th_server *s, const char *path, const char *token,
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
-    struct buf body = { 0 };
+    struct buf body = {0};
     struct reader rd;
     char url[2400], auth[200], line[512];
     int rc = -1;
@@ -342,18 +341,21 @@ iu_multipart(struct th_server *s, const char *path, const char *token,
     for (int i = 0; i < n; i++) {
         const struct iu_part *p = &parts[i];
 
-        snprintf(line, sizeof line, "--" BOUNDARY "\r\nContent-Disposition: "
-                 "form-data; name=\"%s\"", p->name);
+        snprintf(line, sizeof line,
+                 "--" BOUNDARY "\r\nContent-Disposition: "
+                 "form-data; name=\"%s\"",
+                 p->name);
         if (buf_add(&body, line, strlen(line)) < 0)
             goto out;
         if (p->filename) {
-            size_t fl = p->filename_len ? p->filename_len
-                                        : strlen(p->filename);
+            size_t fl = p->filename_len ? p->filename_len : strlen(p->filename);
 
             if (buf_add(&body, "; filename=\"", 12) < 0 ||
                 buf_add(&body, p->filename, fl) < 0 ||
-                buf_add(&body, "\"\r\nContent-Type: application/"
-                        "octet-stream", 41) < 0)
+                buf_add(&body,
+                        "\"\r\nContent-Type: application/"
+                        "octet-stream",
+                        41) < 0)
                 goto out;
         }
         if (buf_add(&body, "\r\n\r\n", 4) < 0 ||
@@ -367,17 +369,16 @@ iu_multipart(struct th_server *s, const char *path, const char *token,
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     if (chunked) {
-        rd = (struct reader){ body.p, body.len, 0 };
+        rd = (struct reader){body.p, body.len, 0};
         curl_easy_setopt(c, CURLOPT_READFUNCTION, feed);
         curl_easy_setopt(c, CURLOPT_READDATA, &rd);
         h = curl_slist_append(h, "Transfer-Encoding: chunked");
     } else {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.p);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)body.len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
     }
-    h = curl_slist_append(h, "Content-Type: multipart/form-data; boundary="
-                          BOUNDARY);
+    h = curl_slist_append(
+        h, "Content-Type: multipart/form-data; boundary=" BOUNDARY);
     h = curl_slist_append(h, "Expect:");
     if (token)
         h = curl_slist_append(h, th_bearer(token, auth, sizeof auth));
@@ -403,10 +404,9 @@ iu_upload(struct th_server *s, const char *token, const char *file_path,
     if (!data)
         return -1;
     if (title)
-        parts[n++] = (struct iu_part){ "title", NULL, 0, title,
-                                       strlen(title) };
-    parts[n++] = (struct iu_part){ "file", slash ? slash + 1 : file_path, 0,
-                                   data, len };
+        parts[n++] = (struct iu_part){"title", NULL, 0, title, strlen(title)};
+    parts[n++] =
+        (struct iu_part){"file", slash ? slash + 1 : file_path, 0, data, len};
     rc = iu_multipart(s, "/api/v1/images", token, parts, n, chunked, out);
     free(data);
     return rc;
@@ -418,7 +418,7 @@ iu_req(struct th_server *s, const char *method, const char *path,
        struct th_resp *out)
 {
     char auth[200];
-    const char *hdrs[3] = { NULL, NULL, NULL };
+    const char *hdrs[3] = {NULL, NULL, NULL};
     int n = 0;
 
     if (token)
@@ -453,8 +453,7 @@ processed(void *arg)
     snprintf(path, sizeof path, "/api/v1/images/%s", w->id);
     if (iu_req(w->s, "GET", path, w->token, NULL, NULL, &r) < 0)
         return 0;
-    snprintf(w->status, 32, "%s", r.status == 200 ? iu_str(&r, "status")
-                                                  : "");
+    snprintf(w->status, 32, "%s", r.status == 200 ? iu_str(&r, "status") : "");
     done = r.status != 200 || strcmp(w->status, "processing") != 0;
     th_resp_free(&r);
     return done;
@@ -464,7 +463,7 @@ const char *
 iu_wait_processed(struct th_server *s, const char *token, const char *id,
                   int ms, char *status)
 {
-    struct wait_arg w = { s, token, id, status };
+    struct wait_arg w = {s, token, id, status};
 
     snprintf(status, 32, "processing");
     th_poll(processed, &w, ms);
@@ -477,8 +476,7 @@ iu_my_id(struct th_server *s, const char *token, char *id)
     struct th_resp r;
 
     id[0] = '\0';
-    assert_int_equal(iu_req(s, "GET", "/api/v1/me", token, NULL, NULL, &r),
-                     0);
+    assert_int_equal(iu_req(s, "GET", "/api/v1/me", token, NULL, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     snprintf(id, 64, "%s", iu_str(&r, "id"));
     th_resp_free(&r);
@@ -502,7 +500,7 @@ iu_staff(struct th_server *s, const char *prefix, const char *role,
 int
 iu_connect(struct th_server *s)
 {
-    struct sockaddr_in a = { 0 };
+    struct sockaddr_in a = {0};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     if (fd < 0)

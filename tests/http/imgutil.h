@@ -30,14 +30,14 @@ int iu_count_files(const char *dir, const char *substr);
 
 struct iu_jpeg {
     int width, height;
-    int components;             /* 1 grey, 3 YCbCr/RGB, 4 CMYK */
-    int has_exif;               /* APP1 "Exif" */
-    int has_xmp;                /* APP1 XMP (either namespace form) */
-    int has_iptc;               /* APP13 Photoshop/IPTC */
-    int has_icc;                /* APP2 ICC_PROFILE */
-    int icc_srgb;               /* ... whose description names sRGB */
-    int has_gps;                /* "GPS" anywhere before the scan data */
-    int has_comment;            /* COM segment */
+    int components;  /* 1 grey, 3 YCbCr/RGB, 4 CMYK */
+    int has_exif;    /* APP1 "Exif" */
+    int has_xmp;     /* APP1 XMP (either namespace form) */
+    int has_iptc;    /* APP13 Photoshop/IPTC */
+    int has_icc;     /* APP2 ICC_PROFILE */
+    int icc_srgb;    /* ... whose description names sRGB */
+    int has_gps;     /* "GPS" anywhere before the scan data */
+    int has_comment; /* COM segment */
 };
 
 /* Walk the markers of a JPEG up to its first scan. 0 when it is one (SOI,
@@ -55,8 +55,8 @@ int iu_jpeg_set_orientation(void *data, size_t len, int value);
 /* One part of a hand-made multipart/form-data body. */
 struct iu_part {
     const char *name;
-    const char *filename;       /* NULL: a plain field */
-    size_t filename_len;        /* 0: strlen(filename); may hold NULs */
+    const char *filename; /* NULL: a plain field */
+    size_t filename_len;  /* 0: strlen(filename); may hold NULs */
     const void *data;
     size_t len;
 };

@@ -15,8 +15,8 @@
 
 #define PW "correct horse battery"
 
-static struct th_server srv;        /* default flags, shared by most tests */
-static struct th_server extra[3];   /* dedicated servers with odd flags */
+static struct th_server srv;      /* default flags, shared by most tests */
+static struct th_server extra[3]; /* dedicated servers with odd flags */
 
 static int
 setup(void **state)
@@ -44,28 +44,27 @@ static void
 send_json(struct th_server *s, const char *method, const char *path,
           const char *const *hdrs, const char *body, struct th_resp *r)
 {
-    assert_int_equal(th_req(s, method, path, hdrs, body,
-                            body ? strlen(body) : 0, r), 0);
+    assert_int_equal(
+        th_req(s, method, path, hdrs, body, body ? strlen(body) : 0, r), 0);
 }
 
 /* Assert status and error code, then free. */
 static void
-expect_error(struct th_resp *r, long status, const char *code,
-             const char *what)
+expect_error(struct th_resp *r, long status, const char *code, const char *what)
 {
     if (r->status != status || strcmp(th_error_code(r), code) != 0)
-        fail_msg("%s: want %ld %s, got %ld: %s", what, status, code,
-                 r->status, r->body);
+        fail_msg("%s: want %ld %s, got %ld: %s", what, status, code, r->status,
+                 r->body);
     tu_assert_security_headers(r, what);
     th_resp_free(r);
 }
 
 static long
-signup(struct th_server *s, const char *email, const char *pw,
-       const char *name, struct th_resp *out)
+signup(struct th_server *s, const char *email, const char *pw, const char *name,
+       struct th_resp *out)
 {
-    char *body = tu_json("{s:s,s:s,s:s}", "email", email, "password", pw,
-                         "name", name);
+    char *body =
+        tu_json("{s:s,s:s,s:s}", "email", email, "password", pw, "name", name);
     struct th_resp r;
     long status;
 
@@ -101,12 +100,12 @@ login(struct th_server *s, const char *email, const char *pw,
 static long
 me_status(struct th_server *s, const char *hdr)
 {
-    const char *hdrs[2] = { hdr, NULL };
+    const char *hdrs[2] = {hdr, NULL};
     struct th_resp r;
     long status;
 
-    assert_int_equal(th_req(s, "GET", "/api/v1/me", hdr ? hdrs : NULL, NULL,
-                            0, &r), 0);
+    assert_int_equal(
+        th_req(s, "GET", "/api/v1/me", hdr ? hdrs : NULL, NULL, 0, &r), 0);
     status = r.status;
     th_resp_free(&r);
     return status;
@@ -129,7 +128,8 @@ has_role(json_t *user, const char *role)
     size_t i;
     json_t *v;
 
-    json_array_foreach(roles, i, v) {
+    json_array_foreach(roles, i, v)
+    {
         if (json_is_string(v) && !strcmp(json_string_value(v), role))
             return 1;
     }
@@ -199,16 +199,15 @@ static void
 test_signup_cannot_choose_roles(void **state)
 {
     char email[128], token[128], auth[200];
-    const char *hdrs[2] = { NULL, NULL };
+    const char *hdrs[2] = {NULL, NULL};
     char *body;
     struct th_resp r;
 
     (void)state;
     tu_email("climber", email, sizeof email);
     /* Extra fields are ignored, above all the ones that would grant power. */
-    body = tu_json("{s:s,s:s,s:s,s:[ss],s:b}", "email", email, "password",
-                   PW, "name", "Climber", "roles", "admin", "reviewer",
-                   "admin", 1);
+    body = tu_json("{s:s,s:s,s:s,s:[ss],s:b}", "email", email, "password", PW,
+                   "name", "Climber", "roles", "admin", "reviewer", "admin", 1);
     send_json(&srv, "POST", "/api/v1/users", NULL, body, &r);
     free(body);
     assert_int_equal(r.status, 201);
@@ -245,10 +244,18 @@ static void
 test_signup_invalid_email(void **state)
 {
     static const char *const bad[] = {
-        "no-at-sign.example.com", "@example.com", "someone@",
-        "two@@example.com", "a@b@example.com", "space in@example.com",
-        "someone@example", "someone@.example.com", "someone@example.com.",
-        "<script>@example.com", "tab\t@example.com", "a@",
+        "no-at-sign.example.com",
+        "@example.com",
+        "someone@",
+        "two@@example.com",
+        "a@b@example.com",
+        "space in@example.com",
+        "someone@example",
+        "someone@.example.com",
+        "someone@example.com.",
+        "<script>@example.com",
+        "tab\t@example.com",
+        "a@",
     };
     struct th_resp r;
 
@@ -270,21 +277,23 @@ test_signup_missing_and_wrong_fields(void **state)
     static const struct {
         const char *body, *code;
     } cases[] = {
-        { "{\"password\":\"" PW "\",\"name\":\"N\"}", "missing_field" },
-        { "{\"email\":\"m@example.com\",\"name\":\"N\"}", "missing_field" },
-        { "{\"email\":\"m@example.com\",\"password\":\"" PW "\"}",
-          "missing_field" },
-        { "{\"email\":null,\"password\":\"" PW "\",\"name\":\"N\"}",
-          "missing_field" },
-        { "{}", "missing_field" },
-        { "{\"email\":42,\"password\":\"" PW "\",\"name\":\"N\"}",
-          "invalid_field" },
-        { "{\"email\":\"m@example.com\",\"password\":[],\"name\":\"N\"}",
-          "invalid_field" },
-        { "{\"email\":\"m@example.com\",\"password\":\"" PW "\","
-          "\"name\":{}}", "invalid_field" },
-        { "{\"email\":\"m@example.com\",\"password\":\"" PW "\","
-          "\"name\":\"\"}", "invalid_field" },
+        {"{\"password\":\"" PW "\",\"name\":\"N\"}", "missing_field"},
+        {"{\"email\":\"m@example.com\",\"name\":\"N\"}", "missing_field"},
+        {"{\"email\":\"m@example.com\",\"password\":\"" PW "\"}",
+         "missing_field"},
+        {"{\"email\":null,\"password\":\"" PW "\",\"name\":\"N\"}",
+         "missing_field"},
+        {"{}", "missing_field"},
+        {"{\"email\":42,\"password\":\"" PW "\",\"name\":\"N\"}",
+         "invalid_field"},
+        {"{\"email\":\"m@example.com\",\"password\":[],\"name\":\"N\"}",
+         "invalid_field"},
+        {"{\"email\":\"m@example.com\",\"password\":\"" PW "\","
+         "\"name\":{}}",
+         "invalid_field"},
+        {"{\"email\":\"m@example.com\",\"password\":\"" PW "\","
+         "\"name\":\"\"}",
+         "invalid_field"},
     };
     struct th_resp r;
 
@@ -296,13 +305,15 @@ test_signup_missing_and_wrong_fields(void **state)
     /* A NUL inside a string would cut it short in C: refused whole. */
     send_json(&srv, "POST", "/api/v1/users", NULL,
               "{\"email\":\"nul@example.com\",\"password\":\"" PW "\","
-              "\"name\":\"a\\u0000b\"}", &r);
+              "\"name\":\"a\\u0000b\"}",
+              &r);
     assert_true(r.status == 400 || r.status == 422);
     th_resp_free(&r);
     /* Control characters in a name are refused, not stored. */
     send_json(&srv, "POST", "/api/v1/users", NULL,
               "{\"email\":\"ctl@example.com\",\"password\":\"" PW "\","
-              "\"name\":\"a\\u001bb\"}", &r);
+              "\"name\":\"a\\u001bb\"}",
+              &r);
     assert_int_equal(r.status, 422);
     th_resp_free(&r);
     /* The sign-in route checks its fields the same way. */
@@ -318,8 +329,8 @@ static void
 test_malformed_json(void **state)
 {
     static const char *const bodies[] = {
-        "{\"email\":", "{email: \"x\"}", "{\"a\":1,}", "not json", "{'a':1}",
-        "{\"a\":1} trailing",
+        "{\"email\":", "{email: \"x\"}", "{\"a\":1,}",
+        "not json",    "{'a':1}",        "{\"a\":1} trailing",
     };
     struct th_resp r;
 
@@ -338,15 +349,15 @@ static void
 test_login_and_me(void **state)
 {
     char email[128], auth[200], id[64];
-    const char *hdrs[2] = { NULL, NULL };
+    const char *hdrs[2] = {NULL, NULL};
     struct th_resp r;
     json_t *user;
 
     (void)state;
     tu_email("me", email, sizeof email);
     assert_int_equal(signup(&srv, email, PW, "Grace Hopper", &r), 201);
-    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r.json,
-                                                                    "id")));
+    snprintf(id, sizeof id, "%s",
+             json_string_value(json_object_get(r.json, "id")));
     th_resp_free(&r);
     assert_int_equal(login(&srv, email, PW, &r), 201);
     tu_assert_security_headers(&r, "sign-in");
@@ -373,8 +384,7 @@ test_login_and_me(void **state)
     assert_true(has_role(r.json, "buyer"));
     /* Credits are whole numbers, and a new account has none. */
     assert_true(json_is_integer(json_object_get(r.json, "credits")));
-    assert_int_equal(json_integer_value(json_object_get(r.json, "credits")),
-                     0);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "credits")), 0);
     /* Personal answers must not be cached by anything in between. */
     {
         char cc[128];
@@ -444,8 +454,13 @@ static void
 test_rate_limit_per_account(void **state)
 {
     static const char *const flags[] = {
-        "--login-fail-account", "2", "--login-fail-client", "1000",
-        "--login-window", "60", NULL,
+        "--login-fail-account",
+        "2",
+        "--login-fail-client",
+        "1000",
+        "--login-window",
+        "60",
+        NULL,
     };
     struct th_server *s = &extra[0];
     char email[128], other[128], upper[128];
@@ -480,8 +495,13 @@ static void
 test_rate_limit_per_client(void **state)
 {
     static const char *const flags[] = {
-        "--login-fail-account", "1000", "--login-fail-client", "3",
-        "--login-window", "60", NULL,
+        "--login-fail-account",
+        "1000",
+        "--login-fail-client",
+        "3",
+        "--login-window",
+        "60",
+        NULL,
     };
     struct th_server *s = &extra[1];
     char email[128], probe[128];
@@ -512,7 +532,7 @@ static void
 test_logout_bearer(void **state)
 {
     char email[128], t1[128], t2[128], csrf[64], a1[200], a2[200];
-    const char *hdrs[2] = { NULL, NULL };
+    const char *hdrs[2] = {NULL, NULL};
     struct th_resp r;
 
     (void)state;
@@ -552,7 +572,7 @@ static void
 test_session_cookie_attributes(void **state)
 {
     char email[128], v[512], cookie[300], csrf[64];
-    const char *hdrs[2] = { NULL, NULL };
+    const char *hdrs[2] = {NULL, NULL};
     struct th_resp r;
 
     (void)state;
@@ -565,19 +585,18 @@ test_session_cookie_attributes(void **state)
     assert_non_null(strstr(v, "SameSite="));
     assert_non_null(strstr(v, "Path=/"));
     session_cookie(&r, cookie, sizeof cookie);
-    snprintf(csrf, sizeof csrf, "%s", json_string_value(json_object_get(
-                                           r.json, "csrf_token")));
+    snprintf(csrf, sizeof csrf, "%s",
+             json_string_value(json_object_get(r.json, "csrf_token")));
     /* The cookie carries the same session as the token. */
-    assert_non_null(strstr(cookie, json_string_value(json_object_get(
-                                        r.json, "token"))));
+    assert_non_null(
+        strstr(cookie, json_string_value(json_object_get(r.json, "token"))));
     th_resp_free(&r);
     hdrs[0] = cookie;
     send_json(&srv, "GET", "/api/v1/me", hdrs, NULL, &r);
     assert_int_equal(r.status, 200);
     /* A page loaded later learns its CSRF token from /me. */
-    assert_string_equal(json_string_value(json_object_get(r.json,
-                                                          "csrf_token")),
-                        csrf);
+    assert_string_equal(
+        json_string_value(json_object_get(r.json, "csrf_token")), csrf);
     th_resp_free(&r);
 }
 
@@ -586,10 +605,10 @@ test_csrf_cookie_needs_token(void **state)
 {
     char email[128], cookie[300], csrf[64], wrong[100], good[100];
     char auth[200], token[128], other_csrf[64];
-    const char *only_cookie[2] = { NULL, NULL };
-    const char *with_wrong[3] = { NULL, NULL, NULL };
-    const char *with_csrf[3] = { NULL, NULL, NULL };
-    const char *bearer[2] = { NULL, NULL };
+    const char *only_cookie[2] = {NULL, NULL};
+    const char *with_wrong[3] = {NULL, NULL, NULL};
+    const char *with_csrf[3] = {NULL, NULL, NULL};
+    const char *bearer[2] = {NULL, NULL};
     struct th_resp r;
 
     (void)state;
@@ -597,8 +616,8 @@ test_csrf_cookie_needs_token(void **state)
     assert_int_equal(signup(&srv, email, PW, "Csrf", NULL), 201);
     assert_int_equal(login(&srv, email, PW, &r), 201);
     session_cookie(&r, cookie, sizeof cookie);
-    snprintf(csrf, sizeof csrf, "%s", json_string_value(json_object_get(
-                                           r.json, "csrf_token")));
+    snprintf(csrf, sizeof csrf, "%s",
+             json_string_value(json_object_get(r.json, "csrf_token")));
     th_resp_free(&r);
 
     only_cookie[0] = cookie;
@@ -612,12 +631,10 @@ test_csrf_cookie_needs_token(void **state)
     snprintf(wrong, sizeof wrong, "X-CSRF-Token: %.*sX", (int)strlen(csrf) - 1,
              csrf);
     with_wrong[1] = wrong;
-    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_wrong, NULL,
-              &r);
+    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_wrong, NULL, &r);
     expect_error(&r, 403, "csrf_failed", "cookie with a wrong X-CSRF-Token");
     with_wrong[1] = "X-CSRF-Token: ";
-    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_wrong, NULL,
-              &r);
+    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_wrong, NULL, &r);
     expect_error(&r, 403, "csrf_failed", "cookie with an empty X-CSRF-Token");
     assert_int_equal(me_status(&srv, cookie), 200);
 
@@ -625,15 +642,13 @@ test_csrf_cookie_needs_token(void **state)
     assert_int_equal(th_login(&srv, email, PW, token, other_csrf), 201);
     snprintf(wrong, sizeof wrong, "X-CSRF-Token: %s", other_csrf);
     with_wrong[1] = wrong;
-    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_wrong, NULL,
-              &r);
+    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_wrong, NULL, &r);
     expect_error(&r, 403, "csrf_failed", "another session's CSRF token");
 
     with_csrf[0] = cookie;
     snprintf(good, sizeof good, "X-CSRF-Token: %s", csrf);
     with_csrf[1] = good;
-    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_csrf, NULL,
-              &r);
+    send_json(&srv, "DELETE", "/api/v1/sessions/current", with_csrf, NULL, &r);
     assert_int_equal(r.status, 204);
     th_resp_free(&r);
     assert_int_equal(me_status(&srv, cookie), 401);
@@ -678,11 +693,11 @@ session_gone(void *arg)
 static void
 test_session_expires(void **state)
 {
-    static const char *const flags[] = { "--session-ttl", "1", NULL };
+    static const char *const flags[] = {"--session-ttl", "1", NULL};
     struct th_server *s = &extra[2];
     char email[128], auth[200], v[256];
-    struct expiry e = { s, auth };
-    const char *hdrs[2] = { auth, NULL };
+    struct expiry e = {s, auth};
+    const char *hdrs[2] = {auth, NULL};
     struct th_resp r;
 
     (void)state;
@@ -717,7 +732,7 @@ test_not_signed_in(void **state)
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     };
-    const char *hdrs[2] = { NULL, NULL };
+    const char *hdrs[2] = {NULL, NULL};
     struct th_resp r;
 
     (void)state;
@@ -742,10 +757,10 @@ test_unknown_route(void **state)
     static const struct {
         const char *method, *path;
     } cases[] = {
-        { "GET", "/api/v1/nope" }, { "GET", "/api/v1/users/123" },
-        { "GET", "/api/v2/me" }, { "GET", "/api/v1/me/" },
-        { "POST", "/api/v1/nope" }, { "DELETE", "/api/v1/sessions/other" },
-        { "GET", "/api" }, { "GET", "/api/" },
+        {"GET", "/api/v1/nope"},  {"GET", "/api/v1/users/123"},
+        {"GET", "/api/v2/me"},    {"GET", "/api/v1/me/"},
+        {"POST", "/api/v1/nope"}, {"DELETE", "/api/v1/sessions/other"},
+        {"GET", "/api"},          {"GET", "/api/"},
     };
     struct th_resp r;
     char what[128];
@@ -764,15 +779,15 @@ test_wrong_method(void **state)
     static const struct {
         const char *method, *path, *allow;
     } cases[] = {
-        { "GET", "/api/v1/users", "POST" },
-        { "PUT", "/api/v1/users", "POST" },
-        { "GET", "/api/v1/sessions", "POST" },
-        { "DELETE", "/api/v1/sessions", "POST" },
-        { "GET", "/api/v1/sessions/current", "DELETE" },
-        { "POST", "/api/v1/me", "GET" },
-        { "PATCH", "/api/v1/me", "GET" },
-        { "POST", "/healthz", "GET" },
-        { "DELETE", "/metrics", "GET" },
+        {"GET", "/api/v1/users", "POST"},
+        {"PUT", "/api/v1/users", "POST"},
+        {"GET", "/api/v1/sessions", "POST"},
+        {"DELETE", "/api/v1/sessions", "POST"},
+        {"GET", "/api/v1/sessions/current", "DELETE"},
+        {"POST", "/api/v1/me", "GET"},
+        {"PATCH", "/api/v1/me", "GET"},
+        {"POST", "/healthz", "GET"},
+        {"DELETE", "/metrics", "GET"},
     };
     struct th_resp r;
     char what[128], allow[128];
@@ -802,12 +817,14 @@ test_body_too_large(void **state)
     assert_non_null(body);
     /* Valid JSON, so only the size can be the reason. */
     tu_email("big", email, sizeof email);
-    snprintf(body, big + 1, "{\"email\":\"%s\",\"password\":\"" PW "\","
-             "\"name\":\"", email);
+    snprintf(body, big + 1,
+             "{\"email\":\"%s\",\"password\":\"" PW "\","
+             "\"name\":\"",
+             email);
     memset(body + strlen(body), 'a', big - strlen(body));
     memcpy(body + big - 2, "\"}", 3);
-    assert_int_equal(th_req(&srv, "POST", "/api/v1/users", NULL, body, big,
-                            &r), 0);
+    assert_int_equal(th_req(&srv, "POST", "/api/v1/users", NULL, body, big, &r),
+                     0);
     free(body);
     expect_error(&r, 413, "too_large", "65 KiB JSON with Content-Length");
     /* The refused sign-up stored nothing. */
@@ -816,7 +833,8 @@ test_body_too_large(void **state)
     /* A Content-Length over the limit is refused before any body byte. */
     fd = tu_connect(srv.port);
     assert_true(fd >= 0);
-    snprintf(head, sizeof head, "POST /api/v1/users HTTP/1.1\r\n"
+    snprintf(head, sizeof head,
+             "POST /api/v1/users HTTP/1.1\r\n"
              "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
              "Content-Length: 1000000\r\n\r\n");
     assert_int_equal(tu_send(fd, head, strlen(head)), 0);
@@ -837,7 +855,7 @@ test_body_too_large(void **state)
 static void
 test_body_too_large_chunked(void **state)
 {
-    const char *chunked[] = { "Transfer-Encoding: chunked", NULL };
+    const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
     size_t big = 64 * 1024 + 100;
     char *body = malloc(big + 1);
     struct th_resp r;
@@ -845,7 +863,8 @@ test_body_too_large_chunked(void **state)
 
     (void)state;
     assert_non_null(body);
-    snprintf(body, big + 1, "{\"email\":\"chunked@example.com\","
+    snprintf(body, big + 1,
+             "{\"email\":\"chunked@example.com\","
              "\"password\":\"" PW "\",\"name\":\"");
     memset(body + strlen(body), 'a', big - strlen(body));
     memcpy(body + big - 2, "\"}", 3);
@@ -866,17 +885,17 @@ test_wrong_role(void **state)
 {
     static const struct {
         const char *method, *path;
-        int reviewer_ok;        /* a reviewer may use it too */
+        int reviewer_ok; /* a reviewer may use it too */
     } staff[] = {
-        { "GET", "/api/v1/review/queue", 1 },
-        { "GET", "/api/v1/payouts", 0 },
-        { "GET", "/api/v1/admin/ledger/verify", 0 },
-        { "POST", "/api/v1/licences/no-such-licence/refund", 0 },
+        {"GET", "/api/v1/review/queue", 1},
+        {"GET", "/api/v1/payouts", 0},
+        {"GET", "/api/v1/admin/ledger/verify", 0},
+        {"POST", "/api/v1/licences/no-such-licence/refund", 0},
     };
     char email[128], token[128], csrf[64], auth[200];
     char admin_email[128], admin_auth[200], rev_email[128], rev_auth[200];
     char what[200];
-    const char *hdrs[2] = { NULL, NULL };
+    const char *hdrs[2] = {NULL, NULL};
     struct th_resp r;
 
     (void)state;

@@ -15,13 +15,12 @@
 #include "harness.h"
 #include "imgutil.h"
 
-#define PROCESS_MS 180000       /* the whole backlog, ASan build, 1 worker */
+#define PROCESS_MS 180000 /* the whole backlog, ASan build, 1 worker */
 #define MAX_IMAGES 16
 
 /* One worker, so most jobs are still queued when the process dies. */
-static const char *const flags[] = {
-    "--min-megapixels", "0.00005", "--workers", "1", NULL
-};
+static const char *const flags[] = {"--min-megapixels", "0.00005", "--workers",
+                                    "1", NULL};
 
 /* Large photos first: each takes the one worker a while. */
 static const char *const photos[] = {
@@ -39,7 +38,7 @@ static const char *const photos[] = {
 
 #define N_PHOTOS (int)(sizeof photos / sizeof photos[0])
 
-static struct th_server srv;    /* each test's own, started afresh */
+static struct th_server srv; /* each test's own, started afresh */
 
 /* A failed assertion leaves the test early: never leave its server
  * running or its data behind. */
@@ -70,9 +69,10 @@ upload_all(struct th_server *s, const char *token, char ids[][64])
     for (int i = 0; i < N_PHOTOS; i++) {
         struct th_resp r;
 
-        assert_int_equal(iu_upload(s, token, th_corpus(photos[i], path,
-                                                       sizeof path),
-                                   NULL, 0, &r), 0);
+        assert_int_equal(iu_upload(s, token,
+                                   th_corpus(photos[i], path, sizeof path),
+                                   NULL, 0, &r),
+                         0);
         if (r.status != 202)
             fail_msg("%s: %ld %s", photos[i], r.status, r.body);
         snprintf(ids[i], 64, "%s", iu_str(&r, "id"));
@@ -83,7 +83,7 @@ upload_all(struct th_server *s, const char *token, char ids[][64])
 struct backlog {
     struct th_server *s;
     const char *token;
-    int processing;             /* images still "processing" */
+    int processing; /* images still "processing" */
     int total;
 };
 
@@ -96,8 +96,8 @@ backlog_done(void *arg)
     json_t *item;
     size_t i;
 
-    if (iu_req(b->s, "GET", "/api/v1/me/images?limit=100", b->token, NULL,
-               NULL, &r) < 0)
+    if (iu_req(b->s, "GET", "/api/v1/me/images?limit=100", b->token, NULL, NULL,
+               &r) < 0)
         return 0;
     if (r.status != 200) {
         th_resp_free(&r);
@@ -105,10 +105,11 @@ backlog_done(void *arg)
     }
     b->processing = 0;
     b->total = 0;
-    json_array_foreach(json_object_get(r.json, "items"), i, item) {
+    json_array_foreach(json_object_get(r.json, "items"), i, item)
+    {
         b->total++;
-        b->processing += !strcmp(json_string_value(json_object_get(
-                                     item, "status")), "processing");
+        b->processing += !strcmp(
+            json_string_value(json_object_get(item, "status")), "processing");
     }
     th_resp_free(&r);
     return b->processing == 0;
@@ -118,14 +119,13 @@ backlog_done(void *arg)
  * finished: pending review with both renditions. Failing ones name their
  * reason. */
 static void
-assert_all_processed(struct th_server *s, const char *token,
-                     char ids[][64], int n)
+assert_all_processed(struct th_server *s, const char *token, char ids[][64],
+                     int n)
 {
-    struct backlog b = { s, token, 0, 0 };
+    struct backlog b = {s, token, 0, 0};
 
     if (!th_poll(backlog_done, &b, PROCESS_MS))
-        fail_msg("%d of %d images stuck in processing", b.processing,
-                 b.total);
+        fail_msg("%d of %d images stuck in processing", b.processing, b.total);
     assert_int_equal(b.total, n);
     for (int i = 0; i < n; i++) {
         char path[128];
@@ -138,8 +138,7 @@ assert_all_processed(struct th_server *s, const char *token,
          * failed would mean a job gave up on a file it had. */
         if (strcmp(iu_str(&r, "status"), "pending_review") != 0)
             fail_msg("%s ended %s: %s", photos[i], iu_str(&r, "status"),
-                     json_string_value(json_object_get(r.json,
-                                                       "fail_reason")));
+                     json_string_value(json_object_get(r.json, "fail_reason")));
         th_resp_free(&r);
         snprintf(path, sizeof path, "/images/%s/thumbnail.jpg", ids[i]);
         assert_int_equal(iu_req(s, "GET", path, token, NULL, NULL, &r), 0);
@@ -201,7 +200,7 @@ test_crash_while_processing(void **state)
         /* Not an assertion (timing is not the test's to choose), but a
          * run where the worker had already finished everything proves
          * nothing: say so. */
-        struct backlog b = { s, token, 0, 0 };
+        struct backlog b = {s, token, 0, 0};
 
         backlog_done(&b);
         if (b.processing == 0)
@@ -257,7 +256,7 @@ test_crash_during_upload(void **state)
     struct th_server *s = &srv;
     char token[128], path[512], head[1024], part[512], tmpdir[700];
     char ids[1][64];
-    struct spool sp = { tmpdir };
+    struct spool sp = {tmpdir};
     struct th_resp r;
     size_t len, plen, total;
     void *data;
@@ -266,17 +265,22 @@ test_crash_during_upload(void **state)
     (void)state;
     start(s);
     th_new_user(s, "halfway", token);
-    data = iu_read_file(th_corpus("real/01-mate-Elephants_5640x3172.jpg",
-                                  path, sizeof path), &len);
+    data = iu_read_file(
+        th_corpus("real/01-mate-Elephants_5640x3172.jpg", path, sizeof path),
+        &len);
     assert_non_null(data);
-    plen = (size_t)snprintf(part, sizeof part, "--%s\r\nContent-Disposition: "
+    plen = (size_t)snprintf(part, sizeof part,
+                            "--%s\r\nContent-Disposition: "
                             "form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
-                            "Content-Type: image/jpeg\r\n\r\n", boundary);
+                            "Content-Type: image/jpeg\r\n\r\n",
+                            boundary);
     total = plen + len + strlen(boundary) + 8;
-    snprintf(head, sizeof head, "POST /api/v1/images HTTP/1.1\r\n"
+    snprintf(head, sizeof head,
+             "POST /api/v1/images HTTP/1.1\r\n"
              "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
              "Content-Type: multipart/form-data; boundary=%s\r\n"
-             "Content-Length: %zu\r\n\r\n", token, boundary, total);
+             "Content-Length: %zu\r\n\r\n",
+             token, boundary, total);
     fd = iu_connect(s);
     assert_true(fd >= 0);
     /* Headers, the part's head and half the photo: then nothing more. */
@@ -292,8 +296,8 @@ test_crash_during_upload(void **state)
 
     start(s);
     assert_no_leftovers(s);
-    assert_int_equal(iu_req(s, "GET", "/api/v1/me/images", token, NULL,
-                            NULL, &r), 0);
+    assert_int_equal(
+        iu_req(s, "GET", "/api/v1/me/images", token, NULL, NULL, &r), 0);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     th_resp_free(&r);
     assert_int_equal(iu_upload(s, token, path, NULL, 0, &r), 0);

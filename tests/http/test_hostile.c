@@ -18,11 +18,11 @@
 #include "util.h"
 
 #define PW "correct horse battery"
-#define RAW_MS 10000            /* longest wait for one raw answer */
+#define RAW_MS 10000 /* longest wait for one raw answer */
 
 /* A short connection timeout, so that half-open connections left by the
  * cases drain quickly and the slow-client case is cut off soon. */
-static const char *const flags[] = { "--connection-timeout", "2", NULL };
+static const char *const flags[] = {"--connection-timeout", "2", NULL};
 static struct th_server srv;
 
 static int
@@ -151,9 +151,11 @@ test_huge_string(void **state)
     /* The refusal comes before the body: the server need not read it. */
     fd = tu_connect(srv.port);
     assert_true(fd >= 0);
-    snprintf(head, sizeof head, "POST /api/v1/users HTTP/1.1\r\n"
+    snprintf(head, sizeof head,
+             "POST /api/v1/users HTTP/1.1\r\n"
              "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-             "Content-Length: %zu\r\n\r\n{\"email\":\"aaaa", big);
+             "Content-Length: %zu\r\n\r\n{\"email\":\"aaaa",
+             big);
     assert_int_equal(tu_send(fd, head, strlen(head)), 0);
     assert_true(tu_recv_response(fd, resp, sizeof resp, RAW_MS) > 0);
     close(fd);
@@ -167,7 +169,7 @@ test_huge_string(void **state)
 static void
 test_huge_string_chunked(void **state)
 {
-    const char *chunked[] = { "Transfer-Encoding: chunked", NULL };
+    const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
     size_t big = 10 * 1024 * 1024;
     char *body = malloc(big + 1);
     struct th_resp r;
@@ -222,10 +224,12 @@ test_invalid_utf8(void **state)
         both_expect(bodies[i], strlen(bodies[i]), 400, 400, "malformed_json",
                     bodies[i]);
     /* Nothing above was stored. */
-    post_expect("/api/v1/sessions", "{\"email\":\"a@example.com\","
-                "\"password\":\"" PW "\"}", strlen("{\"email\":\"a@example.com"
-                "\",\"password\":\"" PW "\"}"), 401, 401,
-                "invalid_credentials", "sign-in after the refusals");
+    post_expect("/api/v1/sessions",
+                "{\"email\":\"a@example.com\","
+                "\"password\":\"" PW "\"}",
+                strlen("{\"email\":\"a@example.com"
+                       "\",\"password\":\"" PW "\"}"),
+                401, 401, "invalid_credentials", "sign-in after the refusals");
 }
 
 static void
@@ -251,17 +255,23 @@ static void
 test_numbers_out_of_range(void **state)
 {
     static const char *const numbers[] = {
-        "1e400", "-1e400", "99999999999999999999", "-99999999999999999999",
+        "1e400",
+        "-1e400",
+        "99999999999999999999",
+        "-99999999999999999999",
         "123456789012345678901234567890e999",
     };
     char body[256];
 
     (void)state;
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
-        snprintf(body, sizeof body, "{\"email\":%s,\"password\":\"" PW "\","
-                 "\"name\":\"n\"}", numbers[i]);
+        snprintf(body, sizeof body,
+                 "{\"email\":%s,\"password\":\"" PW "\","
+                 "\"name\":\"n\"}",
+                 numbers[i]);
         both_expect(body, strlen(body), 400, 422, NULL, numbers[i]);
-        snprintf(body, sizeof body, "{\"email\":\"n@example.com\","
+        snprintf(body, sizeof body,
+                 "{\"email\":\"n@example.com\","
                  "\"password\":\"" PW "\",\"name\":\"n\",\"extra\":%s}",
                  numbers[i]);
         /* Out of range anywhere is refused, even in an ignored field. */
@@ -273,14 +283,23 @@ test_numbers_out_of_range(void **state)
 static void
 test_wrong_types(void **state)
 {
-    static const char *const users[] = { "email", "password", "name" };
-    static const char *const sessions[] = { "email", "password" };
+    static const char *const users[] = {"email", "password", "name"};
+    static const char *const sessions[] = {"email", "password"};
     static const char *const values[] = {
-        "42", "-1", "4.5", "true", "false", "[]", "[\"a@example.com\"]",
-        "{}", "{\"x\":\"y\"}",
+        "42",
+        "-1",
+        "4.5",
+        "true",
+        "false",
+        "[]",
+        "[\"a@example.com\"]",
+        "{}",
+        "{\"x\":\"y\"}",
     };
     static const char *const good[] = {
-        "\"wt@example.com\"", "\"" PW "\"", "\"Wrong Types\"",
+        "\"wt@example.com\"",
+        "\"" PW "\"",
+        "\"Wrong Types\"",
     };
     char body[512], what[128];
 
@@ -316,11 +335,15 @@ static void
 test_top_level_not_object(void **state)
 {
     static const char *const arrays[] = {
-        "[]", "[{\"email\":\"a@example.com\",\"password\":\"" PW "\","
+        "[]",
+        "[{\"email\":\"a@example.com\",\"password\":\"" PW "\","
         "\"name\":\"n\"}]",
     };
     static const char *const scalars[] = {
-        "\"a@example.com\"", "42", "null", "true",
+        "\"a@example.com\"",
+        "42",
+        "null",
+        "true",
     };
 
     (void)state;
@@ -328,8 +351,7 @@ test_top_level_not_object(void **state)
         both_expect(arrays[i], strlen(arrays[i]), 422, 422, "invalid_body",
                     arrays[i]);
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
-        both_expect(scalars[i], strlen(scalars[i]), 400, 422, NULL,
-                    scalars[i]);
+        both_expect(scalars[i], strlen(scalars[i]), 400, 422, NULL, scalars[i]);
 }
 
 static void
@@ -344,9 +366,9 @@ test_empty_body(void **state)
     both_expect("", 0, 400, 400, "malformed_json", "empty body");
     both_expect("   \r\n\t ", 7, 400, 400, "malformed_json", "blank body");
     /* No Content-Length at all is an empty body too. */
-    assert_int_equal(tu_raw_exchange(srv.port, no_length,
-                                     sizeof no_length - 1, out, sizeof out,
-                                     RAW_MS), 400);
+    assert_int_equal(tu_raw_exchange(srv.port, no_length, sizeof no_length - 1,
+                                     out, sizeof out, RAW_MS),
+                     400);
     assert_non_null(strstr(out, "malformed_json"));
     assert_up("POST without a body");
 }
@@ -363,7 +385,7 @@ test_huge_header(void **state)
     (void)state;
     assert_non_null(req);
     len = (size_t)sprintf(req, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "X-Padding: ");
+                               "X-Padding: ");
     memset(req + len, 'a', n);
     len += n;
     len += (size_t)sprintf(req + len, "\r\nConnection: close\r\n\r\n");
@@ -400,7 +422,7 @@ test_huge_header_over_memory(void **state)
     assert_non_null(req);
     /* Larger than the connection's memory: refused whatever the limits. */
     len = (size_t)sprintf(req, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "X-Padding: ");
+                               "X-Padding: ");
     memset(req + len, 'a', n);
     len += n;
     len += (size_t)sprintf(req + len, "\r\n\r\n");
@@ -447,36 +469,47 @@ test_truncated_bodies(void **state)
     size_t blen;
 
     (void)state;
-    blen = (size_t)snprintf(body, sizeof body, "{\"email\":\"trunc@example.com"
+    blen = (size_t)snprintf(body, sizeof body,
+                            "{\"email\":\"trunc@example.com"
                             "\",\"password\":\"" PW "\",\"name\":\"T\"}");
     /* Content-Length 100, ten bytes sent. */
-    snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req,
+             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
              "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
-             "%.10s", body);
+             "%.10s",
+             body);
     send_and_close(req, strlen(req));
     assert_up("Content-Length 100, 10 bytes, close");
     /* The whole of a valid body, but less than announced. */
-    snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req,
+             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n"
-             "%s", blen + 20, body);
+             "%s",
+             blen + 20, body);
     send_and_close(req, strlen(req));
     assert_up("a valid body shorter than its Content-Length, close");
     /* Headers cut off in the middle. */
-    snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req,
+             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
              "Content-Le");
     send_and_close(req, strlen(req));
     assert_up("headers cut off");
     /* A chunked body cut off inside a chunk. */
-    snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req,
+             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
              "Content-Type: application/json\r\nTransfer-Encoding: chunked"
-             "\r\n\r\n%zx\r\n%.20s", blen, body);
+             "\r\n\r\n%zx\r\n%.20s",
+             blen, body);
     send_and_close(req, strlen(req));
     assert_up("chunked body cut off");
     /* None of them made the account. */
-    post_expect("/api/v1/sessions", "{\"email\":\"trunc@example.com\","
-                "\"password\":\"" PW "\"}", strlen("{\"email\":\"trunc@"
-                "example.com\",\"password\":\"" PW "\"}"), 401, 401,
-                "invalid_credentials", "sign-in after truncated sign-ups");
+    post_expect("/api/v1/sessions",
+                "{\"email\":\"trunc@example.com\","
+                "\"password\":\"" PW "\"}",
+                strlen("{\"email\":\"trunc@"
+                       "example.com\",\"password\":\"" PW "\"}"),
+                401, 401, "invalid_credentials",
+                "sign-in after truncated sign-ups");
     /* And none is left in flight: only the /metrics request itself. */
     if (!tu_wait_metric(&srv, "stockroom_http_requests_in_flight", 1, 1,
                         RAW_MS))
@@ -487,28 +520,33 @@ static void
 test_bad_lengths(void **state)
 {
     static const char *const lengths[] = {
-        "-1", "abc", "99999999999999999999999", "1e3", "0x10", "5, 5",
-        "18446744073709551616",
+        "-1",   "abc",  "99999999999999999999999", "1e3",
+        "0x10", "5, 5", "18446744073709551616",
     };
     char req[512];
 
     (void)state;
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
-        snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+        snprintf(req, sizeof req,
+                 "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
                  "Content-Type: application/json\r\nContent-Length: %s\r\n"
-                 "Connection: close\r\n\r\n{}", lengths[i]);
+                 "Connection: close\r\n\r\n{}",
+                 lengths[i]);
         raw_refused(req, strlen(req), lengths[i]);
     }
     /* Two framings at once, the ground of request smuggling. */
-    snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req,
+             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
              "Content-Length: 2\r\nContent-Length: 100\r\n"
              "Connection: close\r\n\r\n{}");
     raw_refused(req, strlen(req), "two Content-Length headers");
-    snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req,
+             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
              "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n"
              "Connection: close\r\n\r\n0\r\n\r\n");
     raw_refused(req, strlen(req), "Content-Length and chunked");
-    snprintf(req, sizeof req, "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+    snprintf(req, sizeof req,
+             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
              "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
              "zz\r\nabc\r\n0\r\n\r\n");
     raw_refused(req, strlen(req), "a bad chunk size");
@@ -519,8 +557,8 @@ test_garbage_request_line(void **state)
 {
     /* The start of a TLS ClientHello. */
     static const unsigned char tls[] = {
-        0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03,
-        0x00, 0x01, 0x02, '\r', '\n', '\r', '\n',
+        0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1,
+        0x03, 0x03, 0x00, 0x01, 0x02, '\r', '\n', '\r', '\n',
     };
     unsigned char bytes[4096];
     char line[9000];
@@ -536,8 +574,7 @@ test_garbage_request_line(void **state)
     raw_refused("GET /healthz\r\n\r\n", 16, "no version");
     raw_refused("GET /healthz HTTP/1.1 extra\r\n\r\n", 31, "extra word");
     raw_refused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24, "HTTP/2 preface");
-    raw_refused("GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 35,
-                "HTTP/9.9");
+    raw_refused("GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 35, "HTTP/9.9");
     memset(line, 'A', sizeof line - 5);
     memcpy(line + sizeof line - 5, "\r\n\r\n", 5);
     raw_refused(line, sizeof line - 1, "9 KB without a space");
@@ -599,7 +636,7 @@ test_pipelined(void **state)
         "Content-Type: application/json\r\nContent-Length: 52\r\n\r\n"
         "{\"email\":\"pipe@example.com\",\"password\":\"wrongwrong\"}"
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    static const int want[] = { 200, 404, 400, 401, 200 };
+    static const int want[] = {200, 404, 400, 401, 200};
     char *out = malloc(65536);
     int statuses[8], n, fd, closed;
 
@@ -647,7 +684,7 @@ test_pipelined_after_early_refusal(void **state)
     if (n < 1 || statuses[0] != 401)
         fail_msg("pipelined after 401: %.500s", out);
     if (n == 1) {
-        struct th_resp r = { .headers = out };
+        struct th_resp r = {.headers = out};
 
         /* Closing is fine when announced. */
         if (!th_header(&r, "Connection", v, sizeof v) ||
@@ -673,23 +710,22 @@ test_long_urls(void **state)
     memset(req + len, 'a', n);
     len += n;
     len += (size_t)sprintf(req + len, " HTTP/1.1\r\nHost: x\r\n"
-                           "Connection: close\r\n\r\n");
+                                      "Connection: close\r\n\r\n");
     raw_refused(req, len, "a 20 KB path");
     /* A long path that would be an API route after truncation. */
     len = (size_t)sprintf(req, "GET /api/v1/me");
     memset(req + len, '/', n);
     len += n;
     len += (size_t)sprintf(req + len, " HTTP/1.1\r\nHost: x\r\n"
-                           "Connection: close\r\n\r\n");
+                                      "Connection: close\r\n\r\n");
     raw_refused(req, len, "/api/v1/me and 20 KB of slashes");
     len = (size_t)sprintf(req, "GET /healthz?");
     for (size_t i = 0; i < n / 8; i++)
         len += (size_t)sprintf(req + len, "a=%zu&", i % 10);
     len += (size_t)sprintf(req + len, " HTTP/1.1\r\nHost: x\r\n"
-                           "Connection: close\r\n\r\n");
+                                      "Connection: close\r\n\r\n");
     /* Thousands of query arguments: an answer or a close, not a hang. */
-    assert_true(tu_raw_exchange(srv.port, req, len, req, n + 256, RAW_MS) >=
-                0);
+    assert_true(tu_raw_exchange(srv.port, req, len, req, n + 256, RAW_MS) >= 0);
     free(req);
     assert_up("thousands of query arguments");
 }
@@ -752,7 +788,7 @@ test_log_injection(void **state)
         "/api/v1/me%0d%0aFORGED-LOG-LINE-2",
         "/x%0dFORGED-LOG-LINE-3",
     };
-    struct log_wait w = { srv.log, NULL };
+    struct log_wait w = {srv.log, NULL};
     struct th_resp r;
     FILE *f;
     char line[4096];
@@ -785,12 +821,10 @@ static void
 test_nothing_left_behind(void **state)
 {
     (void)state;
-    if (!tu_wait_metric(&srv, "stockroom_http_requests_in_flight", 1, 1,
-                        20000))
+    if (!tu_wait_metric(&srv, "stockroom_http_requests_in_flight", 1, 1, 20000))
         fail_msg("requests left in flight");
     /* Only the connection of the /metrics request itself. */
-    if (!tu_wait_metric(&srv, "stockroom_http_open_connections", 1, 1,
-                        20000))
+    if (!tu_wait_metric(&srv, "stockroom_http_open_connections", 1, 1, 20000))
         fail_msg("connections left open: %g",
                  tu_metric(&srv, "stockroom_http_open_connections"));
 }

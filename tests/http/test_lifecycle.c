@@ -17,11 +17,11 @@
 #include "util.h"
 
 #define PW "correct horse battery"
-#define RUN_MS 30000            /* longest a command may take */
+#define RUN_MS 30000 /* longest a command may take */
 
-static struct th_server srv;        /* default flags, shared */
-static struct th_server extra[3];   /* servers a test stops or restarts */
-static char scratch[64];            /* files the commands write */
+static struct th_server srv;      /* default flags, shared */
+static struct th_server extra[3]; /* servers a test stops or restarts */
+static char scratch[64];          /* files the commands write */
 
 static int
 setup(void **state)
@@ -76,8 +76,8 @@ login(struct th_server *s, const char *email, const char *pw, json_t **user)
     struct th_resp r;
     long status;
 
-    assert_int_equal(th_req(s, "POST", "/api/v1/sessions", NULL, body,
-                            strlen(body), &r), 0);
+    assert_int_equal(
+        th_req(s, "POST", "/api/v1/sessions", NULL, body, strlen(body), &r), 0);
     free(body);
     status = r.status;
     if (user)
@@ -92,7 +92,8 @@ has_role(json_t *user, const char *role)
     size_t i;
     json_t *v;
 
-    json_array_foreach(json_object_get(user, "roles"), i, v) {
+    json_array_foreach(json_object_get(user, "roles"), i, v)
+    {
         if (!strcmp(json_string_value(v), role))
             return 1;
     }
@@ -105,15 +106,16 @@ static void
 test_help_and_version(void **state)
 {
     static const char *const help[][3] = {
-        { "stockroom", "--help", NULL }, { "stockroom", "-h", NULL },
+        {"stockroom", "--help", NULL},
+        {"stockroom", "-h", NULL},
     };
-    static const char *const version[] = { "stockroom", "--version", NULL };
+    static const char *const version[] = {"stockroom", "--version", NULL};
     char out[8192], err[1024];
 
     (void)state;
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(tu_run(help[i], NULL, out, sizeof out, err,
-                                sizeof err, RUN_MS), 0);
+        assert_int_equal(
+            tu_run(help[i], NULL, out, sizeof out, err, sizeof err, RUN_MS), 0);
         assert_non_null(strstr(out, "usage:"));
         assert_non_null(strstr(out, "serve"));
         /* Each flag is listed, with the variable that also sets it. */
@@ -121,8 +123,8 @@ test_help_and_version(void **state)
         assert_non_null(strstr(out, "STOCKROOM_SESSION_TTL"));
         assert_string_equal(err, "");
     }
-    assert_int_equal(tu_run(version, NULL, out, sizeof out, err, sizeof err,
-                            RUN_MS), 0);
+    assert_int_equal(
+        tu_run(version, NULL, out, sizeof out, err, sizeof err, RUN_MS), 0);
     assert_memory_equal(out, "stockroom ", 10);
     assert_true(out[10] >= '0' && out[10] <= '9');
     assert_string_equal(err, "");
@@ -134,14 +136,24 @@ test_bad_flags_exit_2(void **state)
     /* Each after --listen 127.0.0.1:0 --data DIR: should one be taken,
      * the server would start somewhere harmless, and be killed. */
     static const char *const bad[][3] = {
-        { "--bogus-flag", NULL }, { "--workers", "0" },
-        { "--workers", "many" }, { "--session-ttl", "-5" },
-        { "--session-ttl", "1e9" }, { "--listen", "no-port" },
-        { "--listen", "127.0.0.1:99999" }, { "--log-level", "loud" },
-        { "--payment-provider", "real" }, { "--max-upload-mb", "0" },
-        { "--connection-timeout", "" }, { "--login-window", "12x" },
-        { "--min-megapixels", "50", }, { "--data", NULL },
-        { "stray-argument", NULL },
+        {"--bogus-flag", NULL},
+        {"--workers", "0"},
+        {"--workers", "many"},
+        {"--session-ttl", "-5"},
+        {"--session-ttl", "1e9"},
+        {"--listen", "no-port"},
+        {"--listen", "127.0.0.1:99999"},
+        {"--log-level", "loud"},
+        {"--payment-provider", "real"},
+        {"--max-upload-mb", "0"},
+        {"--connection-timeout", ""},
+        {"--login-window", "12x"},
+        {
+            "--min-megapixels",
+            "50",
+        },
+        {"--data", NULL},
+        {"stray-argument", NULL},
     };
     const char *argv[16];
     char out[4096], err[4096], what[128];
@@ -178,15 +190,17 @@ static void
 test_bad_command_exit_2(void **state)
 {
     static const char *const cmds[][3] = {
-        { "stockroom", NULL }, { "stockroom", "frobnicate", NULL },
-        { "stockroom", "user", NULL }, { "stockroom", "user", "delete" },
+        {"stockroom", NULL},
+        {"stockroom", "frobnicate", NULL},
+        {"stockroom", "user", NULL},
+        {"stockroom", "user", "delete"},
     };
     char out[4096], err[4096];
 
     (void)state;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        int rc = tu_run(cmds[i], NULL, out, sizeof out, err, sizeof err,
-                        RUN_MS);
+        int rc =
+            tu_run(cmds[i], NULL, out, sizeof out, err, sizeof err, RUN_MS);
 
         if (rc != 2)
             fail_msg("command %zu: exit %d, want 2 (%s)", i, rc, err);
@@ -244,8 +258,8 @@ static void
 test_user_add_makes_admin(void **state)
 {
     const char *argv[] = {
-        "stockroom", "user", "add", "--data", srv.dir, "--email", NULL,
-        "--role", "admin", "--name", "The Boss", NULL,
+        "stockroom", "user",   "add",   "--data", srv.dir,    "--email",
+        NULL,        "--role", "admin", "--name", "The Boss", NULL,
     };
     char email[128], mixed[128], out[4096], err[4096];
     json_t *user = NULL;
@@ -256,7 +270,8 @@ test_user_add_makes_admin(void **state)
     mixed[0] = 'B';
     argv[6] = mixed;
     assert_int_equal(tu_run(argv, "a long admin password\n", out, sizeof out,
-                            err, sizeof err, RUN_MS), 0);
+                            err, sizeof err, RUN_MS),
+                     0);
     assert_non_null(strstr(out, email));
     /* The running server sees the account at once, under its lower-case
      * address, with the staff roles. */
@@ -272,19 +287,21 @@ static void
 test_user_add_refuses_bad_input(void **state)
 {
     static const char *const stdins[] = {
-        "short\n", "123456789\n", "", "\n",
+        "short\n",
+        "123456789\n",
+        "",
+        "\n",
     };
     const char *argv[] = {
-        "stockroom", "user", "add", "--data", srv.dir, "--email", NULL,
-        "--role", "admin", NULL,
+        "stockroom", "user", "add",    "--data", srv.dir,
+        "--email",   NULL,   "--role", "admin",  NULL,
     };
     const char *bad_role[] = {
-        "stockroom", "user", "add", "--data", srv.dir, "--email", NULL,
-        "--role", "overlord", NULL,
+        "stockroom", "user", "add",    "--data",   srv.dir,
+        "--email",   NULL,   "--role", "overlord", NULL,
     };
     const char *no_email[] = {
-        "stockroom", "user", "add", "--data", srv.dir, "--role", "admin",
-        NULL,
+        "stockroom", "user", "add", "--data", srv.dir, "--role", "admin", NULL,
     };
     char email[128], out[4096], err[4096];
     int rc;
@@ -294,8 +311,7 @@ test_user_add_refuses_bad_input(void **state)
     argv[6] = email;
     bad_role[6] = email;
     for (size_t i = 0; i < sizeof stdins / sizeof stdins[0]; i++) {
-        rc = tu_run(argv, stdins[i], out, sizeof out, err, sizeof err,
-                    RUN_MS);
+        rc = tu_run(argv, stdins[i], out, sizeof out, err, sizeof err, RUN_MS);
         if (rc != 2)
             fail_msg("password '%s': exit %d, want 2", stdins[i], rc);
         assert_one_line_error(err, "short password");
@@ -326,10 +342,9 @@ test_backup(void **state)
     snprintf(file, sizeof file, "%s/backup.db", scratch);
     argv[4] = file;
     /* Taken while the server runs. */
-    assert_int_equal(tu_run(argv, NULL, out, sizeof out, err, sizeof err,
-                            RUN_MS), 0);
-    assert_non_null(tu_sql_text(file, "PRAGMA integrity_check", v,
-                                sizeof v));
+    assert_int_equal(
+        tu_run(argv, NULL, out, sizeof out, err, sizeof err, RUN_MS), 0);
+    assert_non_null(tu_sql_text(file, "PRAGMA integrity_check", v, sizeof v));
     assert_string_equal(v, "ok");
     snprintf(sql, sizeof sql, "SELECT count(*) FROM users WHERE email = '%s'",
              email);
@@ -348,8 +363,8 @@ test_backup(void **state)
     /* A place it cannot write: an error, not a half-written file. */
     snprintf(file, sizeof file, "%s/no/such/dir/backup.db", scratch);
     argv[4] = file;
-    assert_true(tu_run(argv, NULL, out, sizeof out, err, sizeof err,
-                       RUN_MS) != 0);
+    assert_true(tu_run(argv, NULL, out, sizeof out, err, sizeof err, RUN_MS) !=
+                0);
     assert_true(access(file, F_OK) != 0);
 }
 
@@ -427,14 +442,16 @@ test_sigterm_finishes_request_in_flight(void **state)
     half = strlen(body) / 2;
     fd = tu_connect(s->port);
     assert_true(fd >= 0);
-    snprintf(head, sizeof head, "POST /api/v1/users HTTP/1.1\r\n"
+    snprintf(head, sizeof head,
+             "POST /api/v1/users HTTP/1.1\r\n"
              "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-             "Content-Length: %zu\r\n\r\n", strlen(body));
+             "Content-Length: %zu\r\n\r\n",
+             strlen(body));
     assert_int_equal(tu_send(fd, head, strlen(head)), 0);
     assert_int_equal(tu_send(fd, body, half), 0);
     /* Begun: the sign-up, plus the /metrics request that reads it. */
-    assert_true(tu_wait_metric(s, "stockroom_http_requests_in_flight", 2, -1,
-                               10000));
+    assert_true(
+        tu_wait_metric(s, "stockroom_http_requests_in_flight", 2, -1, 10000));
     assert_int_equal(kill(s->pid, SIGTERM), 0);
     /* Once it stops accepting, the signal has surely been taken. */
     assert_true(th_poll(refusing, &s->port, 10000));
@@ -473,8 +490,8 @@ test_sigterm_does_not_wait_forever(void **state)
     idle = tu_connect(s->port);
     assert_true(fd >= 0 && idle >= 0);
     assert_int_equal(tu_send(fd, head, sizeof head - 1), 0);
-    assert_true(tu_wait_metric(s, "stockroom_http_requests_in_flight", 2, -1,
-                               10000));
+    assert_true(
+        tu_wait_metric(s, "stockroom_http_requests_in_flight", 2, -1, 10000));
     pid = s->pid;
     s->pid = 0;
     assert_int_equal(kill(pid, SIGTERM), 0);

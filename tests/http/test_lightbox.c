@@ -18,47 +18,55 @@
 #include "util.h"
 
 #define PW "correct horse battery"
-#define PROCESS_MS 120000       /* every upload processed, sanitizer build */
-#define SQL_MS 10000            /* the server may hold the write lock */
+#define PROCESS_MS 120000 /* every upload processed, sanitizer build */
+#define SQL_MS 10000      /* the server may hold the write lock */
 
 static struct th_server srv;
-static char carl[128];          /* the contributor */
+static char carl[128];              /* the contributor */
 static char ann[128], ann_csrf[64]; /* the buyer whose lightboxes these are */
-static char ben[128];           /* another buyer */
+static char ben[128];               /* another buyer */
 static char admin[128];
 
-enum { FLOWER, LANE, CAT, HARBOUR, ROCKET, DOOMED, PENDING_IMG, REJECTED,
-       N_IMG };
+enum {
+    FLOWER,
+    LANE,
+    CAT,
+    HARBOUR,
+    ROCKET,
+    DOOMED,
+    PENDING_IMG,
+    REJECTED,
+    N_IMG
+};
 
 static struct {
     const char *file, *title;
-    int fate;                   /* 0 approve, 1 leave pending, 2 reject */
+    int fate; /* 0 approve, 1 leave pending, 2 reject */
     char id[64];
 } imgs[N_IMG] = {
-    [FLOWER] = { "28-pillow-flower.jpg", "Garden flower", 0, "" },
-    [LANE] = { "30-goexif-sample1.jpg", "Country lane", 0, "" },
-    [CAT] = { "59-skimage-chelsea.png", "Tabby cat", 0, "" },
-    [HARBOUR] = { "66-vips-1.webp", "Harbour boats", 0, "" },
-    [ROCKET] = { "34-skimage-rocket.jpg", "Rocket launch", 0, "" },
-    [DOOMED] = { "33-mpl-grace_hopper.jpg", "Soon taken down", 0, "" },
-    [PENDING_IMG] = { "57-goximage-yellow_rose.png", "Pending rose", 1, "" },
-    [REJECTED] = { "68-rust-tiff-kodim02-lzw.tif", "Rejected tiff", 2, "" },
+    [FLOWER] = {"28-pillow-flower.jpg", "Garden flower", 0, ""},
+    [LANE] = {"30-goexif-sample1.jpg", "Country lane", 0, ""},
+    [CAT] = {"59-skimage-chelsea.png", "Tabby cat", 0, ""},
+    [HARBOUR] = {"66-vips-1.webp", "Harbour boats", 0, ""},
+    [ROCKET] = {"34-skimage-rocket.jpg", "Rocket launch", 0, ""},
+    [DOOMED] = {"33-mpl-grace_hopper.jpg", "Soon taken down", 0, ""},
+    [PENDING_IMG] = {"57-goximage-yellow_rose.png", "Pending rose", 1, ""},
+    [REJECTED] = {"68-rust-tiff-kodim02-lzw.tif", "Rejected tiff", 2, ""},
 };
 
-static const char *const flags[] = {
-    "--min-megapixels", "0.0001", "--workers", "2", NULL
-};
+static const char *const flags[] = {"--min-megapixels", "0.0001", "--workers",
+                                    "2", NULL};
 
 /* ---- requests --------------------------------------------------------- */
 
 /* method path as token (NULL: anonymous) with an optional JSON body and
  * up to two extra headers. */
 static void
-req(const char *method, const char *path, const char *token,
-    const char *json, const char *h1, const char *h2, struct th_resp *r)
+req(const char *method, const char *path, const char *token, const char *json,
+    const char *h1, const char *h2, struct th_resp *r)
 {
     char auth[200];
-    const char *hdrs[4] = { NULL, NULL, NULL, NULL };
+    const char *hdrs[4] = {NULL, NULL, NULL, NULL};
     int n = 0;
 
     if (token)
@@ -67,8 +75,7 @@ req(const char *method, const char *path, const char *token,
         hdrs[n++] = h1;
     if (h2)
         hdrs[n++] = h2;
-    if (th_req(&srv, method, path, hdrs, json, json ? strlen(json) : 0,
-               r) < 0)
+    if (th_req(&srv, method, path, hdrs, json, json ? strlen(json) : 0, r) < 0)
         fail_msg("%s %s: no answer", method, path);
 }
 
@@ -91,8 +98,8 @@ expect(const char *method, const char *path, const char *token,
 /* A request expecting want: the body's JSON (json_decref it; NULL for an
  * empty body). */
 static json_t *
-call(const char *method, const char *path, const char *token,
-     const char *json, long want)
+call(const char *method, const char *path, const char *token, const char *json,
+     long want)
 {
     struct th_resp r;
     json_t *j;
@@ -165,8 +172,8 @@ put_image(const char *id, int k, const char *token, long want)
     char path[200];
 
     item_path(path, sizeof path, id, k);
-    expect("PUT", path, token, NULL, want, want == 422 ? "not_approved"
-                                                       : NULL, "PUT");
+    expect("PUT", path, token, NULL, want, want == 422 ? "not_approved" : NULL,
+           "PUT");
 }
 
 /* The lightbox's items are exactly want (in that order). */
@@ -177,8 +184,7 @@ assert_items(json_t *lb, const int *want, int n, const char *what)
 
     assert_true(json_is_array(items));
     if ((int)json_array_size(items) != n)
-        fail_msg("%s: %zu items, expected %d", what, json_array_size(items),
-                 n);
+        fail_msg("%s: %zu items, expected %d", what, json_array_size(items), n);
     for (int i = 0; i < n; i++)
         if (strcmp(str(json_array_get(items, (size_t)i), "id"),
                    imgs[want[i]].id) != 0)
@@ -195,9 +201,8 @@ listed(json_t *list, const char *id)
     json_t *it;
     size_t i;
 
-    json_array_foreach(json_object_get(list, "items"), i, it)
-        if (!strcmp(str(it, "id"), id))
-            return it;
+    json_array_foreach(json_object_get(list, "items"), i,
+                       it) if (!strcmp(str(it, "id"), id)) return it;
     return NULL;
 }
 
@@ -209,15 +214,14 @@ processed(void *arg)
     (void)arg;
     for (int k = 0; k < N_IMG; k++) {
         char path[128], auth[200];
-        const char *h[] = { th_bearer(carl, auth, sizeof auth), NULL };
+        const char *h[] = {th_bearer(carl, auth, sizeof auth), NULL};
         struct th_resp r;
         int busy;
 
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
         if (th_req(&srv, "GET", path, h, NULL, 0, &r) < 0)
             return 0;
-        busy = r.status != 200 || !strcmp(str(r.json, "status"),
-                                           "processing");
+        busy = r.status != 200 || !strcmp(str(r.json, "status"), "processing");
         th_resp_free(&r);
         if (busy)
             return 0;
@@ -246,14 +250,15 @@ setup(void **state)
         return -1;
     for (int k = 0; k < N_IMG; k++) {
         char rel[200], path[512];
-        const char *fields[] = { "title", imgs[k].title, "keywords",
-                                 "lightbox, test", NULL };
+        const char *fields[] = {"title", imgs[k].title, "keywords",
+                                "lightbox, test", NULL};
         struct th_resp r;
 
         snprintf(rel, sizeof rel, "real/%s", imgs[k].file);
         if (th_upload(&srv, "/api/v1/images", carl,
                       th_corpus(rel, path, sizeof path), NULL, fields,
-                      &r) < 0 || r.status != 202) {
+                      &r) < 0 ||
+            r.status != 202) {
             fprintf(stderr, "upload %s: %ld %s\n", rel, r.status, r.body);
             return -1;
         }
@@ -261,8 +266,7 @@ setup(void **state)
         th_resp_free(&r);
     }
     if (!th_poll(processed, NULL, PROCESS_MS)) {
-        fprintf(stderr, "uploads still processing after %d ms\n",
-                PROCESS_MS);
+        fprintf(stderr, "uploads still processing after %d ms\n", PROCESS_MS);
         return -1;
     }
     for (int k = 0; k < N_IMG; k++) {
@@ -272,9 +276,10 @@ setup(void **state)
         if (imgs[k].fate == 1)
             continue;
         snprintf(path, sizeof path, "/api/v1/images/%s/review", imgs[k].id);
-        req("POST", path, admin, imgs[k].fate == 0
-            ? "{\"decision\":\"approve\"}"
-            : "{\"decision\":\"reject\",\"reason_code\":\"poor_quality\"}",
+        req("POST", path, admin,
+            imgs[k].fate == 0
+                ? "{\"decision\":\"approve\"}"
+                : "{\"decision\":\"reject\",\"reason_code\":\"poor_quality\"}",
             NULL, NULL, &r);
         if (r.status != 200) {
             fprintf(stderr, "review %s: %ld %s\n", imgs[k].title, r.status,
@@ -325,8 +330,7 @@ test_create_rename_list_delete(void **state)
     assert_string_equal(str(e, "name"), "Ideas");
     assert_string_equal(str(e, "created_at"), created);
     assert_non_null(listed(list, other));
-    assert_string_equal(str(listed(list, other), "name"),
-                        "Café ☕ — holiday");
+    assert_string_equal(str(listed(list, other), "name"), "Café ☕ — holiday");
     assert_true(json_is_null(json_object_get(list, "next_cursor")));
     json_decref(list);
 
@@ -361,7 +365,7 @@ static void
 test_add_and_remove_images(void **state)
 {
     char id[64], path[200], cover[160];
-    int one[] = { FLOWER }, two[] = { LANE, FLOWER }, lane[] = { LANE };
+    int one[] = {FLOWER}, two[] = {LANE, FLOWER}, lane[] = {LANE};
     json_t *lb, *list;
 
     (void)state;
@@ -369,8 +373,7 @@ test_add_and_remove_images(void **state)
     put_image(id, FLOWER, ann, 204);
     lb = open_lb(id, ann, NULL);
     assert_items(lb, one, 1, "after one PUT");
-    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg",
-             imgs[FLOWER].id);
+    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
     assert_string_equal(str(lb, "cover_url"), cover);
     json_decref(lb);
     /* Adding twice is the same as once. */
@@ -401,11 +404,15 @@ test_add_and_remove_images(void **state)
     json_decref(lb);
 
     /* No such image, no such lightbox. */
-    snprintf(path, sizeof path, "/api/v1/lightboxes/%s/images/"
-             "i0000000000000000", id);
+    snprintf(path, sizeof path,
+             "/api/v1/lightboxes/%s/images/"
+             "i0000000000000000",
+             id);
     expect("PUT", path, ann, NULL, 404, "not_found", "owner, no image");
-    snprintf(path, sizeof path, "/api/v1/lightboxes/l0000000000000000/"
-             "images/%s", imgs[FLOWER].id);
+    snprintf(path, sizeof path,
+             "/api/v1/lightboxes/l0000000000000000/"
+             "images/%s",
+             imgs[FLOWER].id);
     expect("PUT", path, ann, NULL, 404, "not_found", "owner, no lightbox");
     expect("DELETE", path, ann, NULL, 404, "not_found", "owner, no lightbox");
 
@@ -423,7 +430,7 @@ static void
 test_only_approved_images(void **state)
 {
     char id[64];
-    int cat[] = { CAT };
+    int cat[] = {CAT};
     json_t *lb;
 
     (void)state;
@@ -455,7 +462,7 @@ static void
 test_share_link(void **state)
 {
     char id[64], path[200], q[800], t1[64], t2[64], bad[64];
-    int both[] = { HARBOUR, FLOWER };
+    int both[] = {HARBOUR, FLOWER};
     json_t *lb;
     size_t n;
 
@@ -493,16 +500,16 @@ test_share_link(void **state)
 
     /* Near misses of the token. */
     {
-        const char *const wrong[] = { "", "0", "x", t1, t1, t1, t1 };
+        const char *const wrong[] = {"", "0", "x", t1, t1, t1, t1};
         char v[8][40];
 
         for (int i = 0; i < 3; i++)
             snprintf(v[i], sizeof v[i], "%s", wrong[i]);
-        snprintf(v[3], sizeof v[3], "%.31s", t1);           /* too short */
-        snprintf(v[4], sizeof v[4], "%s0", t1);             /* too long */
-        snprintf(v[5], sizeof v[5], "%s", t1);              /* last flipped */
+        snprintf(v[3], sizeof v[3], "%.31s", t1); /* too short */
+        snprintf(v[4], sizeof v[4], "%s0", t1);   /* too long */
+        snprintf(v[5], sizeof v[5], "%s", t1);    /* last flipped */
         v[5][31] = v[5][31] == '0' ? '1' : '0';
-        snprintf(v[6], sizeof v[6], "%s", t1);              /* upper case */
+        snprintf(v[6], sizeof v[6], "%s", t1); /* upper case */
         for (int i = 0; v[6][i]; i++)
             v[6][i] = (char)toupper((unsigned char)v[6][i]);
         if (!strcmp(v[6], t1))
@@ -569,8 +576,8 @@ static void
 test_other_buyer_gets_404(void **state)
 {
     char id[64], path[200], ipath[200];
-    int flower[] = { FLOWER };
-    const char *const ids[] = { NULL, "l0000000000000000" };
+    int flower[] = {FLOWER};
+    const char *const ids[] = {NULL, "l0000000000000000"};
     json_t *lb;
 
     (void)state;
@@ -580,18 +587,18 @@ test_other_buyer_gets_404(void **state)
         const char *which = i == 0 ? id : ids[1];
 
         lb_path(path, sizeof path, which, NULL);
-        snprintf(ipath, sizeof ipath, "/api/v1/lightboxes/%s/images/%s",
-                 which, imgs[FLOWER].id);
+        snprintf(ipath, sizeof ipath, "/api/v1/lightboxes/%s/images/%s", which,
+                 imgs[FLOWER].id);
         expect("GET", path, ben, NULL, 404, "not_found", "ben");
-        expect("PATCH", path, ben, "{\"name\":\"Ben's now\"}", 404,
-               "not_found", "ben");
+        expect("PATCH", path, ben, "{\"name\":\"Ben's now\"}", 404, "not_found",
+               "ben");
         expect("PATCH", path, ben, "{\"shared\":true}", 404, "not_found",
                "ben");
         expect("PATCH", path, ben, "{\"shared\":false}", 404, "not_found",
                "ben");
         expect("DELETE", ipath, ben, NULL, 404, "not_found", "ben");
-        snprintf(ipath, sizeof ipath, "/api/v1/lightboxes/%s/images/%s",
-                 which, imgs[LANE].id);
+        snprintf(ipath, sizeof ipath, "/api/v1/lightboxes/%s/images/%s", which,
+                 imgs[LANE].id);
         expect("PUT", ipath, ben, NULL, 404, "not_found", "ben");
         expect("DELETE", path, ben, NULL, 404, "not_found", "ben");
     }
@@ -613,7 +620,7 @@ test_anonymous(void **state)
 {
     char id[64], path[200], ipath[200];
     json_t *lb;
-    int lane[] = { LANE };
+    int lane[] = {LANE};
 
     (void)state;
     create(ann, "Anon tries", id);
@@ -648,11 +655,19 @@ test_name_validation(void **state)
 {
     char id[64], path[200], body[400], name[256];
     static const char *const bad[] = {
-        "{\"name\":\"\"}", "{}", "{\"name\":null}", "{\"name\":123}",
-        "{\"name\":[\"a\"]}", "{\"name\":{\"a\":1}}", "{\"name\":true}",
-        "{\"name\":\"a\\u0001b\"}", "{\"name\":\"\\u001b[31mred\"}",
-        "{\"name\":\"del\\u007f\"}", "{\"name\":\"bell\\u0007\"}",
-        "{\"name\":\"\\u0000\"}", "{\"name\":\"a\\u0000b\"}",
+        "{\"name\":\"\"}",
+        "{}",
+        "{\"name\":null}",
+        "{\"name\":123}",
+        "{\"name\":[\"a\"]}",
+        "{\"name\":{\"a\":1}}",
+        "{\"name\":true}",
+        "{\"name\":\"a\\u0001b\"}",
+        "{\"name\":\"\\u001b[31mred\"}",
+        "{\"name\":\"del\\u007f\"}",
+        "{\"name\":\"bell\\u0007\"}",
+        "{\"name\":\"\\u0000\"}",
+        "{\"name\":\"a\\u0000b\"}",
     };
     json_t *lb, *list;
 
@@ -696,7 +711,7 @@ test_name_validation(void **state)
         struct th_resp r;
 
         if (!strcmp(bad[b], "{}") || !strcmp(bad[b], "{\"name\":null}"))
-            continue;           /* no name: a PATCH of nothing, below */
+            continue; /* no name: a PATCH of nothing, below */
         req("PATCH", path, ann, bad[b], NULL, NULL, &r);
         if (r.status != 422 && !(strstr(bad[b], "u0000") && r.status == 400))
             fail_msg("rename %s: %ld %.200s, expected 422", bad[b], r.status,
@@ -728,7 +743,8 @@ test_name_validation(void **state)
         json_t *it;
         size_t i;
 
-        json_array_foreach(json_object_get(list, "items"), i, it) {
+        json_array_foreach(json_object_get(list, "items"), i, it)
+        {
             const char *s = str(it, "name");
 
             for (; *s; s++)
@@ -745,8 +761,10 @@ static void
 test_name_is_one_line(void **state)
 {
     static const char *const bad[] = {
-        "{\"name\":\"two\\nlines\"}", "{\"name\":\"tab\\there\"}",
-        "{\"name\":\"cr\\rhere\"}", "{\"name\":\"\\n\"}",
+        "{\"name\":\"two\\nlines\"}",
+        "{\"name\":\"tab\\there\"}",
+        "{\"name\":\"cr\\rhere\"}",
+        "{\"name\":\"\\n\"}",
     };
 
     (void)state;
@@ -767,15 +785,15 @@ static void
 test_csrf_with_cookie(void **state)
 {
     char id[64], path[200], cookie[200], good[120], wrong[120];
-    int flower[] = { FLOWER }, none[] = { 0 };
+    int flower[] = {FLOWER}, none[] = {0};
     struct th_resp r;
     json_t *lb;
 
     (void)state;
     snprintf(cookie, sizeof cookie, "Cookie: sr_session=%s", ann);
     snprintf(good, sizeof good, "X-CSRF-Token: %s", ann_csrf);
-    snprintf(wrong, sizeof wrong, "X-CSRF-Token: %.*sx", (int)strlen(ann_csrf)
-             - 1, ann_csrf);
+    snprintf(wrong, sizeof wrong, "X-CSRF-Token: %.*sx",
+             (int)strlen(ann_csrf) - 1, ann_csrf);
     create(ann, "Cookie jar", id);
     item_path(path, sizeof path, id, FLOWER);
 
@@ -853,7 +871,7 @@ static void
 test_items_paging(void **state)
 {
     char id[64], q[200], cursor[128] = "", seen[8][64];
-    const int order[] = { ROCKET, HARBOUR, CAT, LANE, FLOWER };
+    const int order[] = {ROCKET, HARBOUR, CAT, LANE, FLOWER};
     int n = 0;
 
     (void)state;
@@ -869,7 +887,8 @@ test_items_paging(void **state)
         lb = open_lb(id, ann, q);
         assert_int_equal(num(lb, "image_count"), 5);
         assert_true(json_array_size(json_object_get(lb, "items")) <= 1);
-        json_array_foreach(json_object_get(lb, "items"), i, it) {
+        json_array_foreach(json_object_get(lb, "items"), i, it)
+        {
             for (int s = 0; s < n; s++)
                 assert_string_not_equal(seen[s], str(it, "id"));
             assert_true(n < 8);
@@ -900,7 +919,7 @@ static void
 test_latest_added_first(void **state)
 {
     char id[64], cover[160];
-    int order[] = { FLOWER, ROCKET };
+    int order[] = {FLOWER, ROCKET};
     json_t *lb;
 
     (void)state;
@@ -909,8 +928,7 @@ test_latest_added_first(void **state)
     put_image(id, FLOWER, ann, 204);
     lb = open_lb(id, ann, NULL);
     assert_items(lb, order, 2, "FLOWER added after ROCKET");
-    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg",
-             imgs[FLOWER].id);
+    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
     assert_string_equal(str(lb, "cover_url"), cover);
     json_decref(lb);
 }
@@ -932,8 +950,8 @@ static void
 test_image_taken_down_drops_out(void **state)
 {
     char id[64], path[200], q[200], sql[300], token[64], cover[160];
-    int before[] = { DOOMED, FLOWER }, after[] = { FLOWER },
-        later[] = { CAT, FLOWER };
+    int before[] = {DOOMED, FLOWER}, after[] = {FLOWER},
+        later[] = {CAT, FLOWER};
     json_t *lb;
 
     (void)state;
@@ -948,13 +966,14 @@ test_image_taken_down_drops_out(void **state)
     assert_items(lb, before, 2, "before");
     json_decref(lb);
 
-    snprintf(sql, sizeof sql, "UPDATE images SET status = 'rejected',"
-             " reject_code = 'other' WHERE id = '%s'", imgs[DOOMED].id);
+    snprintf(sql, sizeof sql,
+             "UPDATE images SET status = 'rejected',"
+             " reject_code = 'other' WHERE id = '%s'",
+             imgs[DOOMED].id);
     if (!th_poll(sql_done, sql, SQL_MS))
         fail_msg("could not take the image down in the database");
 
-    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg",
-             imgs[FLOWER].id);
+    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
     lb = open_lb(id, ann, NULL);
     assert_items(lb, after, 1, "owner, after");
     assert_string_equal(str(lb, "cover_url"), cover);

@@ -21,16 +21,16 @@
 #include "util.h"
 
 #define PW "correct horse battery"
-#define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg"  /* 2560 x 1600 */
+#define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg" /* 2560 x 1600 */
 #define PENDING_IMAGE "real/18-plasma-Grey-2560x1600.jpg"
-#define GPS_IMAGE "real/21-forensics-IMG_1054.JPG"      /* 1280 x 960 */
+#define GPS_IMAGE "real/21-forensics-IMG_1054.JPG" /* 1280 x 960 */
 
 static struct th_server srv;
 static char admin_tok[128];
 static char contrib_tok[128];
-static char image_id[64];           /* approved, for sale */
-static char gps_id[64];             /* approved; its original has GPS */
-static char pending_id[64];         /* uploaded, never reviewed */
+static char image_id[64];   /* approved, for sale */
+static char gps_id[64];     /* approved; its original has GPS */
+static char pending_id[64]; /* uploaded, never reviewed */
 static int key_seq;
 
 /* ---- requests ----------------------------------------------------------- */
@@ -39,11 +39,11 @@ static int key_seq;
  * Idempotency-Key when key is not NULL; fails the test when no answer
  * comes. */
 static void
-call(const char *method, const char *path, const char *token,
-     const char *key, const char *body, struct th_resp *r)
+call(const char *method, const char *path, const char *token, const char *key,
+     const char *body, struct th_resp *r)
 {
     char auth[200], idem[200];
-    const char *h[3] = { NULL, NULL, NULL };
+    const char *h[3] = {NULL, NULL, NULL};
     int n = 0;
 
     if (token)
@@ -58,11 +58,9 @@ call(const char *method, const char *path, const char *token,
 
 /* Assert the status (and the error code when code is not NULL). */
 static void
-expect(const struct th_resp *r, long status, const char *code,
-       const char *what)
+expect(const struct th_resp *r, long status, const char *code, const char *what)
 {
-    if (r->status != status ||
-        (code && strcmp(th_error_code(r), code) != 0))
+    if (r->status != status || (code && strcmp(th_error_code(r), code) != 0))
         fail_msg("%s: want %ld %s, got %ld: %.300s", what, status,
                  code ? code : "", r->status, r->body);
 }
@@ -146,15 +144,16 @@ licence_req(const char *token, const char *image, const char *size,
         fresh_key(k, "lic");
         key = k;
     }
-    snprintf(body, sizeof body, "{\"image_id\":\"%s\",\"size\":\"%s\","
-             "\"type\":\"%s\"}", image, size, type);
+    snprintf(body, sizeof body,
+             "{\"image_id\":\"%s\",\"size\":\"%s\","
+             "\"type\":\"%s\"}",
+             image, size, type);
     call("POST", "/api/v1/licences", token, key, body, r);
 }
 
 /* A licence that must succeed; its id into id (may be NULL). */
 static void
-licence_ok(const char *token, const char *size, const char *type,
-           char id[64])
+licence_ok(const char *token, const char *size, const char *type, char id[64])
 {
     struct th_resp r;
 
@@ -286,9 +285,9 @@ static unsigned long
 rd32(const unsigned char *p, int le)
 {
     return le ? (unsigned long)p[0] | (unsigned long)p[1] << 8 |
-                (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24
+                    (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24
               : (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
-                (unsigned long)p[2] << 8 | (unsigned long)p[3];
+                    (unsigned long)p[2] << 8 | (unsigned long)p[3];
 }
 
 /* 1 when an EXIF segment's first IFD points at a GPS IFD (tag 0x8825). */
@@ -312,8 +311,7 @@ jpeg_has_gps(const unsigned char *p, size_t len)
             if (ifd + 2 > tlen)
                 return 0;
             n = rd16(t + ifd, le);
-            for (unsigned k = 0; k < n && ifd + 2 + 12 * (k + 1) <= tlen;
-                 k++) {
+            for (unsigned k = 0; k < n && ifd + 2 + 12 * (k + 1) <= tlen; k++) {
                 if (rd16(t + ifd + 2 + 12 * k, le) == 0x8825)
                     return 1;
             }
@@ -328,7 +326,7 @@ jpeg_has_gps(const unsigned char *p, size_t len)
 static int
 image_status_is(void *arg)
 {
-    const char **want = arg;   /* { id, status } */
+    const char **want = arg; /* { id, status } */
     char path[128];
     struct th_resp r;
     int ok;
@@ -336,16 +334,14 @@ image_status_is(void *arg)
     snprintf(path, sizeof path, "/api/v1/images/%s", want[0]);
     {
         char auth[200];
-        const char *h[2] = { th_bearer(contrib_tok, auth, sizeof auth),
-                             NULL };
+        const char *h[2] = {th_bearer(contrib_tok, auth, sizeof auth), NULL};
 
         if (th_req(&srv, "GET", path, h, NULL, 0, &r) < 0)
             return 0;
     }
     ok = r.status == 200 && r.json &&
          json_is_string(json_object_get(r.json, "status")) &&
-         !strcmp(json_string_value(json_object_get(r.json, "status")),
-                 want[1]);
+         !strcmp(json_string_value(json_object_get(r.json, "status")), want[1]);
     th_resp_free(&r);
     return ok;
 }
@@ -354,13 +350,14 @@ static int
 upload(const char *rel, char id[64])
 {
     char path[512];
-    const char *fields[] = { "title", "By the water", "keywords",
-                             "water, lake, evening", NULL };
+    const char *fields[] = {"title", "By the water", "keywords",
+                            "water, lake, evening", NULL};
     struct th_resp r;
 
     if (th_upload(&srv, "/api/v1/images", contrib_tok,
                   th_corpus(rel, path, sizeof path), "photo.jpg", fields,
-                  &r) < 0 || r.status != 202) {
+                  &r) < 0 ||
+        r.status != 202) {
         fprintf(stderr, "upload %s: %ld %s\n", rel, r.status,
                 r.body ? r.body : "");
         th_resp_free(&r);
@@ -375,7 +372,7 @@ upload(const char *rel, char id[64])
 static int
 approve(const char *id)
 {
-    const char *want[2] = { id, "pending_review" };
+    const char *want[2] = {id, "pending_review"};
     char path[128];
     struct th_resp r;
     long st;
@@ -396,7 +393,7 @@ approve(const char *id)
 static int
 setup(void **state)
 {
-    const char *const flags[] = { "--min-megapixels", "0.01", NULL };
+    const char *const flags[] = {"--min-megapixels", "0.01", NULL};
     char email[128], csrf[64];
 
     (void)state;
@@ -439,8 +436,7 @@ test_packs(void **state)
 {
     struct th_resp r;
     json_t *items;
-    const json_int_t want[3][2] = { { 10, 1500 }, { 30, 3900 },
-                                    { 100, 11000 } };
+    const json_int_t want[3][2] = {{10, 1500}, {30, 3900}, {100, 11000}};
 
     (void)state;
     call("GET", "/api/v1/credits/packs", NULL, NULL, NULL, &r);
@@ -508,14 +504,16 @@ test_purchase_idempotency(void **state)
     call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
     expect(&r, 200, NULL, "my purchases");
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "items"),
-                                            0), "purchase_id"), first);
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(r.json, "items"), 0),
+             "purchase_id"),
+        first);
     th_resp_free(&r);
 }
 
 /* ---- licences ----------------------------------------------------------- */
 
-static char lic_buyer[128];         /* holds lic_s and lic_xl */
+static char lic_buyer[128]; /* holds lic_s and lic_xl */
 static char lic_buyer_id[64];
 static char lic_s[64], lic_xl[64];
 
@@ -596,8 +594,8 @@ test_licence_rules(void **state)
     expect(&r, 200, NULL, "my licences");
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 4);
     /* Newest first. */
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "items"),
-                                            3), "id"), lic_s);
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(r.json, "items"), 3), "id"), lic_s);
     th_resp_free(&r);
 }
 
@@ -713,8 +711,7 @@ verify_remote(const char *text, const char *sig)
     struct th_resp r;
     int valid;
 
-    sprintf(path, "/api/v1/licences/verify?signed_text=%s&signature=%s", t,
-            s);
+    sprintf(path, "/api/v1/licences/verify?signed_text=%s&signature=%s", t, s);
     call("GET", path, NULL, NULL, NULL, &r);
     expect(&r, 200, NULL, "verify");
     valid = json_is_true(json_object_get(r.json, "valid"));
@@ -744,7 +741,7 @@ test_certificate(void **state)
     th_resp_free(&d);
 
     snprintf(path, sizeof path, "/api/v1/licences/%s/certificate", lic_xl);
-    call("GET", path, NULL, NULL, NULL, &r);   /* anyone with the id */
+    call("GET", path, NULL, NULL, NULL, &r); /* anyone with the id */
     expect(&r, 200, NULL, "certificate");
     cert = json_object_get(r.json, "certificate");
     assert_string_equal(jstr(cert, "licence_id"), lic_xl);
@@ -752,8 +749,7 @@ test_certificate(void **state)
     assert_string_equal(jstr(cert, "type"), "standard");
     assert_string_equal(jstr(json_object_get(cert, "licensee"), "id"),
                         lic_buyer_id);
-    assert_string_equal(jstr(json_object_get(cert, "image"), "id"),
-                        image_id);
+    assert_string_equal(jstr(json_object_get(cert, "image"), "id"), image_id);
     assert_string_equal(jstr(cert, "file_sha256"), hex);
     assert_true(strlen(jstr(cert, "terms_version")) > 0);
     assert_true(strlen(jstr(cert, "date")) >= 10);
@@ -763,13 +759,14 @@ test_certificate(void **state)
     /* Offline: the signature over exactly signed_text, with the key. */
     text = jstr(r.json, "signed_text");
     sig64 = jstr(r.json, "signature");
-    assert_int_equal(b64_decode(jstr(r.json, "public_key"), pk, sizeof pk,
-                                &len), 0);
+    assert_int_equal(
+        b64_decode(jstr(r.json, "public_key"), pk, sizeof pk, &len), 0);
     assert_int_equal(len, sizeof pk);
     assert_int_equal(b64_decode(sig64, sig, sizeof sig, &len), 0);
     assert_int_equal(len, sizeof sig);
     assert_int_equal(crypto_sign_verify_detached(
-        sig, (const unsigned char *)text, strlen(text), pk), 0);
+                         sig, (const unsigned char *)text, strlen(text), pk),
+                     0);
     {
         json_t *parsed = json_loads(text, 0, NULL);
 
@@ -779,8 +776,7 @@ test_certificate(void **state)
     }
     call("GET", "/api/v1/licences/public-key", NULL, NULL, NULL, &k);
     expect(&k, 200, NULL, "public key");
-    assert_string_equal(jstr(k.json, "public_key"),
-                        jstr(r.json, "public_key"));
+    assert_string_equal(jstr(k.json, "public_key"), jstr(r.json, "public_key"));
     th_resp_free(&k);
 
     assert_true(verify_remote(text, sig64));
@@ -791,8 +787,10 @@ test_certificate(void **state)
         assert_non_null(p);
         memcpy(p, "\"S\" ", 4);
     }
-    assert_int_not_equal(crypto_sign_verify_detached(
-        sig, (const unsigned char *)tampered, strlen(tampered), pk), 0);
+    assert_int_not_equal(
+        crypto_sign_verify_detached(sig, (const unsigned char *)tampered,
+                                    strlen(tampered), pk),
+        0);
     assert_false(verify_remote(tampered, sig64));
     free(tampered);
     th_resp_free(&r);
@@ -812,15 +810,15 @@ test_earnings_split(void **state)
     buy(tok, "10", NULL);
     before = earnings();
     sold = jint(before, "licences_sold");
-    assert_true(sold < 100);             /* still in the 25% tier */
+    assert_true(sold < 100); /* still in the 25% tier */
     licence_ok(tok, "S", "standard", id);
     /* The sale is there at once, split exactly: $15 / 10 credits = 150
      * cents; floor(150 * 2500 / 10000) = 37 to the contributor. */
     after = earnings();
-    assert_int_equal(jint(after, "balance_cents") -
-                     jint(before, "balance_cents"), 37);
-    assert_int_equal(jint(after, "lifetime_cents") -
-                     jint(before, "lifetime_cents"), 37);
+    assert_int_equal(
+        jint(after, "balance_cents") - jint(before, "balance_cents"), 37);
+    assert_int_equal(
+        jint(after, "lifetime_cents") - jint(before, "lifetime_cents"), 37);
     assert_int_equal(jint(after, "licences_sold"), sold + 1);
     assert_int_equal(jint(after, "royalty_rate_bp"), 2500);
     sales = json_object_get(after, "sales");
@@ -853,8 +851,8 @@ test_payouts(void **state)
     earn_at_least(2600);
     b = balance();
     assert_int_equal(payout(contrib_tok, 2499, NULL, "below_minimum"), 422);
-    assert_int_equal(payout(contrib_tok, b + 1, NULL,
-                            "insufficient_balance"), 422);
+    assert_int_equal(payout(contrib_tok, b + 1, NULL, "insufficient_balance"),
+                     422);
     assert_int_equal(balance(), b);
 
     /* Requested, then failed: the money comes back. */
@@ -879,8 +877,7 @@ test_payouts(void **state)
          &r);
     expect(&r, 403, NULL, "a non-admin lists all payouts");
     th_resp_free(&r);
-    call("GET", "/api/v1/payouts?status=requested", admin_tok, NULL, NULL,
-         &r);
+    call("GET", "/api/v1/payouts?status=requested", admin_tok, NULL, NULL, &r);
     expect(&r, 200, NULL, "admin lists payouts");
     assert_true(json_array_size(json_object_get(r.json, "items")) >= 1);
     th_resp_free(&r);
@@ -895,8 +892,9 @@ test_payouts(void **state)
     assert_int_equal(balance(), b - 2500);
     call("GET", "/api/v1/me/payouts", contrib_tok, NULL, NULL, &r);
     expect(&r, 200, NULL, "my payouts");
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "items"),
-                                            0), "status"), "paid");
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(r.json, "items"), 0), "status"),
+        "paid");
     th_resp_free(&r);
 }
 
@@ -910,13 +908,15 @@ race_payout(void *arg)
 {
     struct racer *p = arg;
     char body[64], auth[200];
-    const char *h[2] = { th_bearer(contrib_tok, auth, sizeof auth), NULL };
+    const char *h[2] = {th_bearer(contrib_tok, auth, sizeof auth), NULL};
     struct th_resp r;
 
     snprintf(body, sizeof body, "{\"amount_cents\":%lld}",
              (long long)p->amount);
-    p->status = th_req(&srv, "POST", "/api/v1/payouts", h, body,
-                       strlen(body), &r) < 0 ? -1 : r.status;
+    p->status =
+        th_req(&srv, "POST", "/api/v1/payouts", h, body, strlen(body), &r) < 0
+            ? -1
+            : r.status;
     th_resp_free(&r);
     return NULL;
 }
@@ -1036,8 +1036,8 @@ test_refund_after_payout(void **state)
     /* The refund takes the royalty back: the balance goes below zero. */
     assert_int_equal(refund(admin_tok, id), 200);
     assert_int_equal(balance(), -990);
-    assert_int_equal(payout(contrib_tok, 2500, NULL,
-                            "insufficient_balance"), 422);
+    assert_int_equal(payout(contrib_tok, 2500, NULL, "insufficient_balance"),
+                     422);
     /* Later sales make it good. */
     th_new_user(&srv, "recoverbuyer", tok);
     buy(tok, "10", NULL);
@@ -1071,8 +1071,7 @@ test_pack_refund(void **state)
     call("POST", path, tok, NULL, NULL, &r);
     expect(&r, 409, "not_refundable", "refund a used pack");
     th_resp_free(&r);
-    snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund",
-             unused);
+    snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund", unused);
     call("POST", path, whale_tok, NULL, NULL, &r);
     expect(&r, 404, NULL, "refund someone else's pack");
     th_resp_free(&r);
@@ -1091,7 +1090,7 @@ test_pack_refund(void **state)
 
 struct buyer_race {
     const char *token;
-    const char *key;             /* NULL: one of its own */
+    const char *key; /* NULL: one of its own */
     int n;
     long status;
     char id[64];
@@ -1102,8 +1101,7 @@ race_licence(void *arg)
 {
     struct buyer_race *b = arg;
     char auth[200], idem[128], body[256];
-    const char *h[3] = { th_bearer(b->token, auth, sizeof auth), idem,
-                         NULL };
+    const char *h[3] = {th_bearer(b->token, auth, sizeof auth), idem, NULL};
     struct th_resp r;
 
     if (b->key)
@@ -1114,8 +1112,7 @@ race_licence(void *arg)
     snprintf(body, sizeof body, "{\"image_id\":\"%s\",\"size\":\"S\"}",
              image_id);
     b->status = -1;
-    if (th_req(&srv, "POST", "/api/v1/licences", h, body, strlen(body),
-               &r) < 0)
+    if (th_req(&srv, "POST", "/api/v1/licences", h, body, strlen(body), &r) < 0)
         return NULL;
     b->status = r.status;
     if (r.status == 201 && r.json)
@@ -1132,8 +1129,7 @@ run_race(struct buyer_race *b, int n)
 
     assert_non_null(t);
     for (int i = 0; i < n; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, race_licence, &b[i]),
-                         0);
+        assert_int_equal(pthread_create(&t[i], NULL, race_licence, &b[i]), 0);
     for (int i = 0; i < n; i++)
         pthread_join(t[i], NULL);
     free(t);
@@ -1155,7 +1151,7 @@ test_race_wallet(void **state)
     th_new_user(&srv, "racer", tok);
     buy(tok, "10", NULL);
     for (int i = 0; i < N; i++)
-        b[i] = (struct buyer_race){ .token = tok, .n = i };
+        b[i] = (struct buyer_race){.token = tok, .n = i};
     run_race(b, N);
     for (int i = 0; i < N; i++) {
         if (b[i].status != 201 && b[i].status != 402)
@@ -1183,7 +1179,7 @@ test_race_same_key(void **state)
     buy(tok, "10", NULL);
     fresh_key(key, "same");
     for (int i = 0; i < N; i++)
-        b[i] = (struct buyer_race){ .token = tok, .key = key, .n = i };
+        b[i] = (struct buyer_race){.token = tok, .key = key, .n = i};
     run_race(b, N);
     for (int i = 0; i < N; i++) {
         assert_int_equal(b[i].status, 201);

@@ -23,10 +23,10 @@
 #include "util.h"
 
 #define PW "correct horse battery"
-#define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg"  /* 2560 x 1600 */
+#define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg" /* 2560 x 1600 */
 #define MAX_REC 512
 
-static const char *const flags[] = { "--min-megapixels", "0.01", NULL };
+static const char *const flags[] = {"--min-megapixels", "0.01", NULL};
 static struct th_server srv;
 static char admin_tok[128], contrib_tok[128];
 static char image_id[64];
@@ -37,11 +37,11 @@ static int key_seq;
 
 /* One request; status -1 when no answer came (the server is down). */
 static long
-call(const char *method, const char *path, const char *token,
-     const char *key, const char *body, struct th_resp *r)
+call(const char *method, const char *path, const char *token, const char *key,
+     const char *body, struct th_resp *r)
 {
     char auth[200], idem[200];
-    const char *h[3] = { NULL, NULL, NULL };
+    const char *h[3] = {NULL, NULL, NULL};
     int n = 0;
 
     if (token)
@@ -61,8 +61,8 @@ static void
 expect(const struct th_resp *r, long status, const char *what)
 {
     if (r->status != status)
-        fail_msg("%s (seed %u): want %ld, got %ld: %.300s", what, seed,
-                 status, r->status, r->body ? r->body : "");
+        fail_msg("%s (seed %u): want %ld, got %ld: %.300s", what, seed, status,
+                 r->status, r->body ? r->body : "");
 }
 
 static const char *
@@ -133,8 +133,7 @@ reached_review(void *arg)
     snprintf(path, sizeof path, "/api/v1/images/%s", (const char *)arg);
     if (call("GET", path, contrib_tok, NULL, NULL, &r) < 0)
         return 0;
-    ok = r.status == 200 && !strcmp(jstr(r.json, "status"),
-                                    "pending_review");
+    ok = r.status == 200 && !strcmp(jstr(r.json, "status"), "pending_review");
     th_resp_free(&r);
     return ok;
 }
@@ -143,15 +142,17 @@ static int
 setup(void **state)
 {
     char email[128], path[512];
-    const char *fields[] = { "title", "By the water", NULL };
+    const char *fields[] = {"title", "By the water", NULL};
     struct th_resp r;
     const char *env = getenv("STOCKROOM_SEED");
 
     (void)state;
     seed = env && *env ? (unsigned)strtoul(env, NULL, 10)
                        : (unsigned)time(NULL) ^ (unsigned)getpid();
-    fprintf(stderr, "test_money_crash: seed %u (STOCKROOM_SEED=%u repeats "
-            "this run)\n", seed, seed);
+    fprintf(stderr,
+            "test_money_crash: seed %u (STOCKROOM_SEED=%u repeats "
+            "this run)\n",
+            seed, seed);
     srand(seed);
     curl_global_init(CURL_GLOBAL_ALL);
     if (th_start(&srv, flags) < 0)
@@ -163,7 +164,8 @@ setup(void **state)
     th_new_user(&srv, "contributor", contrib_tok);
     if (th_upload(&srv, "/api/v1/images", contrib_tok,
                   th_corpus(IMAGE, path, sizeof path), "photo.jpg", fields,
-                  &r) < 0 || r.status != 202) {
+                  &r) < 0 ||
+        r.status != 202) {
         th_resp_free(&r);
         return -1;
     }
@@ -202,18 +204,18 @@ teardown(void **state)
 /* A request sent: its id when answered 2xx, else its key and body to
  * retry after the restart. */
 struct rec {
-    char kind;                   /* 'p' purchase, 'l' licence, 'o' payout */
+    char kind; /* 'p' purchase, 'l' licence, 'o' payout */
     char token[128];
     char key[64];
     char body[200];
-    char id[64];                 /* "" when not answered 2xx */
-    int answered;                /* any status came back */
+    char id[64];  /* "" when not answered 2xx */
+    int answered; /* any status came back */
 };
 
 static struct rec recs[MAX_REC];
 static int n_recs;
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
-static int answered;             /* requests answered in this round */
+static int answered; /* requests answered in this round */
 static int stop;
 
 static void
@@ -230,7 +232,7 @@ struct client {
     unsigned seed;
 };
 
-static const char *const sizes[] = { "S", "M", "XL" };
+static const char *const sizes[] = {"S", "M", "XL"};
 
 static void *
 client(void *arg)
@@ -239,7 +241,7 @@ client(void *arg)
 
     while (!__atomic_load_n(&stop, __ATOMIC_SEQ_CST) &&
            __atomic_load_n(&n_recs, __ATOMIC_SEQ_CST) < MAX_REC - 4) {
-        struct rec rc = { 0 };
+        struct rec rc = {0};
         struct th_resp r;
         int op = (int)(rand_r(&cl->seed) % 10);
         const char *path;
@@ -254,9 +256,10 @@ client(void *arg)
         } else if (op < 9) {
             rc.kind = 'l';
             snprintf(rc.token, sizeof rc.token, "%s", cl->token);
-            snprintf(rc.body, sizeof rc.body, "{\"image_id\":\"%s\","
-                     "\"size\":\"%s\",\"type\":\"%s\"}", image_id,
-                     sizes[rand_r(&cl->seed) % 3],
+            snprintf(rc.body, sizeof rc.body,
+                     "{\"image_id\":\"%s\","
+                     "\"size\":\"%s\",\"type\":\"%s\"}",
+                     image_id, sizes[rand_r(&cl->seed) % 3],
                      rand_r(&cl->seed) % 8 ? "standard" : "extended");
             fresh_key(rc.key, "cl");
             path = "/api/v1/licences";
@@ -270,15 +273,15 @@ client(void *arg)
         if (call("POST", path, rc.token, rc.key, rc.body, &r) >= 0) {
             rc.answered = 1;
             if (r.status / 100 == 2) {
-                const char *id = jstr(r.json, rc.kind == 'p' ? "purchase_id"
-                                                             : "id");
+                const char *id =
+                    jstr(r.json, rc.kind == 'p' ? "purchase_id" : "id");
 
                 snprintf(rc.id, sizeof rc.id, "%s", id);
-                if (rc.kind == 'p' && strcmp(jstr(r.json, "status"),
-                                             "settled") != 0)
-                    rc.id[0] = '!';      /* answered, not settled */
+                if (rc.kind == 'p' &&
+                    strcmp(jstr(r.json, "status"), "settled") != 0)
+                    rc.id[0] = '!'; /* answered, not settled */
             } else if (r.status != 402 && r.status != 422) {
-                rc.id[0] = '?';          /* an unexpected answer */
+                rc.id[0] = '?'; /* an unexpected answer */
                 snprintf(rc.id + 1, sizeof rc.id - 1, "%ld", r.status);
             }
             __atomic_fetch_add(&answered, 1, __ATOMIC_SEQ_CST);
@@ -286,7 +289,7 @@ client(void *arg)
         th_resp_free(&r);
         record(&rc);
         if (!rc.answered)
-            break;                       /* the server is gone */
+            break; /* the server is gone */
     }
     return NULL;
 }
@@ -299,8 +302,7 @@ enough_answered(void *arg)
 
 /* Is id among the items of GET path (following cursors)? */
 static int
-listed(const char *path, const char *token, const char *field,
-       const char *id)
+listed(const char *path, const char *token, const char *field, const char *id)
 {
     char url[512], cursor[64] = "";
     int found = 0;
@@ -310,8 +312,8 @@ listed(const char *path, const char *token, const char *field,
         json_t *items, *next;
 
         snprintf(url, sizeof url, "%s%s%s", path,
-                 cursor[0] ? (strchr(path, '?') ? "&cursor=" : "?cursor=")
-                           : "", cursor);
+                 cursor[0] ? (strchr(path, '?') ? "&cursor=" : "?cursor=") : "",
+                 cursor);
         call("GET", url, token, NULL, NULL, &r);
         expect(&r, 200, path);
         items = json_object_get(r.json, "items");
@@ -320,11 +322,10 @@ listed(const char *path, const char *token, const char *field,
 
             if (!strcmp(jstr(it, field), id))
                 found = 1;
-            if (!strcmp(jstr(it, field), id) && !strcmp(field,
-                                                        "purchase_id") &&
+            if (!strcmp(jstr(it, field), id) && !strcmp(field, "purchase_id") &&
                 strcmp(jstr(it, "status"), "settled") != 0)
-                fail_msg("purchase %s is %s after the restart (seed %u)",
-                         id, jstr(it, "status"), seed);
+                fail_msg("purchase %s is %s after the restart (seed %u)", id,
+                         jstr(it, "status"), seed);
         }
         next = json_object_get(r.json, "next_cursor");
         snprintf(cursor, sizeof cursor, "%s",
@@ -365,7 +366,8 @@ test_crash_during_stream(void **state)
                 n_recs - first);
         if (tu_ledger_verify(srv.dir) != 0)
             fail_msg("stockroom ledger verify failed after kill -9 "
-                     "(seed %u, round %d)", seed, round);
+                     "(seed %u, round %d)",
+                     seed, round);
         if (th_start(&srv, flags) < 0)
             fail_msg("the server did not come back (seed %u)", seed);
         books_ok("after the restart");
@@ -379,10 +381,9 @@ test_crash_during_stream(void **state)
                 /* Sent, never answered: the retry finishes it or finds
                  * it done, once. */
                 struct th_resp r;
-                const char *path = rc->kind == 'p'
-                    ? "/api/v1/credits/purchases"
-                    : rc->kind == 'l' ? "/api/v1/licences"
-                                      : "/api/v1/payouts";
+                const char *path = rc->kind == 'p' ? "/api/v1/credits/purchases"
+                                   : rc->kind == 'l' ? "/api/v1/licences"
+                                                     : "/api/v1/payouts";
 
                 call("POST", path, rc->token, rc->key, rc->body, &r);
                 if (rc->kind == 'p') {
@@ -393,27 +394,25 @@ test_crash_during_stream(void **state)
                     fail_msg("retry of %c %s: %ld %s (seed %u)", rc->kind,
                              rc->key, r.status, r.body, seed);
                 if (r.status == 201)
-                    snprintf(rc->id, sizeof rc->id, "%s",
-                             jstr(r.json, rc->kind == 'p' ? "purchase_id"
-                                                          : "id"));
+                    snprintf(
+                        rc->id, sizeof rc->id, "%s",
+                        jstr(r.json, rc->kind == 'p' ? "purchase_id" : "id"));
                 th_resp_free(&r);
             }
             if (!rc->id[0])
                 continue;
-            if (rc->kind == 'p' &&
-                !listed("/api/v1/me/purchases", rc->token, "purchase_id",
-                        rc->id))
+            if (rc->kind == 'p' && !listed("/api/v1/me/purchases", rc->token,
+                                           "purchase_id", rc->id))
                 fail_msg("purchase %s was answered, then lost (seed %u)",
                          rc->id, seed);
-            if (rc->kind == 'l' &&
-                !listed("/api/v1/me/licences?limit=100", rc->token, "id",
-                        rc->id))
-                fail_msg("licence %s was answered, then lost (seed %u)",
-                         rc->id, seed);
+            if (rc->kind == 'l' && !listed("/api/v1/me/licences?limit=100",
+                                           rc->token, "id", rc->id))
+                fail_msg("licence %s was answered, then lost (seed %u)", rc->id,
+                         seed);
             if (rc->kind == 'o' &&
                 !listed("/api/v1/me/payouts", rc->token, "id", rc->id))
-                fail_msg("payout %s was answered, then lost (seed %u)",
-                         rc->id, seed);
+                fail_msg("payout %s was answered, then lost (seed %u)", rc->id,
+                         seed);
         }
         books_ok("after the retries");
     }
@@ -443,30 +442,27 @@ test_random_steps(void **state)
             fresh_key(key, "wb");
             snprintf(body, sizeof body, "{\"pack\":\"%s\"}",
                      rand() % 3 ? "10" : "100");
-            call("POST", "/api/v1/credits/purchases", buyer[b], key, body,
-                 &r);
+            call("POST", "/api/v1/credits/purchases", buyer[b], key, body, &r);
             expect(&r, 201, "buy");
         } else if (op < 7) {
             fresh_key(key, "wl");
-            snprintf(body, sizeof body, "{\"image_id\":\"%s\","
-                     "\"size\":\"%s\",\"type\":\"%s\"}", image_id,
-                     sizes[rand() % 3], rand() % 4 ? "standard"
-                                                   : "extended");
+            snprintf(body, sizeof body,
+                     "{\"image_id\":\"%s\","
+                     "\"size\":\"%s\",\"type\":\"%s\"}",
+                     image_id, sizes[rand() % 3],
+                     rand() % 4 ? "standard" : "extended");
             call("POST", "/api/v1/licences", buyer[b], key, body, &r);
             if (r.status != 201 && r.status != 402)
-                fail_msg("licence: %ld %s (seed %u)", r.status, r.body,
-                         seed);
+                fail_msg("licence: %ld %s (seed %u)", r.status, r.body, seed);
             if (r.status == 201 && n_lics < 64)
                 snprintf(lics[n_lics++], 64, "%s", jstr(r.json, "id"));
         } else if (op < 8 && n_lics > 0) {
             int k = rand() % n_lics;
 
-            snprintf(path, sizeof path, "/api/v1/licences/%s/refund",
-                     lics[k]);
+            snprintf(path, sizeof path, "/api/v1/licences/%s/refund", lics[k]);
             call("POST", path, admin_tok, NULL, NULL, &r);
             if (r.status != 200 && r.status != 409)
-                fail_msg("refund: %ld %s (seed %u)", r.status, r.body,
-                         seed);
+                fail_msg("refund: %ld %s (seed %u)", r.status, r.body, seed);
         } else if (op < 9) {
             json_int_t bal;
 
@@ -474,9 +470,9 @@ test_random_steps(void **state)
             expect(&r, 200, "earnings");
             bal = jint(r.json, "balance_cents");
             th_resp_free(&r);
-            snprintf(body, sizeof body, "{\"amount_cents\":%lld}",
-                     (long long)(bal >= 2500 ? 2500 + rand() % (bal - 2499)
-                                             : 2500));
+            snprintf(
+                body, sizeof body, "{\"amount_cents\":%lld}",
+                (long long)(bal >= 2500 ? 2500 + rand() % (bal - 2499) : 2500));
             call("POST", "/api/v1/payouts", contrib_tok, NULL, body, &r);
             if (bal >= 2500)
                 expect(&r, 201, "payout within the balance");
@@ -488,11 +484,12 @@ test_random_steps(void **state)
             int k = rand() % n_payouts;
 
             snprintf(path, sizeof path, "/api/v1/payouts/%s", payouts[k]);
-            call("PATCH", path, admin_tok, NULL, rand() % 2
-                 ? "{\"status\":\"paid\"}" : "{\"status\":\"failed\"}", &r);
+            call("PATCH", path, admin_tok, NULL,
+                 rand() % 2 ? "{\"status\":\"paid\"}"
+                            : "{\"status\":\"failed\"}",
+                 &r);
             if (r.status != 200 && r.status != 409)
-                fail_msg("settle: %ld %s (seed %u)", r.status, r.body,
-                         seed);
+                fail_msg("settle: %ld %s (seed %u)", r.status, r.body, seed);
         } else if (op == 11) {
             restart(rand() % 2);
             memset(&r, 0, sizeof r);

@@ -13,19 +13,18 @@
 #include "harness.h"
 #include "imgutil.h"
 
-#define PROCESS_MS 120000       /* one image's processing, ASan build */
+#define PROCESS_MS 120000 /* one image's processing, ASan build */
 
 static struct th_server srv;
-static char owner[128];         /* the contributor whose images these are */
-static char other[128];         /* another contributor */
+static char owner[128]; /* the contributor whose images these are */
+static char other[128]; /* another contributor */
 static char reviewer[128];
 static char admin[128];
-static char scratch[256];       /* files the tests make */
-static int seq;                 /* keeps each test's uploads unique */
+static char scratch[256]; /* files the tests make */
+static int seq;           /* keeps each test's uploads unique */
 
-static const char *const flags[] = {
-    "--min-megapixels", "0.00005", "--workers", "2", NULL
-};
+static const char *const flags[] = {"--min-megapixels", "0.00005", "--workers",
+                                    "2", NULL};
 
 static int
 setup(void **state)
@@ -66,11 +65,11 @@ upload_processed(const char *token, const char *rel, const char *title,
     char src[512], dst[512], tag[32], status[32];
     struct th_resp r;
 
-    snprintf(tag, sizeof tag, "review-%d", __atomic_add_fetch(&seq, 1,
-                                                               __ATOMIC_SEQ_CST));
+    snprintf(tag, sizeof tag, "review-%d",
+             __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST));
     snprintf(dst, sizeof dst, "%s/%s.img", scratch, tag);
-    assert_int_equal(iu_unique_copy(th_corpus(rel, src, sizeof src), dst,
-                                    tag), 0);
+    assert_int_equal(iu_unique_copy(th_corpus(rel, src, sizeof src), dst, tag),
+                     0);
     assert_int_equal(iu_upload(&srv, token, dst, title, 0, &r), 0);
     if (r.status != 202)
         fail_msg("%s: %ld %s", rel, r.status, r.body);
@@ -82,8 +81,8 @@ upload_processed(const char *token, const char *rel, const char *title,
 
 /* Upload the bytes as they are (no tag), processed; id as above. */
 static void
-upload_bytes(const char *token, const void *data, size_t len,
-             const char *name, char *id)
+upload_bytes(const char *token, const void *data, size_t len, const char *name,
+             char *id)
 {
     char path[512], status[32];
     struct th_resp r;
@@ -125,8 +124,7 @@ expect(const char *method, const char *path, const char *token,
 }
 
 static long
-decide(const char *id, const char *token, const char *json,
-       struct th_resp *out)
+decide(const char *id, const char *token, const char *json, struct th_resp *out)
 {
     char path[128];
 
@@ -152,7 +150,8 @@ mine(json_t *list, const char *id)
     size_t i;
     json_t *item;
 
-    json_array_foreach(json_object_get(list, "items"), i, item) {
+    json_array_foreach(json_object_get(list, "items"), i, item)
+    {
         if (!strcmp(json_string_value(json_object_get(item, "id")), id))
             return item;
     }
@@ -166,8 +165,9 @@ my_images(const char *token)
     struct th_resp r;
     json_t *j;
 
-    assert_int_equal(iu_req(&srv, "GET", "/api/v1/me/images?limit=100",
-                            token, NULL, NULL, &r), 0);
+    assert_int_equal(iu_req(&srv, "GET", "/api/v1/me/images?limit=100", token,
+                            NULL, NULL, &r),
+                     0);
     assert_int_equal(r.status, 200);
     j = json_incref(r.json);
     th_resp_free(&r);
@@ -197,9 +197,11 @@ queue_entry(const char *id)
     size_t i;
 
     assert_int_equal(iu_req(&srv, "GET", "/api/v1/review/queue?limit=100",
-                            reviewer, NULL, NULL, &r), 0);
+                            reviewer, NULL, NULL, &r),
+                     0);
     assert_int_equal(r.status, 200);
-    json_array_foreach(json_object_get(r.json, "items"), i, item) {
+    json_array_foreach(json_object_get(r.json, "items"), i, item)
+    {
         if (!strcmp(json_string_value(json_object_get(item, "id")), id))
             found = json_incref(item);
     }
@@ -216,7 +218,8 @@ match(const char *id, const char *with)
 
     if (!e)
         fail_msg("%s is not in the review queue", id);
-    json_array_foreach(json_object_get(e, "matches"), i, m) {
+    json_array_foreach(json_object_get(e, "matches"), i, m)
+    {
         if (!strcmp(json_string_value(json_object_get(m, "image_id")), with))
             found = json_incref(m);
     }
@@ -234,7 +237,8 @@ empty_queue(void)
         size_t i, n;
 
         assert_int_equal(iu_req(&srv, "GET", "/api/v1/review/queue?limit=100",
-                                reviewer, NULL, NULL, &r), 0);
+                                reviewer, NULL, NULL, &r),
+                         0);
         assert_int_equal(r.status, 200);
         n = json_array_size(json_object_get(r.json, "items"));
         json_array_foreach(json_object_get(r.json, "items"), i, item)
@@ -257,8 +261,10 @@ test_upload_needs_sign_in(void **state)
     (void)state;
     snprintf(dst, sizeof dst, "%s/anon.jpg", scratch);
     assert_int_equal(iu_unique_copy(th_corpus("adversarial/control-valid-"
-                                              "640x480.jpg", path,
-                                              sizeof path), dst, "anon"), 0);
+                                              "640x480.jpg",
+                                              path, sizeof path),
+                                    dst, "anon"),
+                     0);
     assert_int_equal(iu_upload(&srv, NULL, dst, NULL, 0, &r), 0);
     assert_int_equal(r.status, 401);
     th_resp_free(&r);
@@ -273,7 +279,8 @@ static void
 test_pending_visibility(void **state)
 {
     static const char *const what[] = {
-        "/api/v1/images/%s", "/images/%s/thumbnail.jpg",
+        "/api/v1/images/%s",
+        "/images/%s/thumbnail.jpg",
         "/images/%s/preview.jpg",
     };
     char id[64], path[128], cc[128];
@@ -320,11 +327,12 @@ test_patch_roles(void **state)
     expect("PATCH", path, other, "{\"title\":\"Theirs\"}", 404,
            "another contributor");
     /* Reviewers judge images; they do not edit other people's. */
-    expect("PATCH", path, reviewer, "{\"title\":\"Staff\"}", 404,
-           "a reviewer");
+    expect("PATCH", path, reviewer, "{\"title\":\"Staff\"}", 404, "a reviewer");
     assert_int_equal(iu_req(&srv, "PATCH", path, owner, NULL,
                             "{\"title\":\"Rocket at dawn\",\"keywords\":"
-                            "[\"rocket\",\"launch\"]}", &r), 0);
+                            "[\"rocket\",\"launch\"]}",
+                            &r),
+                     0);
     assert_int_equal(r.status, 200);
     assert_string_equal(iu_str(&r, "title"), "Rocket at dawn");
     assert_int_equal(json_array_size(json_object_get(r.json, "keywords")), 2);
@@ -344,8 +352,8 @@ test_patch_roles(void **state)
         expect("PATCH", path, owner, body, 422, "the owner");
         len = (size_t)snprintf(body, sizeof body, "{\"keywords\":[");
         for (int i = 1; i <= 51; i++)
-            len += (size_t)snprintf(body + len, sizeof body - len,
-                                    "%s\"k%d\"", i > 1 ? "," : "", i);
+            len += (size_t)snprintf(body + len, sizeof body - len, "%s\"k%d\"",
+                                    i > 1 ? "," : "", i);
         snprintf(body + len, sizeof body - len, "]}");
         expect("PATCH", path, owner, body, 422, "the owner");
     }
@@ -401,8 +409,7 @@ test_decide(void **state)
     upload_processed(owner, "real/60-skimage-astronaut.png", "Approve me", a);
     upload_processed(owner, "real/61-skimage-camera.png", "Reject me", b);
     snprintf(path, sizeof path, "/api/v1/images/%s/review", a);
-    expect("POST", path, NULL, "{\"decision\":\"approve\"}", 401,
-           "anonymous");
+    expect("POST", path, NULL, "{\"decision\":\"approve\"}", 401, "anonymous");
     expect("POST", path, owner, "{\"decision\":\"approve\"}", 403,
            "its contributor");
     expect("POST", path, other, "{\"decision\":\"approve\"}", 403,
@@ -426,13 +433,19 @@ test_decide(void **state)
     assert_int_equal(decide(a, reviewer, "{\"decision\":\"approve\"}", &r),
                      409);
     th_resp_free(&r);
-    assert_int_equal(decide(a, admin, "{\"decision\":\"reject\","
-                            "\"reason_code\":\"poor_quality\"}", &r), 409);
+    assert_int_equal(decide(a, admin,
+                            "{\"decision\":\"reject\","
+                            "\"reason_code\":\"poor_quality\"}",
+                            &r),
+                     409);
     th_resp_free(&r);
 
-    assert_int_equal(decide(b, admin, "{\"decision\":\"reject\","
+    assert_int_equal(decide(b, admin,
+                            "{\"decision\":\"reject\","
                             "\"reason_code\":\"keyword_spam\",\"reason\":"
-                            "\"Too many unrelated keywords.\"}", &r), 200);
+                            "\"Too many unrelated keywords.\"}",
+                            &r),
+                     200);
     assert_string_equal(iu_str(&r, "status"), "rejected");
     th_resp_free(&r);
     assert_int_equal(decide(b, reviewer, "{\"decision\":\"approve\"}", &r),
@@ -444,12 +457,11 @@ test_decide(void **state)
     assert_non_null(item);
     assert_string_equal(json_string_value(json_object_get(item, "status")),
                         "rejected");
-    assert_string_equal(json_string_value(json_object_get(item,
-                                                          "reject_code")),
+    assert_string_equal(json_string_value(json_object_get(item, "reject_code")),
                         "keyword_spam");
-    assert_string_equal(json_string_value(json_object_get(item,
-                                                          "reject_reason")),
-                        "Too many unrelated keywords.");
+    assert_string_equal(
+        json_string_value(json_object_get(item, "reject_reason")),
+        "Too many unrelated keywords.");
     assert_true(json_is_null(json_object_get(item, "queue_position")));
     json_decref(list);
     snprintf(path, sizeof path, "/api/v1/images/%s", b);
@@ -458,8 +470,9 @@ test_decide(void **state)
     snprintf(path, sizeof path, "/images/%s/preview.jpg", b);
     expect("GET", path, NULL, NULL, 404, "anonymous");
     /* An unknown image cannot be decided. */
-    assert_int_equal(decide("i0000000000000000", reviewer,
-                            "{\"decision\":\"approve\"}", &r), 404);
+    assert_int_equal(
+        decide("i0000000000000000", reviewer, "{\"decision\":\"approve\"}", &r),
+        404);
     th_resp_free(&r);
 }
 
@@ -468,7 +481,7 @@ test_decide(void **state)
 static void
 test_approved_is_public(void **state)
 {
-    static const char *const rend[] = { "thumbnail.jpg", "preview.jpg" };
+    static const char *const rend[] = {"thumbnail.jpg", "preview.jpg"};
     char id[64], path[128], etag[128], inm[160], cc[128], type[64];
     struct th_resp r;
 
@@ -512,7 +525,8 @@ test_approved_is_public(void **state)
         th_resp_free(&r);
         /* Another ETag gets the file again. */
         assert_int_equal(iu_req(&srv, "GET", path, NULL,
-                                "If-None-Match: \"0000\"", NULL, &r), 0);
+                                "If-None-Match: \"0000\"", NULL, &r),
+                         0);
         assert_int_equal(r.status, 200);
         th_resp_free(&r);
     }
@@ -528,8 +542,10 @@ static void
 test_queue_positions(void **state)
 {
     static const char *const files[3] = {
-        "real/57-goximage-yellow_rose.png", "real/70-goximage-video-001-"
-        "paletted.tiff", "real/58-pillow-hopper_wal.png",
+        "real/57-goximage-yellow_rose.png",
+        "real/70-goximage-video-001-"
+        "paletted.tiff",
+        "real/58-pillow-hopper_wal.png",
     };
     char id[3][64];
     struct th_resp r;
@@ -542,8 +558,9 @@ test_queue_positions(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(queue_position(owner, id[i]), i + 1);
     /* The reviewer's queue is oldest first, as the positions say. */
-    assert_int_equal(iu_req(&srv, "GET", "/api/v1/review/queue", reviewer,
-                            NULL, NULL, &r), 0);
+    assert_int_equal(
+        iu_req(&srv, "GET", "/api/v1/review/queue", reviewer, NULL, NULL, &r),
+        0);
     items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 3);
     for (int i = 0; i < 3; i++)
@@ -555,8 +572,11 @@ test_queue_positions(void **state)
     assert_int_equal(queue_position(owner, id[1]), 1);
     assert_int_equal(queue_position(owner, id[2]), 2);
     /* A rejection counts as a decision too. */
-    assert_int_equal(decide(id[1], reviewer, "{\"decision\":\"reject\","
-                            "\"reason_code\":\"other\"}", &r), 200);
+    assert_int_equal(decide(id[1], reviewer,
+                            "{\"decision\":\"reject\","
+                            "\"reason_code\":\"other\"}",
+                            &r),
+                     200);
     th_resp_free(&r);
     assert_int_equal(queue_position(owner, id[2]), 1);
 }
@@ -586,8 +606,8 @@ test_near_duplicates(void **state)
     json_decref(m);
 
     /* Turned a quarter: orientation 6's pixels shown as stored. */
-    data = iu_read_file(th_corpus("real/44-vips-rotation-6.jpg", src,
-                                  sizeof src), &len);
+    data = iu_read_file(
+        th_corpus("real/44-vips-rotation-6.jpg", src, sizeof src), &len);
     assert_non_null(data);
     assert_int_equal(iu_jpeg_set_orientation(data, len, 1), 0);
     upload_bytes(owner, data, len, "turned.jpg", rot);
@@ -605,8 +625,8 @@ test_near_duplicates(void **state)
     json_decref(m);
 
     /* Mirrored left to right: orientation 2's pixels. */
-    data = iu_read_file(th_corpus("real/40-vips-rotation-2.jpg", src,
-                                  sizeof src), &len);
+    data = iu_read_file(
+        th_corpus("real/40-vips-rotation-2.jpg", src, sizeof src), &len);
     assert_non_null(data);
     assert_int_equal(iu_jpeg_set_orientation(data, len, 1), 0);
     upload_bytes(owner, data, len, "mirrored.jpg", mir);
@@ -620,8 +640,8 @@ test_near_duplicates(void **state)
 
     /* Another contributor's turned and mirrored copy (orientation 7's
      * pixels): a possible theft, for the reviewer to see. */
-    data = iu_read_file(th_corpus("real/45-vips-rotation-7.jpg", src,
-                                  sizeof src), &len);
+    data = iu_read_file(
+        th_corpus("real/45-vips-rotation-7.jpg", src, sizeof src), &len);
     assert_non_null(data);
     assert_int_equal(iu_jpeg_set_orientation(data, len, 1), 0);
     upload_bytes(other, data, len, "stolen.jpg", theft);

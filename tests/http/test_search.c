@@ -21,12 +21,12 @@
 #include "util.h"
 
 #define PW "correct horse battery"
-#define PROCESS_MS 120000       /* every upload processed, sanitizer build */
-#define VIEWS_MS 20000          /* views are flushed every ~5 s */
+#define PROCESS_MS 120000 /* every upload processed, sanitizer build */
+#define VIEWS_MS 20000    /* views are flushed every ~5 s */
 #define RAW_MS 20000
 
 static struct th_server srv;
-static char scratch[256];       /* unique copies of corpus files */
+static char scratch[256]; /* unique copies of corpus files */
 static char carl[128], dora[128], buyer[128], admin[128], reviewer[128];
 static char carl_id[64], dora_id[64];
 
@@ -39,101 +39,113 @@ enum fate { APPROVE, REJECT, PENDING, LATE };
  * description; the rejected and the pending image have it as a keyword too,
  * so a leak of either would show in q=bicycle. */
 enum {
-    FLOWER, LANE, HOPPER, SAMPLE, ASTRO, CAMERA, WATER, ROCKET, CAT,
-    HARBOUR, COPY1, COPY2, COPY3, COPY4, SQUAREISH, REJECTED, PENDING_IMG,
+    FLOWER,
+    LANE,
+    HOPPER,
+    SAMPLE,
+    ASTRO,
+    CAMERA,
+    WATER,
+    ROCKET,
+    CAT,
+    HARBOUR,
+    COPY1,
+    COPY2,
+    COPY3,
+    COPY4,
+    SQUAREISH,
+    REJECTED,
+    PENDING_IMG,
     LATE1,
-    LATE2, LATE3, N_IMG
+    LATE2,
+    LATE3,
+    N_IMG
 };
 
 struct img {
-    const char *file;           /* under the corpus's real/; NULL: made */
-    const char *tag;            /* non-NULL: upload a byte-unique copy */
+    const char *file; /* under the corpus's real/; NULL: made */
+    const char *tag;  /* non-NULL: upload a byte-unique copy */
     const char *title, *desc, *keywords;
-    int dora;                   /* 1: dora's, else carl's */
+    int dora; /* 1: dora's, else carl's */
     enum fate fate;
     char id[64];
     int approved;
 };
 
 static struct img imgs[N_IMG] = {
-    [FLOWER] = { "28-pillow-flower.jpg", NULL, "Garden flower",
-                 "Petals in the sun.", " Bicycle,  Garden , summer, photo",
-                 0, APPROVE, "", 0 },
-    [LANE] = { "30-goexif-sample1.jpg", NULL, "Country lane",
-               "An old bicycle leaning on a fence by the lane.",
-               "lane, countryside, photo", 0, APPROVE, "", 0 },
-    [HOPPER] = { "33-mpl-grace_hopper.jpg", NULL, "Portrait of an admiral",
-                 "Navy officer in uniform.", "admiral, navy, photo", 0,
-                 APPROVE, "", 0 },
-    [SAMPLE] = { "36-vips-sample.jpg", NULL, "Sample portrait",
-                 "A woman in a hat.", "hat, woman, photo", 0, APPROVE, "",
-                 0 },
-    [ASTRO] = { "60-skimage-astronaut.png", NULL, "Astronaut",
-                "Astronaut in a suit, with a flag.", "astronaut, space, photo",
-                0, APPROVE, "", 0 },
-    [CAMERA] = { "61-skimage-camera.png", NULL, "Cameraman",
-                 "A man with a tripod.", "tripod, monochrome, photo", 0,
-                 APPROVE, "", 0 },
-    [WATER] = { "17-plasma-BytheWater-2560x1600.jpg", NULL, "By the water",
-                "Evening light on a lake.", "water, lake, evening, photo", 0,
-                APPROVE, "", 0 },
-    [ROCKET] = { "34-skimage-rocket.jpg", NULL, "Rocket launch",
-                 "A rocket on its launch pad.", "rocket, space, photo", 0,
-                 APPROVE, "", 0 },
-    [CAT] = { "59-skimage-chelsea.png", NULL, "Tabby cat",
-              "A cat looking sideways.", "cat, tabby, pet, photo", 0, APPROVE,
-              "", 0 },
-    [HARBOUR] = { "66-vips-1.webp", NULL, "Harbour boats",
-                  "Boats in a harbour.", "harbour, boats, photo", 1, APPROVE,
-                  "", 0 },
-    [COPY1] = { "36-vips-sample.jpg", "copy1", "Hat copy one", "Same hat.",
-                "hat, photo", 0, APPROVE, "", 0 },
-    [COPY2] = { "36-vips-sample.jpg", "copy2", "Hat copy two", "Same hat.",
-                "hat, photo", 0, APPROVE, "", 0 },
-    [COPY3] = { "36-vips-sample.jpg", "copy3", "Hat copy three", "Same hat.",
-                "hat, photo", 0, APPROVE, "", 0 },
-    [COPY4] = { "36-vips-sample.jpg", "copy4", "Hat copy four", "Same hat.",
-                "hat, photo", 0, APPROVE, "", 0 },
+    [FLOWER] = {"28-pillow-flower.jpg", NULL, "Garden flower",
+                "Petals in the sun.", " Bicycle,  Garden , summer, photo", 0,
+                APPROVE, "", 0},
+    [LANE] = {"30-goexif-sample1.jpg", NULL, "Country lane",
+              "An old bicycle leaning on a fence by the lane.",
+              "lane, countryside, photo", 0, APPROVE, "", 0},
+    [HOPPER] = {"33-mpl-grace_hopper.jpg", NULL, "Portrait of an admiral",
+                "Navy officer in uniform.", "admiral, navy, photo", 0, APPROVE,
+                "", 0},
+    [SAMPLE] = {"36-vips-sample.jpg", NULL, "Sample portrait",
+                "A woman in a hat.", "hat, woman, photo", 0, APPROVE, "", 0},
+    [ASTRO] = {"60-skimage-astronaut.png", NULL, "Astronaut",
+               "Astronaut in a suit, with a flag.", "astronaut, space, photo",
+               0, APPROVE, "", 0},
+    [CAMERA] = {"61-skimage-camera.png", NULL, "Cameraman",
+                "A man with a tripod.", "tripod, monochrome, photo", 0, APPROVE,
+                "", 0},
+    [WATER] = {"17-plasma-BytheWater-2560x1600.jpg", NULL, "By the water",
+               "Evening light on a lake.", "water, lake, evening, photo", 0,
+               APPROVE, "", 0},
+    [ROCKET] = {"34-skimage-rocket.jpg", NULL, "Rocket launch",
+                "A rocket on its launch pad.", "rocket, space, photo", 0,
+                APPROVE, "", 0},
+    [CAT] = {"59-skimage-chelsea.png", NULL, "Tabby cat",
+             "A cat looking sideways.", "cat, tabby, pet, photo", 0, APPROVE,
+             "", 0},
+    [HARBOUR] = {"66-vips-1.webp", NULL, "Harbour boats", "Boats in a harbour.",
+                 "harbour, boats, photo", 1, APPROVE, "", 0},
+    [COPY1] = {"36-vips-sample.jpg", "copy1", "Hat copy one", "Same hat.",
+               "hat, photo", 0, APPROVE, "", 0},
+    [COPY2] = {"36-vips-sample.jpg", "copy2", "Hat copy two", "Same hat.",
+               "hat, photo", 0, APPROVE, "", 0},
+    [COPY3] = {"36-vips-sample.jpg", "copy3", "Hat copy three", "Same hat.",
+               "hat, photo", 0, APPROVE, "", 0},
+    [COPY4] = {"36-vips-sample.jpg", "copy4", "Hat copy four", "Same hat.",
+               "hat, photo", 0, APPROVE, "", 0},
     /* 300 x 296: square by the search filter's 2 % rule. */
-    [SQUAREISH] = { NULL, "squareish", "Almost square tile",
-                    "A grey gradient.", "tile, gradient, photo", 0, APPROVE,
-                    "", 0 },
-    [REJECTED] = { "68-rust-tiff-kodim02-lzw.tif", NULL, "Rejected bicycle",
-                   "A bicycle shop window.", "bicycle, shop, photo", 0,
-                   REJECT, "", 0 },
-    [PENDING_IMG] = { "57-goximage-yellow_rose.png", NULL,
-                      "Pending bicycle rose", "A rose on a bicycle.",
-                      "bicycle, rose, photo", 0, PENDING, "", 0 },
-    [LATE1] = { "29-pillow-iptc.jpg", NULL, "Late one", "Approved late.",
-                "late, photo", 0, LATE, "", 0 },
-    [LATE2] = { "50-ljt-testimgari.jpg", NULL, "Late two", "Approved late.",
-                "late, photo", 0, LATE, "", 0 },
-    [LATE3] = { "58-pillow-hopper_wal.png", NULL, "Late three",
-                "Approved late.", "late, photo", 0, LATE, "", 0 },
+    [SQUAREISH] = {NULL, "squareish", "Almost square tile", "A grey gradient.",
+                   "tile, gradient, photo", 0, APPROVE, "", 0},
+    [REJECTED] = {"68-rust-tiff-kodim02-lzw.tif", NULL, "Rejected bicycle",
+                  "A bicycle shop window.", "bicycle, shop, photo", 0, REJECT,
+                  "", 0},
+    [PENDING_IMG] = {"57-goximage-yellow_rose.png", NULL,
+                     "Pending bicycle rose", "A rose on a bicycle.",
+                     "bicycle, rose, photo", 0, PENDING, "", 0},
+    [LATE1] = {"29-pillow-iptc.jpg", NULL, "Late one", "Approved late.",
+               "late, photo", 0, LATE, "", 0},
+    [LATE2] = {"50-ljt-testimgari.jpg", NULL, "Late two", "Approved late.",
+               "late, photo", 0, LATE, "", 0},
+    [LATE3] = {"58-pillow-hopper_wal.png", NULL, "Late three", "Approved late.",
+               "late, photo", 0, LATE, "", 0},
 };
 
-static const char *const flags[] = {
-    "--min-megapixels", "0.0001", "--workers", "2", NULL
-};
+static const char *const flags[] = {"--min-megapixels", "0.0001", "--workers",
+                                    "2", NULL};
 
 /* ---- requests --------------------------------------------------------- */
 
 /* method path as token (NULL: anonymous) with an optional JSON body and
  * one optional extra header. */
 static void
-req(const char *method, const char *path, const char *token,
-    const char *json, const char *extra, struct th_resp *r)
+req(const char *method, const char *path, const char *token, const char *json,
+    const char *extra, struct th_resp *r)
 {
     char auth[200];
-    const char *hdrs[3] = { NULL, NULL, NULL };
+    const char *hdrs[3] = {NULL, NULL, NULL};
     int n = 0;
 
     if (token)
         hdrs[n++] = th_bearer(token, auth, sizeof auth);
     if (extra)
         hdrs[n++] = extra;
-    if (th_req(&srv, method, path, hdrs, json, json ? strlen(json) : 0,
-               r) < 0)
+    if (th_req(&srv, method, path, hdrs, json, json ? strlen(json) : 0, r) < 0)
         fail_msg("%s %s: no answer", method, path);
 }
 
@@ -225,7 +237,8 @@ pos_of(json_t *list, const char *id)
     size_t i;
     json_t *it;
 
-    json_array_foreach(list, i, it) {
+    json_array_foreach(list, i, it)
+    {
         if (!strcmp(str(it, "id"), id))
             return (int)i;
     }
@@ -250,7 +263,8 @@ names(json_t *list, char *buf, size_t len)
     json_t *it;
 
     buf[0] = '\0';
-    json_array_foreach(list, i, it) {
+    json_array_foreach(list, i, it)
+    {
         int k = which(str(it, "id"));
 
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s'%s'",
@@ -269,8 +283,8 @@ assert_exactly(json_t *list, const int *want, int n, const char *what)
     char buf[1024];
 
     if ((int)json_array_size(list) != n)
-        fail_msg("%s: %zu items (%s), expected %d", what,
-                 json_array_size(list), names(list, buf, sizeof buf), n);
+        fail_msg("%s: %zu items (%s), expected %d", what, json_array_size(list),
+                 names(list, buf, sizeof buf), n);
     for (int i = 0; i < n; i++)
         if (pos_of(list, imgs[want[i]].id) < 0)
             fail_msg("%s: '%s' missing from %s", what, imgs[want[i]].title,
@@ -380,10 +394,10 @@ chunk(FILE *f, const char *type, const unsigned char *data, size_t n)
 static void
 write_png(const char *path, int w, int h)
 {
-    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n',
-                                          0x1a, '\n' };
+    static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+                                         '\r', '\n', 0x1a, '\n'};
     size_t raw_len = (size_t)(w + 1) * (size_t)h, o = 0;
-    unsigned char *raw = malloc(raw_len), *z, ihdr[13] = { 0 };
+    unsigned char *raw = malloc(raw_len), *z, ihdr[13] = {0};
     uint32_t a = 1, b = 0;
     FILE *f = fopen(path, "wb");
 
@@ -419,7 +433,7 @@ write_png(const char *path, int w, int h)
     o += 4;
     put32(ihdr, (uint32_t)w);
     put32(ihdr + 4, (uint32_t)h);
-    ihdr[8] = 8;                /* bit depth; colour type 0: grey */
+    ihdr[8] = 8; /* bit depth; colour type 0: grey */
     fwrite(sig, 1, 8, f);
     chunk(f, "IHDR", ihdr, 13);
     chunk(f, "IDAT", z, o);
@@ -434,8 +448,8 @@ upload(int k)
 {
     struct img *m = &imgs[k];
     char src[512], path[512];
-    const char *fields[] = { "title", m->title, "description", m->desc,
-                             "keywords", m->keywords, NULL };
+    const char *fields[] = {"title",    m->title,    "description", m->desc,
+                            "keywords", m->keywords, NULL};
     struct th_resp r;
 
     snprintf(path, sizeof path, "real/%s", m->file ? m->file : "");
@@ -447,8 +461,8 @@ upload(int k)
         unique_copy(src, m->tag, path, sizeof path);
     else
         snprintf(path, sizeof path, "%s", src);
-    if (th_upload(&srv, "/api/v1/images", m->dora ? dora : carl, path,
-                  NULL, fields, &r) < 0)
+    if (th_upload(&srv, "/api/v1/images", m->dora ? dora : carl, path, NULL,
+                  fields, &r) < 0)
         fail_msg("upload %s: no answer", path);
     if (r.status != 202)
         fail_msg("upload %s: %ld %s", path, r.status, r.body);
@@ -469,14 +483,13 @@ all_processed(void *arg)
         int busy;
 
         char auth[200];
-        const char *h[] = { th_bearer(imgs[k].dora ? dora : carl, auth,
-                                      sizeof auth), NULL };
+        const char *h[] = {
+            th_bearer(imgs[k].dora ? dora : carl, auth, sizeof auth), NULL};
 
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
         if (th_req(&srv, "GET", path, h, NULL, 0, &r) < 0)
             return 0;
-        busy = r.status == 200 && !strcmp(str(r.json, "status"),
-                                          "processing");
+        busy = r.status == 200 && !strcmp(str(r.json, "status"), "processing");
         th_resp_free(&r);
         *left += busy;
         if (busy)
@@ -527,8 +540,7 @@ setup(void **state)
     for (int k = 0; k < N_IMG; k++)
         upload(k);
     if (!th_poll(all_processed, &left, PROCESS_MS)) {
-        fprintf(stderr, "uploads still processing after %d ms\n",
-                PROCESS_MS);
+        fprintf(stderr, "uploads still processing after %d ms\n", PROCESS_MS);
         return -1;
     }
     for (int k = 0; k < N_IMG; k++) {
@@ -552,9 +564,9 @@ setup(void **state)
             char path[128];
             struct th_resp r;
 
-            snprintf(path, sizeof path, "/api/v1/images/%s/review",
-                     imgs[k].id);
-            req("POST", path, admin, "{\"decision\":\"reject\","
+            snprintf(path, sizeof path, "/api/v1/images/%s/review", imgs[k].id);
+            req("POST", path, admin,
+                "{\"decision\":\"reject\","
                 "\"reason_code\":\"poor_quality\",\"reason\":\"Blurred.\"}",
                 NULL, &r);
             if (r.status != 200)
@@ -587,7 +599,7 @@ teardown(void **state)
 static void
 test_ranking_keyword_beats_description(void **state)
 {
-    int both[] = { FLOWER, LANE };
+    int both[] = {FLOWER, LANE};
     json_t *p, *rel, *newest;
     char buf[512];
 
@@ -619,8 +631,8 @@ test_ranking_keyword_beats_description(void **state)
 static void
 test_stemming(void **state)
 {
-    int bikes[] = { FLOWER, LANE };
-    int cat[] = { CAT };
+    int bikes[] = {FLOWER, LANE};
+    int cat[] = {CAT};
     json_t *p;
 
     (void)state;
@@ -640,9 +652,9 @@ test_stemming(void **state)
 static void
 test_prefix_of_last_word(void **state)
 {
-    int bikes[] = { FLOWER, LANE };
-    int flower[] = { FLOWER };
-    int astro[] = { ASTRO };
+    int bikes[] = {FLOWER, LANE};
+    int flower[] = {FLOWER};
+    int astro[] = {ASTRO};
     json_t *p;
 
     (void)state;
@@ -665,7 +677,7 @@ test_prefix_of_last_word(void **state)
 static void
 test_quoted_phrase(void **state)
 {
-    int lane[] = { LANE };
+    int lane[] = {LANE};
     json_t *p;
 
     (void)state;
@@ -685,13 +697,14 @@ test_quoted_phrase(void **state)
 /* Every item satisfies pred; want[] are in, not[] are out. */
 static void
 check_filter(const char *query, int (*pred)(json_t *), const int *want,
-             int nwant, const int *not, int nnot)
+             int nwant, const int * not, int nnot)
 {
     json_t *p = search(query), *it;
     size_t i;
     char buf[1024];
 
-    json_array_foreach(items(p), i, it) {
+    json_array_foreach(items(p), i, it)
+    {
         if (!pred(it))
             fail_msg("%s lists '%s' (%lldx%lld, %s)", query, str(it, "title"),
                      json_integer_value(json_object_get(it, "width")),
@@ -706,8 +719,8 @@ check_filter(const char *query, int (*pred)(json_t *), const int *want,
             fail_msg("%s misses '%s': %s", query, imgs[want[k]].title,
                      names(items(p), buf, sizeof buf));
     for (int k = 0; k < nnot; k++)
-        if (pos_of(items(p), imgs[not[k]].id) >= 0)
-            fail_msg("%s lists '%s'", query, imgs[not[k]].title);
+        if (pos_of(items(p), imgs[not [k]].id) >= 0)
+            fail_msg("%s lists '%s'", query, imgs[not [k]].title);
     json_decref(p);
 }
 
@@ -760,21 +773,20 @@ any(json_t *it)
 static void
 test_filter_orientation(void **state)
 {
-    int land[] = { FLOWER, LANE, WATER, ROCKET, CAT, HARBOUR };
-    int port[] = { HOPPER, SAMPLE, COPY1 };
-    int sq[] = { ASTRO, CAMERA };
-    int astro[] = { ASTRO };
+    int land[] = {FLOWER, LANE, WATER, ROCKET, CAT, HARBOUR};
+    int port[] = {HOPPER, SAMPLE, COPY1};
+    int sq[] = {ASTRO, CAMERA};
+    int astro[] = {ASTRO};
     json_t *p;
 
     (void)state;
-    check_filter("orientation=landscape&limit=100", is_landscape, land, 6,
-                 port, 3);
-    check_filter("orientation=landscape&limit=100", is_landscape, land, 6,
-                 sq, 2);
-    check_filter("orientation=portrait&limit=100", is_portrait, port, 3,
-                 land, 6);
-    check_filter("orientation=portrait&limit=100", is_portrait, port, 3, sq,
+    check_filter("orientation=landscape&limit=100", is_landscape, land, 6, port,
+                 3);
+    check_filter("orientation=landscape&limit=100", is_landscape, land, 6, sq,
                  2);
+    check_filter("orientation=portrait&limit=100", is_portrait, port, 3, land,
+                 6);
+    check_filter("orientation=portrait&limit=100", is_portrait, port, 3, sq, 2);
     check_filter("orientation=square&limit=100", is_square, sq, 2, land, 6);
     check_filter("orientation=square&limit=100", is_square, sq, 2, port, 3);
     /* A filter narrows a text search too: ROCKET also has "space". */
@@ -798,17 +810,17 @@ own_field(int k, const char *key, char *out, size_t len)
     size_t i;
 
     out[0] = '\0';
-    json_array_foreach(json_object_get(mine, "items"), i, it)
-        if (!strcmp(str(it, "id"), imgs[k].id))
-            snprintf(out, len, "%s", str(it, key));
+    json_array_foreach(json_object_get(mine, "items"), i,
+                       it) if (!strcmp(str(it, "id"), imgs[k].id))
+        snprintf(out, len, "%s", str(it, key));
     json_decref(mine);
 }
 
 static void
 test_orientation_page_agrees_with_filter(void **state)
 {
-    static const char *const orient[] = { "landscape", "portrait", "square" };
-    int found[N_IMG] = { 0 };
+    static const char *const orient[] = {"landscape", "portrait", "square"};
+    int found[N_IMG] = {0};
 
     (void)state;
     for (int o = 0; o < 3; o++) {
@@ -818,7 +830,8 @@ test_orientation_page_agrees_with_filter(void **state)
 
         snprintf(query, sizeof query, "orientation=%s&limit=100", orient[o]);
         p = search(query);
-        json_array_foreach(items(p), i, it) {
+        json_array_foreach(items(p), i, it)
+        {
             int k = which(str(it, "id"));
 
             assert_true(k >= 0);
@@ -826,22 +839,21 @@ test_orientation_page_agrees_with_filter(void **state)
             own_field(k, "orientation", said, sizeof said);
             if (strcmp(said, orient[o]) != 0)
                 fail_msg("'%s' (%lldx%lld) is listed under orientation=%s "
-                         "but its page says \"%s\"", imgs[k].title, W(it),
-                         H(it), orient[o], said);
+                         "but its page says \"%s\"",
+                         imgs[k].title, W(it), H(it), orient[o], said);
         }
         json_decref(p);
     }
     for (int k = 0; k < N_IMG; k++)
         if (imgs[k].approved && found[k] != 1)
-            fail_msg("'%s' is under %d orientations", imgs[k].title,
-                     found[k]);
+            fail_msg("'%s' is under %d orientations", imgs[k].title, found[k]);
 }
 
 static void
 test_filter_min_megapixels(void **state)
 {
-    int water[] = { WATER };
-    int small[] = { FLOWER, ASTRO, CAT };
+    int water[] = {WATER};
+    int small[] = {FLOWER, ASTRO, CAT};
 
     (void)state;
     check_filter("min_megapixels=1&limit=100", at_least_1mp, water, 1, small,
@@ -862,8 +874,8 @@ has_colour(json_t *it)
 }
 
 static const char *const palette[] = {
-    "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
-    "brown", "black", "white", "grey",
+    "red",    "orange", "yellow", "green", "teal",  "blue",
+    "purple", "pink",   "brown",  "black", "white", "grey",
 };
 
 /* Filter by the colour the store itself gave an image, read from its page,
@@ -871,14 +883,15 @@ static const char *const palette[] = {
 static void
 test_filter_colour(void **state)
 {
-    static const int subjects[] = { ASTRO, CAMERA, WATER };
+    static const int subjects[] = {ASTRO, CAMERA, WATER};
     json_t *all, *it;
     size_t i;
 
     (void)state;
     /* Every colour is one of the documented palette. */
     all = search("limit=100");
-    json_array_foreach(items(all), i, it) {
+    json_array_foreach(items(all), i, it)
+    {
         size_t c;
 
         for (c = 0; c < sizeof palette / sizeof palette[0]; c++)
@@ -901,7 +914,8 @@ test_filter_colour(void **state)
         if (!colour[0])
             fail_msg("'%s' has no colour", imgs[k].title);
         all = search("limit=100");
-        json_array_foreach(items(all), i, it) {
+        json_array_foreach(items(all), i, it)
+        {
             if (strcmp(str(it, "colour"), colour) != 0)
                 other = which(str(it, "id"));
             /* The listing says the same colour as the page. */
@@ -935,7 +949,7 @@ test_filter_colour(void **state)
 static void
 test_filter_contributor(void **state)
 {
-    int harbour[] = { HARBOUR };
+    int harbour[] = {HARBOUR};
     char query[160];
     json_t *p, *it;
     size_t i;
@@ -949,7 +963,8 @@ test_filter_contributor(void **state)
     p = search(query);
     assert_int_equal(pos_of(items(p), imgs[HARBOUR].id), -1);
     assert_true(pos_of(items(p), imgs[FLOWER].id) >= 0);
-    json_array_foreach(items(p), i, it) {
+    json_array_foreach(items(p), i, it)
+    {
         assert_string_equal(str(json_object_get(it, "contributor"), "id"),
                             carl_id);
         assert_string_equal(str(json_object_get(it, "contributor"), "name"),
@@ -973,8 +988,8 @@ test_filter_contributor(void **state)
 static void
 test_sort_newest_default_without_q(void **state)
 {
-    const char *queries[] = { "limit=100", "sort=newest&limit=100",
-                              "sort=relevance&limit=100", "q=&limit=100" };
+    const char *queries[] = {"limit=100", "sort=newest&limit=100",
+                             "sort=relevance&limit=100", "q=&limit=100"};
 
     (void)state;
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
@@ -1017,8 +1032,10 @@ test_sort_popular(void **state)
         fail_msg("buy a pack: %ld %s", r.status, r.body);
     th_resp_free(&r);
     snprintf(key, sizeof key, "Idempotency-Key: lic-%d", (int)tu_now_ms());
-    snprintf(body, sizeof body, "{\"image_id\":\"%s\",\"size\":\"XL\","
-             "\"type\":\"standard\"}", imgs[CAT].id);
+    snprintf(body, sizeof body,
+             "{\"image_id\":\"%s\",\"size\":\"XL\","
+             "\"type\":\"standard\"}",
+             imgs[CAT].id);
     req("POST", "/api/v1/licences", buyer, body, key, &r);
     if (r.status != 201)
         fail_msg("licence: %ld %s", r.status, r.body);
@@ -1026,9 +1043,9 @@ test_sort_popular(void **state)
 
     p = search("sort=popular&limit=100");
     assert_string_equal(str(json_array_get(items(p), 0), "id"), imgs[CAT].id);
-    json_array_foreach(items(p), i, it)
-        assert_int_equal(json_integer_value(json_object_get(
-                             it, "licences_sold")), i == 0 ? 1 : 0);
+    json_array_foreach(items(p), i, it) assert_int_equal(
+        json_integer_value(json_object_get(it, "licences_sold")),
+        i == 0 ? 1 : 0);
     assert_int_equal((int)json_array_size(items(p)), n_approved());
     json_decref(p);
     p = search("q=photo&sort=popular&limit=100");
@@ -1068,7 +1085,8 @@ walk(const char *query, char seen[][64], void (*between)(int))
         if (json_array_size(items(p)) > 2)
             fail_msg("%s: %zu items on a page of 2", q,
                      json_array_size(items(p)));
-        json_array_foreach(items(p), i, it) {
+        json_array_foreach(items(p), i, it)
+        {
             for (int s = 0; s < n; s++)
                 if (!strcmp(seen[s], str(it, "id")))
                     fail_msg("%s: '%s' again on page %d", query,
@@ -1102,10 +1120,18 @@ static void
 test_cursor_paging(void **state)
 {
     static const char *const queries[] = {
-        "", "sort=newest", "sort=popular", "q=photo", "q=photo&sort=newest",
-        "q=photo&sort=popular", "orientation=landscape", "q=hat",
-        "q=photo&orientation=landscape", "q=photo&min_megapixels=0.2",
-        "q=phot", "sort=popular&orientation=portrait",
+        "",
+        "sort=newest",
+        "sort=popular",
+        "q=photo",
+        "q=photo&sort=newest",
+        "q=photo&sort=popular",
+        "orientation=landscape",
+        "q=hat",
+        "q=photo&orientation=landscape",
+        "q=photo&min_megapixels=0.2",
+        "q=phot",
+        "sort=popular&orientation=portrait",
     };
 
     (void)state;
@@ -1118,8 +1144,8 @@ test_cursor_paging(void **state)
                  *queries[q] ? "&" : "");
         all = search(one);
         if ((int)json_array_size(items(all)) != n)
-            fail_msg("%s: %d items in pages of 2, %zu in one page",
-                     queries[q], n, json_array_size(items(all)));
+            fail_msg("%s: %d items in pages of 2, %zu in one page", queries[q],
+                     n, json_array_size(items(all)));
         for (int i = 0; i < n; i++)
             if (strcmp(str(json_array_get(items(all), (size_t)i), "id"),
                        seen[i]) != 0)
@@ -1161,7 +1187,8 @@ test_paging_newest_while_approving(void **state)
     late_next = 0;
     n = walk("", seen, approve_one_late);
     assert_int_equal(late_next, N_IMG); /* all three were approved */
-    json_array_foreach(items(before), i, it) {
+    json_array_foreach(items(before), i, it)
+    {
         int at = -1;
 
         for (int s = 0; s < n; s++)
@@ -1177,10 +1204,11 @@ test_paging_newest_while_approving(void **state)
     for (int s = 0; s < n; s++) {
         int k = which(seen[s]);
 
-        if (pos_of(items(before), seen[s]) < 0 && (k < 0 ||
-                                                   imgs[k].fate != LATE))
+        if (pos_of(items(before), seen[s]) < 0 &&
+            (k < 0 || imgs[k].fate != LATE))
             fail_msg("paging listed %s, which was neither listed before nor"
-                     " approved since", seen[s]);
+                     " approved since",
+                     seen[s]);
     }
     json_decref(before);
     /* And now they are all there. */
@@ -1199,29 +1227,75 @@ static void
 test_hostile_q(void **state)
 {
     static const char *const texts[] = {
-        "\"", "\"\"\"", "bicycle\"", "AND", "OR", "NOT", "NEAR", "AND OR NOT",
-        "*", "bicycle*", "*bicycle", "NEAR(", "NEAR(bicycle", "NEAR(a b, 3)",
-        "title:", "title:bicycle", "keywords:bicycle", "{title keywords}:x",
-        "^", "^bicycle", "-bicycle", "+", "(", ")", "((((", "a OR b NOT c",
-        "' OR 1=1 --", "'; DROP TABLE images; --",
-        "1' UNION SELECT password_hash FROM users --", "\\", "%", "%%", "_",
-        "\"unclosed phrase bicycle", "bicycle \"\" garden", "🚲 bicycle",
-        "\xe2\x80\x94", "\xef\xbb\xbf", "\xe2\x80\x8b", "\xcc\x81",
-        "\xc3\xa9t\xc3\xa9", ":", "::", "x:y:z", "a\tb\nc", "NEAR/3",
-        "bicycle^2", "bicycle AND", "bicycle OR garden", "NOT bicycle",
+        "\"",
+        "\"\"\"",
+        "bicycle\"",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR",
+        "AND OR NOT",
+        "*",
+        "bicycle*",
+        "*bicycle",
+        "NEAR(",
+        "NEAR(bicycle",
+        "NEAR(a b, 3)",
+        "title:",
+        "title:bicycle",
+        "keywords:bicycle",
+        "{title keywords}:x",
+        "^",
+        "^bicycle",
+        "-bicycle",
+        "+",
+        "(",
+        ")",
+        "((((",
+        "a OR b NOT c",
+        "' OR 1=1 --",
+        "'; DROP TABLE images; --",
+        "1' UNION SELECT password_hash FROM users --",
+        "\\",
+        "%",
+        "%%",
+        "_",
+        "\"unclosed phrase bicycle",
+        "bicycle \"\" garden",
+        "🚲 bicycle",
+        "\xe2\x80\x94",
+        "\xef\xbb\xbf",
+        "\xe2\x80\x8b",
+        "\xcc\x81",
+        "\xc3\xa9t\xc3\xa9",
+        ":",
+        "::",
+        "x:y:z",
+        "a\tb\nc",
+        "NEAR/3",
+        "bicycle^2",
+        "bicycle AND",
+        "bicycle OR garden",
+        "NOT bicycle",
     };
     /* What some of them must still find: operators are dropped, the words
      * around them are searched. */
-    static const struct { const char *q; int k; } finds[] = {
-        { "bicycle AND", FLOWER }, { "NEAR(bicycle", FLOWER },
-        { "title:bicycle", FLOWER }, { "^bicycle", FLOWER },
-        { "bicycle\"", FLOWER },
-        { "🚲 bicycle", FLOWER }, { "bicycle*", FLOWER },
-        { "NOT bicycle", FLOWER },
+    static const struct {
+        const char *q;
+        int k;
+    } finds[] = {
+        {"bicycle AND", FLOWER},
+        {"NEAR(bicycle", FLOWER},
+        {"title:bicycle", FLOWER},
+        {"^bicycle", FLOWER},
+        {"bicycle\"", FLOWER},
+        {"🚲 bicycle", FLOWER},
+        {"bicycle*", FLOWER},
+        {"NOT bicycle", FLOWER},
         /* Symbols the tokenizer drops must not drop the whole query. */
-        { "bicycle \xe2\x80\x94", FLOWER },
-        { "garden \xe2\x80\x93 bicycle", FLOWER },
-        { "bicycle \xe2\x84\xa2", FLOWER },
+        {"bicycle \xe2\x80\x94", FLOWER},
+        {"garden \xe2\x80\x93 bicycle", FLOWER},
+        {"bicycle \xe2\x84\xa2", FLOWER},
     };
     int all = n_approved(), missed = 0;
 
@@ -1260,8 +1334,10 @@ test_hostile_q(void **state)
         {
             struct th_resp r;
 
-            req("GET", "/api/v1/images?limit=100&colour=%27%20OR%201%3D1"
-                "%20--", NULL, NULL, NULL, &r);
+            req("GET",
+                "/api/v1/images?limit=100&colour=%27%20OR%201%3D1"
+                "%20--",
+                NULL, NULL, NULL, &r);
             if (r.status == 200)
                 assert_int_equal(json_array_size(items(r.json)), 0);
             else if (r.status != 422)
@@ -1275,9 +1351,9 @@ test_hostile_q(void **state)
     /* Invalid UTF-8 separates words, percent-encoded as a browser would. */
     {
         static const char *const raw[] = {
-            "q=%ff%fe", "q=%ff%febicycle", "q=bicycle%ff", "q=%c0%80",
-            "q=%ed%a0%80bicycle", "q=%f4%90%80%80", "q=%e2%82", "q=%00",
-            "q=bicycle%00garden", "q=%22%ff%22", "q=%f0%9f%9a",
+            "q=%ff%fe",           "q=%ff%febicycle", "q=bicycle%ff", "q=%c0%80",
+            "q=%ed%a0%80bicycle", "q=%f4%90%80%80",  "q=%e2%82",     "q=%00",
+            "q=bicycle%00garden", "q=%22%ff%22",     "q=%f0%9f%9a",
         };
 
         for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
@@ -1285,8 +1361,7 @@ test_hostile_q(void **state)
 
             if (strstr(raw[i], "bicycle") && !strstr(raw[i], "%00") &&
                 pos_of(items(p), imgs[FLOWER].id) < 0)
-                fail_msg("%s does not find '%s'", raw[i],
-                         imgs[FLOWER].title);
+                fail_msg("%s does not find '%s'", raw[i], imgs[FLOWER].title);
             json_decref(p);
         }
     }
@@ -1307,8 +1382,8 @@ test_hostile_q(void **state)
 static void
 test_huge_q(void **state)
 {
-    static const char *const words[] = { "bicycle+", "%22", "NEAR(", "%ff",
-                                         "x%3A", "*" };
+    static const char *const words[] = {"bicycle+", "%22",  "NEAR(",
+                                        "%ff",      "x%3A", "*"};
     size_t cap = 16 * 1024;
     char *reqbuf = malloc(cap), *out = malloc(65536);
     size_t len;
@@ -1341,12 +1416,26 @@ static void
 test_bad_parameters_422(void **state)
 {
     static const char *const bad[] = {
-        "limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1e2",
-        "limit=2x", "limit=99999999999999999999", "orientation=diagonal",
-        "orientation=LANDSCAPE", "min_megapixels=-1", "min_megapixels=abc",
-        "min_megapixels=nan", "min_megapixels=inf", "min_megapixels=1001",
-        "min_megapixels=1x", "sort=random", "sort=NEWEST", "cursor=garbage",
-        "cursor=n0000000000000000", "q=bicycle&cursor=%27%20OR%201%3D1",
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "limit=-1",
+        "limit=1e2",
+        "limit=2x",
+        "limit=99999999999999999999",
+        "orientation=diagonal",
+        "orientation=LANDSCAPE",
+        "min_megapixels=-1",
+        "min_megapixels=abc",
+        "min_megapixels=nan",
+        "min_megapixels=inf",
+        "min_megapixels=1001",
+        "min_megapixels=1x",
+        "sort=random",
+        "sort=NEWEST",
+        "cursor=garbage",
+        "cursor=n0000000000000000",
+        "q=bicycle&cursor=%27%20OR%201%3D1",
         "cursor=zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
     };
     char path[256], cursor[128];
@@ -1371,12 +1460,13 @@ test_bad_parameters_422(void **state)
     }
     /* A cursor is refused by another sort. */
     p = search("limit=2");
-    snprintf(cursor, sizeof cursor, "%s",
-             str(p, "next_cursor"));
+    snprintf(cursor, sizeof cursor, "%s", str(p, "next_cursor"));
     json_decref(p);
     assert_true(cursor[0] != '\0');
-    snprintf(path, sizeof path, "/api/v1/images?sort=popular&limit=2&"
-             "cursor=%s", cursor);
+    snprintf(path, sizeof path,
+             "/api/v1/images?sort=popular&limit=2&"
+             "cursor=%s",
+             cursor);
     assert_int_equal(status_of("GET", path, NULL), 422);
     snprintf(path, sizeof path, "/api/v1/images?q=photo&limit=2&cursor=%s",
              cursor);
@@ -1393,8 +1483,8 @@ test_bad_parameters_422(void **state)
 static void
 test_unknown_colour_422(void **state)
 {
-    static const char *const bad[] = { "colour=gray", "colour=chartreuse",
-                                       "colour=RED", "colour=%27%20OR%201" };
+    static const char *const bad[] = {"colour=gray", "colour=chartreuse",
+                                      "colour=RED", "colour=%27%20OR%201"};
     char path[160];
     json_t *p;
 
@@ -1425,15 +1515,15 @@ test_unknown_colour_422(void **state)
 static void
 test_visibility_by_role(void **state)
 {
-    static const int hidden[] = { REJECTED, PENDING_IMG };
+    static const int hidden[] = {REJECTED, PENDING_IMG};
     char path[256];
     json_t *j;
 
     (void)state;
     for (size_t h = 0; h < 2; h++) {
         int k = hidden[h];
-        const char *who[] = { NULL, dora, buyer };
-        const char *name[] = { "anonymous", "another user", "a buyer" };
+        const char *who[] = {NULL, dora, buyer};
+        const char *name[] = {"anonymous", "another user", "a buyer"};
 
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
         for (int w = 0; w < 3; w++) {
@@ -1464,19 +1554,24 @@ test_visibility_by_role(void **state)
         snprintf(path, sizeof path, "/images/%s/preview.jpg", imgs[k].id);
         assert_int_equal(status_of("GET", path, NULL), 404);
     }
-    assert_int_equal(status_of("GET", "/api/v1/images/i0000000000000000",
-                               NULL), 404);
+    assert_int_equal(status_of("GET", "/api/v1/images/i0000000000000000", NULL),
+                     404);
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[FLOWER].id);
     assert_int_equal(status_of("GET", path, NULL), 200);
 
     /* No listing shows them, whoever asks. */
     {
         const char *queries[] = {
-            "q=bicycle&limit=100", "limit=100", "q=photo&limit=100",
-            "sort=popular&limit=100", "q=rose", "q=shop", "q=pending",
+            "q=bicycle&limit=100",
+            "limit=100",
+            "q=photo&limit=100",
+            "sort=popular&limit=100",
+            "q=rose",
+            "q=shop",
+            "q=pending",
             "q=rejected",
         };
-        const char *who[] = { NULL, carl, admin, reviewer };
+        const char *who[] = {NULL, carl, admin, reviewer};
 
         for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
             for (int w = 0; w < 4; w++) {
@@ -1503,8 +1598,14 @@ test_visibility_by_role(void **state)
 static void
 check_sizes(int k, const char *const *want, int nwant)
 {
-    static const struct { const char *name; int edge, credits; } table[] = {
-        { "S", 1024, 1 }, { "M", 2048, 2 }, { "L", 4096, 4 }, { "XL", 0, 6 },
+    static const struct {
+        const char *name;
+        int edge, credits;
+    } table[] = {
+        {"S", 1024, 1},
+        {"M", 2048, 2},
+        {"L", 4096, 4},
+        {"XL", 0, 6},
     };
     char path[128];
     json_t *j, *sizes, *s;
@@ -1519,15 +1620,16 @@ check_sizes(int k, const char *const *want, int nwant)
     sizes = json_object_get(j, "sizes");
     assert_true(json_is_array(sizes));
     if ((int)json_array_size(sizes) != nwant)
-        fail_msg("'%s' (%lldx%lld): %zu sizes, expected %d", imgs[k].title,
-                 ow, oh, json_array_size(sizes), nwant);
-    json_array_foreach(sizes, i, s) {
+        fail_msg("'%s' (%lldx%lld): %zu sizes, expected %d", imgs[k].title, ow,
+                 oh, json_array_size(sizes), nwant);
+    json_array_foreach(sizes, i, s)
+    {
         const char *name = str(s, "name");
         long long w = json_integer_value(json_object_get(s, "width"));
         long long h = json_integer_value(json_object_get(s, "height"));
         long long c = json_integer_value(json_object_get(s, "credits"));
-        long long x = json_integer_value(json_object_get(s,
-                                                          "extended_credits"));
+        long long x =
+            json_integer_value(json_object_get(s, "extended_credits"));
         long long edge = w > h ? w : h;
         size_t t;
 
@@ -1556,11 +1658,11 @@ check_sizes(int k, const char *const *want, int nwant)
 static void
 test_image_page(void **state)
 {
-    static const char *const big[] = { "S", "M", "XL" };
-    static const char *const xl[] = { "XL" };
+    static const char *const big[] = {"S", "M", "XL"};
+    static const char *const xl[] = {"XL"};
     static const char *const owner_only[] = {
-        "views", "format", "file_size", "queue_position", "reject_reason",
-        "fail_reason", "camera_make",
+        "views",         "format",      "file_size",   "queue_position",
+        "reject_reason", "fail_reason", "camera_make",
     };
     char path[128], url[128], buf[1024];
     json_t *j, *c, *kw, *sim, *it;
@@ -1617,7 +1719,8 @@ test_image_page(void **state)
     if (json_array_size(sim) != 12)
         fail_msg("%zu similar images, expected 12: %s", json_array_size(sim),
                  names(sim, buf, sizeof buf));
-    json_array_foreach(sim, i, it) {
+    json_array_foreach(sim, i, it)
+    {
         int k = which(str(it, "id"));
 
         if (k == SAMPLE)
@@ -1630,8 +1733,8 @@ test_image_page(void **state)
         assert_true(str(it, "thumbnail_url")[0] != '\0');
         assert_true(str(it, "url")[0] != '\0');
         if (i < 4 && (k < COPY1 || k > COPY4))
-            fail_msg("similar[%zu] is '%s', not one of the four copies: %s",
-                     i, str(it, "title"), names(sim, buf, sizeof buf));
+            fail_msg("similar[%zu] is '%s', not one of the four copies: %s", i,
+                     str(it, "title"), names(sim, buf, sizeof buf));
     }
     json_decref(j);
     /* A pending image's page (for its owner) lists no similar images. */
@@ -1655,17 +1758,19 @@ views_reached(void *arg)
 {
     struct views_wait *w = arg;
     char auth[200];
-    const char *h[] = { th_bearer(carl, auth, sizeof auth), NULL };
+    const char *h[] = {th_bearer(carl, auth, sizeof auth), NULL};
     struct th_resp r;
     json_t *it;
     size_t i;
 
-    if (th_req(&srv, "GET", "/api/v1/me/images?limit=100", h, NULL, 0,
-               &r) < 0 || r.status != 200) {
+    if (th_req(&srv, "GET", "/api/v1/me/images?limit=100", h, NULL, 0, &r) <
+            0 ||
+        r.status != 200) {
         th_resp_free(&r);
         return 0;
     }
-    json_array_foreach(json_object_get(r.json, "items"), i, it) {
+    json_array_foreach(json_object_get(r.json, "items"), i, it)
+    {
         if (!strcmp(str(it, "id"), imgs[w->k].id))
             w->views = json_integer_value(json_object_get(it, "views"));
     }
@@ -1679,7 +1784,7 @@ views_reached(void *arg)
 static void
 test_views_counted(void **state)
 {
-    struct views_wait w = { ROCKET, -1 };
+    struct views_wait w = {ROCKET, -1};
     char path[128];
     json_t *mine, *it;
     size_t i;
@@ -1697,7 +1802,8 @@ test_views_counted(void **state)
     assert_int_equal(w.views, 3);
     /* The flush that wrote those wrote everything counted before them. */
     mine = get_json("/api/v1/me/images?limit=100", carl, 200);
-    json_array_foreach(json_object_get(mine, "items"), i, it) {
+    json_array_foreach(json_object_get(mine, "items"), i, it)
+    {
         if (!strcmp(str(it, "id"), imgs[PENDING_IMG].id))
             assert_int_equal(json_integer_value(json_object_get(it, "views")),
                              0);
@@ -1717,7 +1823,8 @@ test_contributor_profile(void **state)
 
     (void)state;
     mine = get_json("/api/v1/me/images?limit=100", carl, 200);
-    json_array_foreach(json_object_get(mine, "items"), i, it) {
+    json_array_foreach(json_object_get(mine, "items"), i, it)
+    {
         if (!strcmp(str(it, "status"), "approved")) {
             approved++;
             sold += json_integer_value(json_object_get(it, "licences_sold"));
@@ -1736,13 +1843,13 @@ test_contributor_profile(void **state)
     assert_int_equal(json_integer_value(json_object_get(p, "licences_sold")),
                      sold);
     assert_int_equal((long long)json_array_size(items(p)), approved);
-    json_array_foreach(items(p), i, it) {
+    json_array_foreach(items(p), i, it)
+    {
         int k = which(str(it, "id"));
 
         if (k < 0 || !imgs[k].approved || imgs[k].dora)
             fail_msg("carl's profile lists '%s'", str(it, "title"));
-        sold_items += json_integer_value(json_object_get(it,
-                                                          "licences_sold"));
+        sold_items += json_integer_value(json_object_get(it, "licences_sold"));
     }
     assert_int_equal(sold_items, sold);
     assert_true(json_is_null(json_object_get(p, "next_cursor")));
@@ -1782,8 +1889,8 @@ test_contributor_profile(void **state)
     p = get_json("/api/v1/contributors/u0000000000000000", NULL, 404);
     assert_string_equal(str(json_object_get(p, "error"), "code"), "not_found");
     json_decref(p);
-    assert_int_equal(status_of("GET", "/api/v1/contributors/%27%20OR%201%3D1",
-                               NULL), 404);
+    assert_int_equal(
+        status_of("GET", "/api/v1/contributors/%27%20OR%201%3D1", NULL), 404);
 }
 
 int

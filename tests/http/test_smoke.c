@@ -43,7 +43,7 @@ static void
 test_signup_login_me(void **state)
 {
     char token[128], auth[200];
-    const char *hdrs[2] = { NULL, NULL };
+    const char *hdrs[2] = {NULL, NULL};
     struct th_resp r;
 
     (void)state;

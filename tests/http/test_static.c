@@ -19,28 +19,29 @@
 
 #define RAW_MS 10000
 
-static struct th_server srv;        /* serves root/web */
-static struct th_server repo;       /* serves the repository's web/ */
-static char root[64];               /* root/web and its planted secrets */
+static struct th_server srv;  /* serves root/web */
+static struct th_server repo; /* serves the repository's web/ */
+static char root[64];         /* root/web and its planted secrets */
 static char web[128];
 
 static const struct {
     const char *name, *mime, *body;
 } files[] = {
-    { "index.html", "text/html", "<!doctype html><title>i</title>INDEX" },
-    { "404.html", "text/html", "<!doctype html><title>404</title>LOST" },
-    { "app.js", "text/javascript", "export const a = 1; // APPJS\n" },
-    { "mod.mjs", "text/javascript", "export default 2; // MJS\n" },
-    { "style.css", "text/css", "body { color: #123; } /* CSS */\n" },
-    { "robots.txt", "text/plain", "User-agent: *\nDisallow: /api/\n" },
-    { "logo.svg", "image/svg+xml", "<svg xmlns=\"http://www.w3.org/2000/"
-      "svg\"/>" },
-    { "data.json", "application/json", "{\"json\":true}" },
-    { "pic.png", "image/png", "\x89PNG\r\n\x1a\nnot really" },
-    { "pic.jpg", "image/jpeg", "\xff\xd8\xff\xe0not really" },
-    { "favicon.ico", "image/x-icon", "ICO" },
-    { "font.woff2", "font/woff2", "wOF2" },
-    { "sub/page.html", "text/html", "<!doctype html>SUBPAGE" },
+    {"index.html", "text/html", "<!doctype html><title>i</title>INDEX"},
+    {"404.html", "text/html", "<!doctype html><title>404</title>LOST"},
+    {"app.js", "text/javascript", "export const a = 1; // APPJS\n"},
+    {"mod.mjs", "text/javascript", "export default 2; // MJS\n"},
+    {"style.css", "text/css", "body { color: #123; } /* CSS */\n"},
+    {"robots.txt", "text/plain", "User-agent: *\nDisallow: /api/\n"},
+    {"logo.svg", "image/svg+xml",
+     "<svg xmlns=\"http://www.w3.org/2000/"
+     "svg\"/>"},
+    {"data.json", "application/json", "{\"json\":true}"},
+    {"pic.png", "image/png", "\x89PNG\r\n\x1a\nnot really"},
+    {"pic.jpg", "image/jpeg", "\xff\xd8\xff\xe0not really"},
+    {"favicon.ico", "image/x-icon", "ICO"},
+    {"font.woff2", "font/woff2", "wOF2"},
+    {"sub/page.html", "text/html", "<!doctype html>SUBPAGE"},
 };
 
 /* Planted where no request may reach; each body is a marker that must
@@ -48,13 +49,13 @@ static const struct {
 static const struct {
     const char *name, *body;
 } secrets[] = {
-    { "Makefile", "MARKER-PARENT-MAKEFILE" },
-    { "secret.txt", "MARKER-PARENT-SECRET" },
-    { "web/.hidden.txt", "MARKER-HIDDEN" },
-    { "web/.git/config", "MARKER-GIT-CONFIG" },
-    { "web/sub/.env.txt", "MARKER-SUB-HIDDEN" },
-    { "web/notes.md", "MARKER-NO-MIME" },
-    { "web/README", "MARKER-NO-EXTENSION" },
+    {"Makefile", "MARKER-PARENT-MAKEFILE"},
+    {"secret.txt", "MARKER-PARENT-SECRET"},
+    {"web/.hidden.txt", "MARKER-HIDDEN"},
+    {"web/.git/config", "MARKER-GIT-CONFIG"},
+    {"web/sub/.env.txt", "MARKER-SUB-HIDDEN"},
+    {"web/notes.md", "MARKER-NO-MIME"},
+    {"web/README", "MARKER-NO-EXTENSION"},
 };
 
 static int
@@ -79,7 +80,7 @@ static int
 setup(void **state)
 {
     char rel[200];
-    const char *flags[3] = { "--web", web, NULL };
+    const char *flags[3] = {"--web", web, NULL};
 
     (void)state;
     if (tu_tmpdir(root, sizeof root) < 0)
@@ -156,8 +157,7 @@ test_content_types(void **state)
             fail_msg("%s: %ld", what, r.status);
         if (!th_header(&r, "Content-Type", v, sizeof v) ||
             strncmp(v, files[i].mime, strlen(files[i].mime)) != 0)
-            fail_msg("%s: Content-Type '%s', want %s", what, v,
-                     files[i].mime);
+            fail_msg("%s: Content-Type '%s', want %s", what, v, files[i].mime);
         /* Text is sent with its charset, so no browser has to guess. */
         if (!strncmp(files[i].mime, "text/", 5) && !strstr(v, "utf-8"))
             fail_msg("%s: no charset in '%s'", what, v);
@@ -182,8 +182,7 @@ test_root_is_index(void **state)
     assert_memory_equal(v, "text/html", 9);
     th_resp_free(&r);
     /* HEAD: the same headers, no body. */
-    assert_int_equal(th_req(&srv, "HEAD", "/index.html", NULL, NULL, 0, &r),
-                     0);
+    assert_int_equal(th_req(&srv, "HEAD", "/index.html", NULL, NULL, 0, &r), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.len, 0);
     assert_non_null(th_header(&r, "ETag", v, sizeof v));
@@ -194,11 +193,11 @@ test_root_is_index(void **state)
 static void
 test_missing_files(void **state)
 {
-    static const char *const html[] = { "Accept: text/html,*/*;q=0.8", NULL };
+    static const char *const html[] = {"Accept: text/html,*/*;q=0.8", NULL};
     static const char *const paths[] = {
-        "/nope.html", "/nope.txt", "/sub/nope.css", "/secret.txt",
-        "/notes.md", "/README", "/sub", "/sub/", "/dir.html", "/index.html/",
-        "/index.htm", "/INDEX.HTML",
+        "/nope.html", "/nope.txt",    "/sub/nope.css", "/secret.txt",
+        "/notes.md",  "/README",      "/sub",          "/sub/",
+        "/dir.html",  "/index.html/", "/index.htm",    "/INDEX.HTML",
     };
     struct th_resp r;
     char v[256];
@@ -232,22 +231,52 @@ static void
 test_path_traversal(void **state)
 {
     static const char *const paths[] = {
-        "/../etc/passwd", "/../../../../../../../../etc/passwd",
-        "/%2e%2e/%2e%2e/etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-        "/..%2fMakefile", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt",
-        "/%2e%2e/secret.txt", "/../secret.txt", "/sub/../../secret.txt",
-        "/sub/%2e%2e/%2e%2e/secret.txt", "/.%2e/secret.txt",
-        "/%2e./secret.txt", "/....//secret.txt", "/..;/secret.txt",
-        "/%252e%252e/secret.txt", "/%c0%ae%c0%ae/secret.txt",
-        "/%00index.html", "/index.html%00.txt", "/index.html%00",
-        "/%00../secret.txt", "//etc/passwd", "///etc/passwd",
-        "//" "/../secret.txt", "/%2fetc%2fpasswd", "/%2f%2e%2e%2fsecret.txt",
-        "/etc/passwd", "/proc/self/environ", "/.git/config",
-        "/%2egit/config", "/.git/../index.html", "/.hidden.txt",
-        "/sub/.env.txt", "/..\\secret.txt", "/..%5csecret.txt",
-        "/%5c..%5csecret.txt", "/sub\\..\\..\\secret.txt",
-        "/\\etc\\passwd", "/..%5c..%5cetc%5cpasswd", "/%5cetc%5cpasswd",
-        "/..", "/.", "/./index.html", "/%2e", "/%2e%2e",
+        "/../etc/passwd",
+        "/../../../../../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/..%2fMakefile",
+        "/..%2fsecret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/%2e%2e/secret.txt",
+        "/../secret.txt",
+        "/sub/../../secret.txt",
+        "/sub/%2e%2e/%2e%2e/secret.txt",
+        "/.%2e/secret.txt",
+        "/%2e./secret.txt",
+        "/....//secret.txt",
+        "/..;/secret.txt",
+        "/%252e%252e/secret.txt",
+        "/%c0%ae%c0%ae/secret.txt",
+        "/%00index.html",
+        "/index.html%00.txt",
+        "/index.html%00",
+        "/%00../secret.txt",
+        "//etc/passwd",
+        "///etc/passwd",
+        "//"
+        "/../secret.txt",
+        "/%2fetc%2fpasswd",
+        "/%2f%2e%2e%2fsecret.txt",
+        "/etc/passwd",
+        "/proc/self/environ",
+        "/.git/config",
+        "/%2egit/config",
+        "/.git/../index.html",
+        "/.hidden.txt",
+        "/sub/.env.txt",
+        "/..\\secret.txt",
+        "/..%5csecret.txt",
+        "/%5c..%5csecret.txt",
+        "/sub\\..\\..\\secret.txt",
+        "/\\etc\\passwd",
+        "/..%5c..%5cetc%5cpasswd",
+        "/%5cetc%5cpasswd",
+        "/..",
+        "/.",
+        "/./index.html",
+        "/%2e",
+        "/%2e%2e",
     };
     struct th_resp r;
 
@@ -269,10 +298,16 @@ static void
 test_path_traversal_raw(void **state)
 {
     static const char *const targets[] = {
-        "http://127.0.0.1/../secret.txt", "http://127.0.0.1/../../etc/passwd",
-        "http://127.0.0.1//etc/passwd", "file:///etc/passwd",
-        "../secret.txt", "etc/passwd", "secret.txt", "*",
-        "/../secret.txt", "/sub/../../secret.txt",
+        "http://127.0.0.1/../secret.txt",
+        "http://127.0.0.1/../../etc/passwd",
+        "http://127.0.0.1//etc/passwd",
+        "file:///etc/passwd",
+        "../secret.txt",
+        "etc/passwd",
+        "secret.txt",
+        "*",
+        "/../secret.txt",
+        "/sub/../../secret.txt",
     };
     char req[512], *out = malloc(65536);
 
@@ -281,10 +316,12 @@ test_path_traversal_raw(void **state)
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         int status;
 
-        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                 "Connection: close\r\n\r\n", targets[i]);
-        status = tu_raw_exchange(srv.port, req, strlen(req), out, 65536,
-                                 RAW_MS);
+        snprintf(req, sizeof req,
+                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Connection: close\r\n\r\n",
+                 targets[i]);
+        status =
+            tu_raw_exchange(srv.port, req, strlen(req), out, 65536, RAW_MS);
         if (strstr(out, "MARKER-") || strstr(out, "root:"))
             fail_msg("GET %s leaks: %.200s", targets[i], out);
         /* 404, or 400 from the HTTP layer for a target it will not read;
@@ -300,7 +337,7 @@ static void
 test_etag_and_304(void **state)
 {
     char etag[128], inm[200], v[128], path[300];
-    const char *hdrs[2] = { inm, NULL };
+    const char *hdrs[2] = {inm, NULL};
     struct th_resp r;
 
     (void)state;
@@ -332,8 +369,7 @@ test_etag_and_304(void **state)
 
     /* A changed file has a new tag, and the old one no longer matches. */
     snprintf(path, sizeof path, "%s/style.css", web);
-    assert_int_equal(tu_write_file(path, "body{}/* changed, longer */", 27),
-                     0);
+    assert_int_equal(tu_write_file(path, "body{}/* changed, longer */", 27), 0);
     snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
     get(&srv, "/style.css", hdrs, &r);
     assert_int_equal(r.status, 200);
@@ -341,8 +377,8 @@ test_etag_and_304(void **state)
     assert_non_null(th_header(&r, "ETag", v, sizeof v));
     assert_string_not_equal(v, etag);
     th_resp_free(&r);
-    assert_int_equal(tu_write_file(path, files[4].body,
-                                   strlen(files[4].body)), 0);
+    assert_int_equal(tu_write_file(path, files[4].body, strlen(files[4].body)),
+                     0);
 }
 
 /* The repository's own web/ folder, as `make run` serves it. */
@@ -350,8 +386,8 @@ static void
 test_repo_web(void **state)
 {
     static const char *const escapes[] = {
-        "/..%2fMakefile", "/../Makefile", "/%2e%2e/Makefile",
-        "/..%2f.git%2fconfig", "/../.git/config", "/%2e%2e/.git/config",
+        "/..%2fMakefile",        "/../Makefile",    "/%2e%2e/Makefile",
+        "/..%2f.git%2fconfig",   "/../.git/config", "/%2e%2e/.git/config",
         "/..%2fserver%2fmain.c", "/..%5cMakefile",
     };
     struct th_resp r;
@@ -389,20 +425,22 @@ test_security_headers_everywhere(void **state)
         const char *method, *path, *body;
         long status;
     } cases[] = {
-        { "GET", "/healthz", NULL, 200 },
-        { "GET", "/metrics", NULL, 200 },
-        { "GET", "/index.html", NULL, 200 },
-        { "GET", "/", NULL, 200 },
-        { "GET", "/nope.txt", NULL, 404 },
-        { "GET", "/api/v1/nope", NULL, 404 },
-        { "GET", "/%00", NULL, 404 },
-        { "GET", "/api/v1/me", NULL, 401 },
-        { "PUT", "/api/v1/me", NULL, 405 },
-        { "POST", "/api/v1/users", "{", 400 },
-        { "POST", "/api/v1/users", "{}", 422 },
-        { "POST", "/api/v1/sessions", "{\"email\":\"x@example.com\","
-          "\"password\":\"nope nope nope\"}", 401 },
-        { "GET", "/healthz", "x", 413 },
+        {"GET", "/healthz", NULL, 200},
+        {"GET", "/metrics", NULL, 200},
+        {"GET", "/index.html", NULL, 200},
+        {"GET", "/", NULL, 200},
+        {"GET", "/nope.txt", NULL, 404},
+        {"GET", "/api/v1/nope", NULL, 404},
+        {"GET", "/%00", NULL, 404},
+        {"GET", "/api/v1/me", NULL, 401},
+        {"PUT", "/api/v1/me", NULL, 405},
+        {"POST", "/api/v1/users", "{", 400},
+        {"POST", "/api/v1/users", "{}", 422},
+        {"POST", "/api/v1/sessions",
+         "{\"email\":\"x@example.com\","
+         "\"password\":\"nope nope nope\"}",
+         401},
+        {"GET", "/healthz", "x", 413},
     };
     static const char early[] = "POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
                                 "Content-Length: 99999999\r\n\r\n";
@@ -414,8 +452,8 @@ test_security_headers_everywhere(void **state)
         snprintf(what, sizeof what, "%s %s", cases[i].method, cases[i].path);
         assert_int_equal(th_req(&srv, cases[i].method, cases[i].path, NULL,
                                 cases[i].body,
-                                cases[i].body ? strlen(cases[i].body) : 0,
-                                &r), 0);
+                                cases[i].body ? strlen(cases[i].body) : 0, &r),
+                         0);
         if (r.status != cases[i].status)
             fail_msg("%s: %ld, want %ld", what, r.status, cases[i].status);
         tu_assert_security_headers(&r, what);
@@ -423,8 +461,9 @@ test_security_headers_everywhere(void **state)
     }
     /* A refusal made before the body is read carries them too. */
     assert_int_equal(tu_raw_exchange(srv.port, early, sizeof early - 1, out,
-                                     sizeof out, RAW_MS), 413);
-    r = (struct th_resp){ .headers = out };
+                                     sizeof out, RAW_MS),
+                     413);
+    r = (struct th_resp){.headers = out};
     tu_assert_security_headers(&r, "early 413");
 }
 
@@ -436,8 +475,10 @@ counter(const char *route, const char *status)
     char series[200];
     double v;
 
-    snprintf(series, sizeof series, "stockroom_http_requests_total{route=\""
-             "%s\",status=\"%s\"}", route, status);
+    snprintf(series, sizeof series,
+             "stockroom_http_requests_total{route=\""
+             "%s\",status=\"%s\"}",
+             route, status);
     v = tu_metric(&srv, series);
     /* A counter not yet seen is not printed: it is zero. */
     return v < 0 ? 0 : v;
@@ -467,10 +508,12 @@ test_metrics_format(void **state)
             fail_msg("/metrics lacks '%s'", types[i]);
     }
     /* Every sample line is name{labels} value, as Prometheus parses it. */
-    assert_int_equal(regcomp(&sample, "^[a-zA-Z_:][a-zA-Z0-9_:]*"
+    assert_int_equal(regcomp(&sample,
+                             "^[a-zA-Z_:][a-zA-Z0-9_:]*"
                              "(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\",?)*\\})? "
                              "(-?[0-9.]+(e[-+]?[0-9]+)?|\\+Inf|NaN)$",
-                             REG_EXTENDED | REG_NOSUB), 0);
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
     text = strdup(r.body);
     for (char *line = strtok_r(text, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
@@ -521,8 +564,8 @@ static void
 test_metrics_histogram_cumulative(void **state)
 {
     static const char *const les[] = {
-        "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
-        "0.5", "1", "2.5", "5", "10", "+Inf",
+        "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+        "0.25",  "0.5",    "1",     "2.5",  "5",     "10",   "+Inf",
     };
     char series[200];
     double prev = 0;
@@ -532,12 +575,14 @@ test_metrics_histogram_cumulative(void **state)
     for (size_t i = 0; i < sizeof les / sizeof les[0]; i++) {
         double v;
 
-        snprintf(series, sizeof series, "stockroom_http_request_duration_"
-                 "seconds_bucket{route=\"healthz\",le=\"%s\"}", les[i]);
+        snprintf(series, sizeof series,
+                 "stockroom_http_request_duration_"
+                 "seconds_bucket{route=\"healthz\",le=\"%s\"}",
+                 les[i]);
         v = tu_metric(&srv, series);
         if (v < prev)
-            fail_msg("bucket le=%s is %g, below the one before (%g)", les[i],
-                     v, prev);
+            fail_msg("bucket le=%s is %g, below the one before (%g)", les[i], v,
+                     prev);
         prev = v;
     }
     assert_true(prev >= 1);
@@ -550,20 +595,20 @@ test_metrics_open_connections(void **state)
 
     (void)state;
     /* Only the /metrics request's own connection. */
-    assert_true(tu_wait_metric(&srv, "stockroom_http_open_connections", 1, 1,
+    assert_true(
+        tu_wait_metric(&srv, "stockroom_http_open_connections", 1, 1, RAW_MS));
+    assert_true(tu_wait_metric(&srv, "stockroom_http_requests_in_flight", 1, 1,
                                RAW_MS));
-    assert_true(tu_wait_metric(&srv, "stockroom_http_requests_in_flight", 1,
-                               1, RAW_MS));
     for (int i = 0; i < 3; i++) {
         fd[i] = tu_connect(srv.port);
         assert_true(fd[i] >= 0);
     }
-    assert_true(tu_wait_metric(&srv, "stockroom_http_open_connections", 4, 4,
-                               RAW_MS));
+    assert_true(
+        tu_wait_metric(&srv, "stockroom_http_open_connections", 4, 4, RAW_MS));
     for (int i = 0; i < 3; i++)
         close(fd[i]);
-    assert_true(tu_wait_metric(&srv, "stockroom_http_open_connections", 1, 1,
-                               RAW_MS));
+    assert_true(
+        tu_wait_metric(&srv, "stockroom_http_open_connections", 1, 1, RAW_MS));
 }
 
 /* A request refused before routing (a bad path) belongs to no route. */

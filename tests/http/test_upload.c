@@ -18,7 +18,7 @@
 #include "harness.h"
 #include "imgutil.h"
 
-#define PROCESS_MS 120000       /* one image's processing, ASan build */
+#define PROCESS_MS 120000 /* one image's processing, ASan build */
 
 static struct th_server srv;    /* small photos allowed */
 static struct th_server strict; /* default limits, 1 MiB uploads */
@@ -28,9 +28,8 @@ static char scratch[256];       /* files the tests make */
 
 static const char *const srv_flags[] = {
     /* 8x8 px (64 px) is the smallest real photo; 1x1 stays too small. */
-    "--min-megapixels", "0.00005", "--workers", "2", NULL
-};
-static const char *const strict_flags[] = { "--max-upload-mb", "1", NULL };
+    "--min-megapixels", "0.00005", "--workers", "2", NULL};
+static const char *const strict_flags[] = {"--max-upload-mb", "1", NULL};
 
 static int
 setup(void **state)
@@ -68,8 +67,7 @@ assert_healthy(struct th_server *s, const char *after)
 {
     struct th_resp r;
 
-    if (th_req(s, "GET", "/healthz", NULL, NULL, 0, &r) < 0 ||
-        r.status != 200)
+    if (th_req(s, "GET", "/healthz", NULL, NULL, 0, &r) < 0 || r.status != 200)
         fail_msg("the server is down after %s", after);
     th_resp_free(&r);
 }
@@ -91,8 +89,8 @@ unique_corpus(const char *rel, const char *tag, char *buf, size_t len)
 
     snprintf(name, sizeof name, "%s-%s", tag, slash ? slash + 1 : rel);
     scratch_path(name, buf, len);
-    assert_int_equal(iu_unique_copy(th_corpus(rel, src, sizeof src), buf,
-                                    tag), 0);
+    assert_int_equal(iu_unique_copy(th_corpus(rel, src, sizeof src), buf, tag),
+                     0);
     return buf;
 }
 
@@ -189,8 +187,7 @@ check_rendition(struct th_server *s, const char *token, const char *id,
         fail_msg("%s is %dx%d, expected %dx%d (image %dx%d)", path, j.width,
                  j.height, tw, th, w, h);
     if (j.components != 3)
-        fail_msg("%s has %d colour components, not sRGB", path,
-                 j.components);
+        fail_msg("%s has %d colour components, not sRGB", path, j.components);
     if (j.has_icc && !j.icc_srgb)
         fail_msg("%s carries a colour profile other than sRGB", path);
     if (j.has_exif || j.has_xmp || j.has_iptc || j.has_gps || j.has_comment)
@@ -206,8 +203,8 @@ check_rendition(struct th_server *s, const char *token, const char *id,
 
 /* Check both renditions of a processed image. */
 static void
-check_renditions(struct th_server *s, const char *token, const char *id,
-                 int w, int h)
+check_renditions(struct th_server *s, const char *token, const char *id, int w,
+                 int h)
 {
     size_t len;
 
@@ -229,8 +226,7 @@ review_queue(struct th_server *s)
 
         snprintf(path, sizeof path, "/api/v1/review/queue?limit=100%s%s",
                  cursor[0] ? "&cursor=" : "", cursor);
-        assert_int_equal(iu_req(s, "GET", path, reviewer, NULL, NULL, &r),
-                         0);
+        assert_int_equal(iu_req(s, "GET", path, reviewer, NULL, NULL, &r), 0);
         assert_int_equal(r.status, 200);
         json_array_extend(all, json_object_get(r.json, "items"));
         next = json_object_get(r.json, "next_cursor");
@@ -250,10 +246,12 @@ match_of(json_t *queue, const char *id, const char *other)
     size_t i, k;
     json_t *item, *m;
 
-    json_array_foreach(queue, i, item) {
+    json_array_foreach(queue, i, item)
+    {
         if (strcmp(jstr(item, "id"), id) != 0)
             continue;
-        json_array_foreach(json_object_get(item, "matches"), k, m) {
+        json_array_foreach(json_object_get(item, "matches"), k, m)
+        {
             if (!strcmp(jstr(m, "image_id"), other))
                 return m;
         }
@@ -282,30 +280,30 @@ assert_upright_match(json_t *queue, const char *a, const char *b,
  * Stockroom's rules. Sizes are upright, after EXIF orientation. */
 static const struct real_expect {
     const char *prefix;
-    long status, alt;           /* the reply; alt: another allowed one */
-    int w, h;                   /* 0: not checked */
+    long status, alt; /* the reply; alt: another allowed one */
+    int w, h;         /* 0: not checked */
 } real_expect[] = {
-    { "01-", 202, 0, 5640, 3172 },
-    { "02-", 202, 0, 6000, 4000 },
-    { "08-", 202, 0, 4032, 3024 },      /* HEIC */
-    { "14-", 202, 0, 1920, 1080 },      /* AVIF */
-    { "22-", 202, 0, 1536, 2048 },
-    { "23-", 202, 0, 720, 1280 },
-    { "39-", 202, 0, 308, 410 },        /* orientations 1-4: stored upright */
-    { "40-", 202, 0, 308, 410 },
-    { "41-", 202, 0, 308, 410 },
-    { "42-", 202, 0, 308, 410 },
-    { "43-", 202, 0, 231, 308 },        /* 5-8: stored landscape */
-    { "44-", 202, 0, 231, 308 },
-    { "45-", 202, 0, 231, 308 },
-    { "46-", 202, 0, 231, 308 },
-    { "48-", 202, 0, 8, 8 },
-    { "51-", 415, 422, 0, 0 },          /* 12-bit JPEG: not decodable */
-    { "67-", 202, 0, 2048, 396 },
-    { "76-", 415, 0, 0, 0 },            /* GIF */
-    { "77-", 415, 0, 0, 0 },
-    { "78-", 415, 0, 0, 0 },            /* JPEG XL */
-    { "79-", 415, 0, 0, 0 },            /* JPEG 2000 */
+    {"01-", 202, 0, 5640, 3172},
+    {"02-", 202, 0, 6000, 4000},
+    {"08-", 202, 0, 4032, 3024}, /* HEIC */
+    {"14-", 202, 0, 1920, 1080}, /* AVIF */
+    {"22-", 202, 0, 1536, 2048},
+    {"23-", 202, 0, 720, 1280},
+    {"39-", 202, 0, 308, 410}, /* orientations 1-4: stored upright */
+    {"40-", 202, 0, 308, 410},
+    {"41-", 202, 0, 308, 410},
+    {"42-", 202, 0, 308, 410},
+    {"43-", 202, 0, 231, 308}, /* 5-8: stored landscape */
+    {"44-", 202, 0, 231, 308},
+    {"45-", 202, 0, 231, 308},
+    {"46-", 202, 0, 231, 308},
+    {"48-", 202, 0, 8, 8},
+    {"51-", 415, 422, 0, 0}, /* 12-bit JPEG: not decodable */
+    {"67-", 202, 0, 2048, 396},
+    {"76-", 415, 0, 0, 0}, /* GIF */
+    {"77-", 415, 0, 0, 0},
+    {"78-", 415, 0, 0, 0}, /* JPEG XL */
+    {"79-", 415, 0, 0, 0}, /* JPEG 2000 */
 };
 
 #define REAL_MAX 128
@@ -319,7 +317,7 @@ struct real_file {
 static const struct real_expect *
 real_expect_of(const char *name)
 {
-    static const struct real_expect accept = { "", 202, 0, 0, 0 };
+    static const struct real_expect accept = {"", 202, 0, 0, 0};
 
     for (size_t i = 0; i < sizeof real_expect / sizeof real_expect[0]; i++)
         if (!strncmp(name, real_expect[i].prefix,
@@ -439,8 +437,7 @@ test_real_corpus(void **state)
                 continue;
             snprintf(pa, sizeof pa, "%d-", a);
             snprintf(pb, sizeof pb, "%d-", b);
-            snprintf(what, sizeof what, "orientation %d vs %d", a - 38,
-                     b - 38);
+            snprintf(what, sizeof what, "orientation %d vs %d", a - 38, b - 38);
             assert_upright_match(queue, real_id(files, n, pa),
                                  real_id(files, n, pb), what);
         }
@@ -460,13 +457,14 @@ test_renditions_upright(void **state)
 {
     char id1[64], path[512], name[64];
     char ids[2][8][64];
-    static const char *const rend[2] = { "thumbnail.jpg", "preview.jpg" };
+    static const char *const rend[2] = {"thumbnail.jpg", "preview.jpg"};
     json_t *queue;
-    int found[2] = { 0, 0 };
+    int found[2] = {0, 0};
 
     (void)state;
-    upload_ok(&srv, contrib, unique_corpus("real/39-vips-rotation-1.jpg",
-                                           "upright", path, sizeof path),
+    upload_ok(&srv, contrib,
+              unique_corpus("real/39-vips-rotation-1.jpg", "upright", path,
+                            sizeof path),
               NULL, id1);
     for (int o = 1; o <= 8; o++) {
         char rel[64], id[64];
@@ -478,9 +476,9 @@ test_renditions_upright(void **state)
         wait_pending(id, rel);
         for (int k = 0; k < 2; k++) {
             size_t len;
-            char *data = check_rendition(&srv, contrib, id, rend[k],
-                                         k ? 800 : 240, o < 5 ? 308 : 231,
-                                         o < 5 ? 410 : 308, &len);
+            char *data =
+                check_rendition(&srv, contrib, id, rend[k], k ? 800 : 240,
+                                o < 5 ? 308 : 231, o < 5 ? 410 : 308, &len);
 
             /* Two renditions may come out byte for byte the same: a tag
              * after the end keeps them apart (no 409). */
@@ -488,17 +486,17 @@ test_renditions_upright(void **state)
             data = realloc(data, len + sizeof name);
             assert_non_null(data);
             memcpy(data + len, name, strlen(name));
-            assert_int_equal(iu_write_file(scratch_path(name, path,
-                                                        sizeof path),
-                                           data, len + strlen(name)), 0);
+            assert_int_equal(
+                iu_write_file(scratch_path(name, path, sizeof path), data,
+                              len + strlen(name)),
+                0);
             free(data);
             upload_ok(&srv, contrib, path, NULL, ids[k][o - 1]);
         }
     }
     for (int k = 0; k < 2; k++) {
         for (int o = 0; o < 8; o++) {
-            snprintf(name, sizeof name, "%s of orientation %d", rend[k],
-                     o + 1);
+            snprintf(name, sizeof name, "%s of orientation %d", rend[k], o + 1);
             wait_pending(ids[k][o], name);
         }
     }
@@ -509,8 +507,8 @@ test_renditions_upright(void **state)
 
             /* A turned copy would match as rotated_or_mirrored. */
             if (m && json_is_true(json_object_get(m, "rotated_or_mirrored")))
-                fail_msg("%s of orientation %d is turned or mirrored",
-                         rend[k], o + 1);
+                fail_msg("%s of orientation %d is turned or mirrored", rend[k],
+                         o + 1);
             found[k] += m != NULL;
         }
     }
@@ -529,52 +527,48 @@ test_renditions_upright(void **state)
 
 static const struct adv_expect {
     const char *file;
-    long status, alt;           /* alt: another reply MANIFEST.md allows */
-    const char *code;           /* NULL for 202 */
-    const char *format;         /* for 202: the format stored */
-    int w, h;                   /* for 202: upright size */
+    long status, alt;   /* alt: another reply MANIFEST.md allows */
+    const char *code;   /* NULL for 202 */
+    const char *format; /* for 202: the format stored */
+    int w, h;           /* for 202: upright size */
 } adv_expect[] = {
-    { "control-valid-640x480.jpg", 202, 0, NULL, "jpeg", 640, 480 },
-    { "empty-0-bytes.jpg", 400, 0, "empty_file", NULL, 0, 0 },
-    { "gif-screen-65535x65535.gif", 415, 0, "unsupported_format", NULL, 0,
-      0 },
-    { "jpeg-exif-64k.jpg", 202, 0, NULL, "jpeg", 640, 480 },
+    {"control-valid-640x480.jpg", 202, 0, NULL, "jpeg", 640, 480},
+    {"empty-0-bytes.jpg", 400, 0, "empty_file", NULL, 0, 0},
+    {"gif-screen-65535x65535.gif", 415, 0, "unsupported_format", NULL, 0, 0},
+    {"jpeg-exif-64k.jpg", 202, 0, NULL, "jpeg", 640, 480},
     /* libexif still reads Orientation 6 from the broken EXIF. */
-    { "jpeg-exif-malformed-loop.jpg", 202, 0, NULL, "jpeg", 480, 640 },
-    { "jpeg-exif-orientation-9.jpg", 202, 0, NULL, "jpeg", 640, 480 },
-    { "jpeg-header-65000x65000.jpg", 422, 0, "too_many_pixels", NULL, 0, 0 },
-    { "jpeg-icc-garbage.jpg", 202, 0, NULL, "jpeg", 640, 480 },
+    {"jpeg-exif-malformed-loop.jpg", 202, 0, NULL, "jpeg", 480, 640},
+    {"jpeg-exif-orientation-9.jpg", 202, 0, NULL, "jpeg", 640, 480},
+    {"jpeg-header-65000x65000.jpg", 422, 0, "too_many_pixels", NULL, 0, 0},
+    {"jpeg-icc-garbage.jpg", 202, 0, NULL, "jpeg", 640, 480},
     /* The same bytes as the control file: a duplicate of it. */
-    { "jpeg-named-as.png", 409, 0, "duplicate", NULL, 0, 0 },
-    { "jpeg-progressive-20000-scans.jpg", 422, 0, "corrupt", NULL, 0, 0 },
-    { "jpeg-trailing-junk-64k.jpg", 202, 0, NULL, "jpeg", 640, 480 },
-    { "jpeg-truncated-half.jpg", 422, 0, "corrupt", NULL, 0, 0 },
-    { "path-traversal-filenames.json", 415, 0, "unsupported_format", NULL, 0,
-      0 },
-    { "path-traversal-payload.jpg", 409, 0, "duplicate", NULL, 0, 0 },
-    { "png-100000x1.png", 422, 0, "bad_shape", NULL, 0, 0 },
-    { "png-1x1.png", 422, 0, "too_small", NULL, 0, 0 },
-    { "png-1x100000.png", 422, 0, "bad_shape", NULL, 0, 0 },
-    { "png-bomb-30000x30000.png", 422, 0, "too_many_pixels", NULL, 0, 0 },
-    { "png-huge-ztxt-itxt.png", 202, 0, NULL, "png", 64, 64 },
-    { "png-ihdr-2147483647-square.png", 422, 0, "too_many_pixels", NULL, 0,
-      0 },
-    { "png-named-as.jpg", 202, 0, NULL, "png", 640, 480 },
-    { "png-truncated-half.png", 422, 0, "corrupt", NULL, 0, 0 },
-    { "polyglot-jpeg-html.jpg", 422, 0, "embedded_content", NULL, 0, 0 },
-    { "polyglot-jpeg-zip.jpg", 422, 0, "embedded_content", NULL, 0, 0 },
-    { "ppm-named-as.jpg", 415, 0, "unsupported_format", NULL, 0, 0 },
-    { "random-bytes.jpg", 415, 0, "unsupported_format", NULL, 0, 0 },
-    { "svg-billion-laughs.svg", 415, 0, "unsupported_format", NULL, 0, 0 },
-    { "svg-named-as.jpg", 415, 0, "unsupported_format", NULL, 0, 0 },
-    { "svg-script-external-href.svg", 415, 0, "unsupported_format", NULL, 0,
-      0 },
+    {"jpeg-named-as.png", 409, 0, "duplicate", NULL, 0, 0},
+    {"jpeg-progressive-20000-scans.jpg", 422, 0, "corrupt", NULL, 0, 0},
+    {"jpeg-trailing-junk-64k.jpg", 202, 0, NULL, "jpeg", 640, 480},
+    {"jpeg-truncated-half.jpg", 422, 0, "corrupt", NULL, 0, 0},
+    {"path-traversal-filenames.json", 415, 0, "unsupported_format", NULL, 0, 0},
+    {"path-traversal-payload.jpg", 409, 0, "duplicate", NULL, 0, 0},
+    {"png-100000x1.png", 422, 0, "bad_shape", NULL, 0, 0},
+    {"png-1x1.png", 422, 0, "too_small", NULL, 0, 0},
+    {"png-1x100000.png", 422, 0, "bad_shape", NULL, 0, 0},
+    {"png-bomb-30000x30000.png", 422, 0, "too_many_pixels", NULL, 0, 0},
+    {"png-huge-ztxt-itxt.png", 202, 0, NULL, "png", 64, 64},
+    {"png-ihdr-2147483647-square.png", 422, 0, "too_many_pixels", NULL, 0, 0},
+    {"png-named-as.jpg", 202, 0, NULL, "png", 640, 480},
+    {"png-truncated-half.png", 422, 0, "corrupt", NULL, 0, 0},
+    {"polyglot-jpeg-html.jpg", 422, 0, "embedded_content", NULL, 0, 0},
+    {"polyglot-jpeg-zip.jpg", 422, 0, "embedded_content", NULL, 0, 0},
+    {"ppm-named-as.jpg", 415, 0, "unsupported_format", NULL, 0, 0},
+    {"random-bytes.jpg", 415, 0, "unsupported_format", NULL, 0, 0},
+    {"svg-billion-laughs.svg", 415, 0, "unsupported_format", NULL, 0, 0},
+    {"svg-named-as.jpg", 415, 0, "unsupported_format", NULL, 0, 0},
+    {"svg-script-external-href.svg", 415, 0, "unsupported_format", NULL, 0, 0},
     /* Page 0 only, or refused for its page count: both allowed. */
-    { "tiff-2500-pages.tif", 202, 422, NULL, "tiff", 1024, 1024 },
-    { "tiff-float16-gray.tif", 422, 415, NULL, NULL, 0, 0 },
-    { "tiff-float32-nan-inf.tif", 415, 0, "unsupported_format", NULL, 0, 0 },
-    { "tiff-ifd-loop.tif", 202, 0, NULL, "tiff", 64, 64 },
-    { "xpm-named-as.jpg", 415, 0, "unsupported_format", NULL, 0, 0 },
+    {"tiff-2500-pages.tif", 202, 422, NULL, "tiff", 1024, 1024},
+    {"tiff-float16-gray.tif", 422, 415, NULL, NULL, 0, 0},
+    {"tiff-float32-nan-inf.tif", 415, 0, "unsupported_format", NULL, 0, 0},
+    {"tiff-ifd-loop.tif", 202, 0, NULL, "tiff", 64, 64},
+    {"xpm-named-as.jpg", 415, 0, "unsupported_format", NULL, 0, 0},
 };
 
 #define N_ADV (sizeof adv_expect / sizeof adv_expect[0])
@@ -603,9 +597,10 @@ test_adversarial_corpus(void **state)
 
         ids[i][0] = '\0';
         snprintf(rel, sizeof rel, "adversarial/%s", x->file);
-        assert_int_equal(iu_upload(&srv, contrib, th_corpus(rel, path,
-                                                            sizeof path),
-                                   NULL, 0, &r), 0);
+        assert_int_equal(iu_upload(&srv, contrib,
+                                   th_corpus(rel, path, sizeof path), NULL, 0,
+                                   &r),
+                         0);
         if (r.status != x->status && (!x->alt || r.status != x->alt))
             fail_msg("%s: %ld %s", x->file, r.status, r.body);
         if (r.status == 202) {
@@ -615,13 +610,13 @@ test_adversarial_corpus(void **state)
         } else {
             /* Every refusal says why, as the API promises. */
             if (x->code && strcmp(th_error_code(&r), x->code) != 0)
-                fail_msg("%s: code %s, expected %s", x->file,
-                         th_error_code(&r), x->code);
+                fail_msg("%s: code %s, expected %s", x->file, th_error_code(&r),
+                         x->code);
             assert_true(th_error_code(&r)[0] != '\0');
         }
         if (r.status == 409) {
-            const char *dup = json_string_value(json_object_get(
-                json_object_get(r.json, "error"), "image_id"));
+            const char *dup = json_string_value(
+                json_object_get(json_object_get(r.json, "error"), "image_id"));
 
             assert_non_null(dup);
             assert_string_equal(dup, control);
@@ -642,8 +637,8 @@ test_adversarial_corpus(void **state)
         img = get_image(&srv, contrib, ids[i]);
         assert_string_equal(jstr(img, "format"), x->format);
         if (jint(img, "width") != x->w || jint(img, "height") != x->h)
-            fail_msg("%s is %dx%d, expected %dx%d", x->file,
-                     jint(img, "width"), jint(img, "height"), x->w, x->h);
+            fail_msg("%s is %dx%d, expected %dx%d", x->file, jint(img, "width"),
+                     jint(img, "height"), x->w, x->h);
         check_renditions(&srv, contrib, ids[i], x->w, x->h);
         json_decref(img);
     }
@@ -670,16 +665,17 @@ test_preview(void **state)
         snprintf(tag, sizeof tag, "preview%d", k);
         /* 2268x1512 and no metadata; GPS files are checked in the corpus
          * test above. */
-        upload_ok(&srv, contrib, unique_corpus("real/32-rust-jpeg-large_"
-                                               "image.jpg", tag, path,
-                                               sizeof path), NULL, id[k]);
+        upload_ok(&srv, contrib,
+                  unique_corpus("real/32-rust-jpeg-large_"
+                                "image.jpg",
+                                tag, path, sizeof path),
+                  NULL, id[k]);
         wait_pending(id[k], "the preview test's photo");
         data = check_rendition(&srv, contrib, id[k], "preview.jpg", 800, 2268,
                                1512, &len);
         free(data);
         snprintf(path, sizeof path, "/images/%s/preview.jpg", id[k]);
-        assert_int_equal(iu_req(&srv, "GET", path, contrib, NULL, NULL, &r),
-                         0);
+        assert_int_equal(iu_req(&srv, "GET", path, contrib, NULL, NULL, &r), 0);
         assert_non_null(th_header(&r, "ETag", etag[k], sizeof etag[k]));
         th_resp_free(&r);
     }
@@ -693,9 +689,11 @@ static void
 test_renditions_strip_gps(void **state)
 {
     static const char *const gps[] = {
-        "real/11-exiv2-Stonehenge.heic", "real/30-goexif-sample1.jpg",
+        "real/11-exiv2-Stonehenge.heic",
+        "real/30-goexif-sample1.jpg",
         "real/31-rust-jpeg-tower_grayscale.jpg",
-        "real/49-exiftool-GPS.jpg", "real/63-exiv2-exiv2-bug1199.webp",
+        "real/49-exiftool-GPS.jpg",
+        "real/63-exiv2-exiv2-bug1199.webp",
         "adversarial/jpeg-exif-64k.jpg",
     };
     char path[512], id[64];
@@ -704,8 +702,8 @@ test_renditions_strip_gps(void **state)
     for (size_t i = 0; i < sizeof gps / sizeof gps[0]; i++) {
         json_t *img;
 
-        upload_ok(&srv, contrib, unique_corpus(gps[i], "gps", path,
-                                               sizeof path), NULL, id);
+        upload_ok(&srv, contrib,
+                  unique_corpus(gps[i], "gps", path, sizeof path), NULL, id);
         wait_pending(id, gps[i]);
         img = get_image(&srv, contrib, id);
         check_renditions(&srv, contrib, id, jint(img, "width"),
@@ -723,9 +721,12 @@ test_anonymous_upload(void **state)
     struct th_resp r;
 
     (void)state;
-    assert_int_equal(iu_upload(&srv, NULL, unique_corpus(
-        "adversarial/control-valid-640x480.jpg", "anon", path, sizeof path),
-                               NULL, 0, &r), 0);
+    assert_int_equal(
+        iu_upload(&srv, NULL,
+                  unique_corpus("adversarial/control-valid-640x480.jpg", "anon",
+                                path, sizeof path),
+                  NULL, 0, &r),
+        0);
     assert_int_equal(r.status, 401);
     th_resp_free(&r);
 }
@@ -743,8 +744,8 @@ test_duplicate(void **state)
     assert_int_equal(iu_upload(&srv, contrib, path, "again", 0, &r), 0);
     assert_int_equal(r.status, 409);
     assert_string_equal(th_error_code(&r), "duplicate");
-    dup = json_string_value(json_object_get(json_object_get(r.json, "error"),
-                                            "image_id"));
+    dup = json_string_value(
+        json_object_get(json_object_get(r.json, "error"), "image_id"));
     assert_non_null(dup);
     assert_string_equal(dup, id);
     th_resp_free(&r);
@@ -761,14 +762,18 @@ test_too_small_by_default(void **state)
 
     (void)state;
     th_new_user(&strict, "strict", c2);
-    assert_int_equal(iu_upload(&strict, c2, th_corpus(
-        "real/28-pillow-flower.jpg", path, sizeof path), NULL, 0, &r), 0);
+    assert_int_equal(
+        iu_upload(&strict, c2,
+                  th_corpus("real/28-pillow-flower.jpg", path, sizeof path),
+                  NULL, 0, &r),
+        0);
     assert_int_equal(r.status, 422);
     assert_string_equal(th_error_code(&r), "too_small");
     th_resp_free(&r);
     /* 2560x1600 = 4.1 MP in 910 KB: under the 1 MiB limit too. */
-    upload_ok(&strict, c2, th_corpus("real/15-plasma-Path-2560x1600.jpg",
-                                     path, sizeof path), NULL, id);
+    upload_ok(&strict, c2,
+              th_corpus("real/15-plasma-Path-2560x1600.jpg", path, sizeof path),
+              NULL, id);
 }
 
 static int
@@ -787,7 +792,7 @@ test_too_large(void **state)
     (void)state;
     th_new_user(&strict, "big", c2);
     th_corpus("real/05-lomiri-seeding_by_Clements_Engelhardt.jpg", path,
-              sizeof path);         /* 1.4 MiB */
+              sizeof path); /* 1.4 MiB */
     for (int chunked = 0; chunked < 2; chunked++) {
         struct th_resp r;
 
@@ -811,22 +816,22 @@ test_too_large(void **state)
 static void
 test_missing_file(void **state)
 {
-    struct iu_part title = { "title", NULL, 0, "No photo", 8 };
+    struct iu_part title = {"title", NULL, 0, "No photo", 8};
     struct iu_part text[2] = {
-        { "title", NULL, 0, "Text", 4 },
-        { "file", NULL, 0, "not a file", 10 },
+        {"title", NULL, 0, "Text", 4},
+        {"file", NULL, 0, "not a file", 10},
     };
     struct th_resp r;
 
     (void)state;
-    assert_int_equal(iu_multipart(&srv, "/api/v1/images", contrib, &title, 1,
-                                  0, &r), 0);
+    assert_int_equal(
+        iu_multipart(&srv, "/api/v1/images", contrib, &title, 1, 0, &r), 0);
     assert_int_equal(r.status, 422);
     assert_string_equal(th_error_code(&r), "missing_file");
     th_resp_free(&r);
     /* Refused either as no file or as text that is no image. */
-    assert_int_equal(iu_multipart(&srv, "/api/v1/images", contrib, text, 2,
-                                  0, &r), 0);
+    assert_int_equal(
+        iu_multipart(&srv, "/api/v1/images", contrib, text, 2, 0, &r), 0);
     assert_true(r.status == 422 || r.status == 415);
     th_resp_free(&r);
 }
@@ -850,20 +855,20 @@ test_keywords_limit(void **state)
     assert_non_null(data);
     {
         struct iu_part parts[2] = {
-            { "keywords", NULL, 0, kw, len },
-            { "file", "kw.jpg", 0, data, flen },
+            {"keywords", NULL, 0, kw, len},
+            {"file", "kw.jpg", 0, data, flen},
         };
 
-        assert_int_equal(iu_multipart(&srv, "/api/v1/images", contrib,
-                                      parts, 2, 0, &r), 0);
+        assert_int_equal(
+            iu_multipart(&srv, "/api/v1/images", contrib, parts, 2, 0, &r), 0);
         assert_int_equal(r.status, 422);
         assert_string_equal(th_error_code(&r), "too_many_keywords");
         th_resp_free(&r);
 
         /* Fifty is the limit, and all fifty are kept. */
         parts[0].len = (size_t)(strstr(kw, ", word51") - kw);
-        assert_int_equal(iu_multipart(&srv, "/api/v1/images", contrib,
-                                      parts, 2, 0, &r), 0);
+        assert_int_equal(
+            iu_multipart(&srv, "/api/v1/images", contrib, parts, 2, 0, &r), 0);
         assert_int_equal(r.status, 202);
         snprintf(id, sizeof id, "%s", iu_str(&r, "id"));
         th_resp_free(&r);
@@ -878,10 +883,10 @@ static void
 test_title_utf8(void **state)
 {
     static const char *const bad[] = {
-        "\xc3\x28",             /* a lead byte without its continuation */
-        "\xc0\xaf",             /* overlong "/" */
-        "caf\xe9",              /* Latin-1 */
-        "\xed\xa0\x80",         /* a UTF-16 surrogate */
+        "\xc3\x28",     /* a lead byte without its continuation */
+        "\xc0\xaf",     /* overlong "/" */
+        "caf\xe9",      /* Latin-1 */
+        "\xed\xa0\x80", /* a UTF-16 surrogate */
     };
     char path[512], id[64];
     size_t flen;
@@ -897,16 +902,16 @@ test_title_utf8(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         for (int field = 0; field < 2; field++) {
             struct iu_part parts[2] = {
-                { field ? "description" : "title", NULL, 0, bad[i],
-                  strlen(bad[i]) },
-                { "file", "utf8.jpg", 0, data, flen },
+                {field ? "description" : "title", NULL, 0, bad[i],
+                 strlen(bad[i])},
+                {"file", "utf8.jpg", 0, data, flen},
             };
 
-            assert_int_equal(iu_multipart(&srv, "/api/v1/images", contrib,
-                                          parts, 2, 0, &r), 0);
+            assert_int_equal(
+                iu_multipart(&srv, "/api/v1/images", contrib, parts, 2, 0, &r),
+                0);
             if (r.status != 422)
-                fail_msg("%s %zu: %ld %s", parts[0].name, i, r.status,
-                         r.body);
+                fail_msg("%s %zu: %ld %s", parts[0].name, i, r.status, r.body);
             th_resp_free(&r);
         }
     }
@@ -931,30 +936,35 @@ test_embedded_title(void **state)
     int budapest = 0;
 
     (void)state;
-    upload_ok(&srv, contrib, unique_corpus("real/49-exiftool-GPS.jpg", "t1",
-                                           path, sizeof path), "", id);
+    upload_ok(
+        &srv, contrib,
+        unique_corpus("real/49-exiftool-GPS.jpg", "t1", path, sizeof path), "",
+        id);
     img = get_image(&srv, contrib, id);
     assert_string_equal(jstr(img, "title"), "Communications");
     json_decref(img);
 
-    upload_ok(&srv, contrib, unique_corpus("real/73-exiv2-test.tiff", "t2",
-                                           path, sizeof path), NULL, id);
+    upload_ok(&srv, contrib,
+              unique_corpus("real/73-exiv2-test.tiff", "t2", path, sizeof path),
+              NULL, id);
     img = get_image(&srv, contrib, id);
     assert_string_equal(jstr(img, "title"), "this is a test image");
     json_decref(img);
 
-    upload_ok(&srv, contrib, unique_corpus("real/29-pillow-iptc.jpg", "t3",
-                                           path, sizeof path), NULL, id);
+    upload_ok(&srv, contrib,
+              unique_corpus("real/29-pillow-iptc.jpg", "t3", path, sizeof path),
+              NULL, id);
     img = get_image(&srv, contrib, id);
     /* The catalogue keeps keywords in lower case. */
-    json_array_foreach(json_object_get(img, "keywords"), i, kw)
-        budapest |= !strcasecmp(json_string_value(kw), "Budapest");
+    json_array_foreach(json_object_get(img, "keywords"), i, kw) budapest |=
+        !strcasecmp(json_string_value(kw), "Budapest");
     assert_true(budapest);
     json_decref(img);
 
-    upload_ok(&srv, contrib, unique_corpus("real/25-exiv2-Reagan.jpg", "t4",
-                                           path, sizeof path), "My own title",
-              id);
+    upload_ok(
+        &srv, contrib,
+        unique_corpus("real/25-exiv2-Reagan.jpg", "t4", path, sizeof path),
+        "My own title", id);
     img = get_image(&srv, contrib, id);
     assert_string_equal(jstr(img, "title"), "My own title");
     json_decref(img);
@@ -967,33 +977,38 @@ static void
 test_hostile_filenames(void **state)
 {
     static const char *const needles[] = {
-        "passwd", "evil", "win.ini", "hosts", "htaccess", "CON.jpg", ".php",
-        "aaaaaaaaaaaaaaaa", "rm -rf", "$(id)", "<img", "%2e", "gpj",
+        "passwd",   "evil",    "win.ini", "hosts",
+        "htaccess", "CON.jpg", ".php",    "aaaaaaaaaaaaaaaa",
+        "rm -rf",   "$(id)",   "<img",    "%2e",
+        "gpj",
     };
     char path[512], list[512], dir[600];
     char ids[32][64];
-    const char *outside[] = { ".", "/tmp", "/", "/etc", "/etc/cron.d", NULL };
+    const char *outside[] = {".", "/tmp", "/", "/etc", "/etc/cron.d", NULL};
     json_error_t jerr;
     json_t *names, *v;
     struct stat before_passwd, after_passwd;
     size_t i, plen;
     void *payload;
-    int existed[32][8] = { { 0 } }, refused = 0;
+    int existed[32][8] = {{0}}, refused = 0;
 
     (void)state;
     names = json_load_file(th_corpus("adversarial/path-traversal-filenames."
-                                     "json", list, sizeof list),
+                                     "json",
+                                     list, sizeof list),
                            JSON_ALLOW_NUL, &jerr);
     assert_non_null(names);
     assert_true(json_array_size(names) >= 10 && json_array_size(names) <= 32);
-    payload = iu_read_file(th_corpus("adversarial/path-traversal-payload.jpg",
-                                     path, sizeof path), &plen);
+    payload = iu_read_file(
+        th_corpus("adversarial/path-traversal-payload.jpg", path, sizeof path),
+        &plen);
     assert_non_null(payload);
     assert_int_equal(stat("/etc/passwd", &before_passwd), 0);
 
     /* Where each name's last component would land outside the data
      * folder: note what is there already. */
-    json_array_foreach(names, i, v) {
+    json_array_foreach(names, i, v)
+    {
         const char *name = json_string_value(v);
         const char *base = strrchr(name, '/');
 
@@ -1004,7 +1019,8 @@ test_hostile_filenames(void **state)
         }
     }
 
-    json_array_foreach(names, i, v) {
+    json_array_foreach(names, i, v)
+    {
         const char *name = json_string_value(v);
         size_t nlen = json_string_length(v);
         char *body = malloc(plen + 16);
@@ -1018,10 +1034,11 @@ test_hostile_filenames(void **state)
         memcpy(body, payload, plen);
         body[plen] = (char)('A' + i);
         {
-            struct iu_part part = { "file", name, nlen, body, plen + 1 };
+            struct iu_part part = {"file", name, nlen, body, plen + 1};
 
-            assert_int_equal(iu_multipart(&srv, "/api/v1/images", contrib,
-                                          &part, 1, 0, &r), 0);
+            assert_int_equal(
+                iu_multipart(&srv, "/api/v1/images", contrib, &part, 1, 0, &r),
+                0);
         }
         free(body);
         ids[i][0] = '\0';
@@ -1035,7 +1052,8 @@ test_hostile_filenames(void **state)
         th_resp_free(&r);
         assert_healthy(&srv, "a hostile filename");
     }
-    json_array_foreach(names, i, v) {
+    json_array_foreach(names, i, v)
+    {
         if (!ids[i][0])
             continue;
         wait_pending(ids[i], "a hostile filename's upload");
@@ -1047,7 +1065,8 @@ test_hostile_filenames(void **state)
             fail_msg("a file named after '%s' is in the data folder",
                      needles[k]);
     /* Outside it nothing new. */
-    json_array_foreach(names, i, v) {
+    json_array_foreach(names, i, v)
+    {
         const char *name = json_string_value(v);
         const char *base = strrchr(name, '/');
 

@@ -37,7 +37,7 @@ tu_now_ms(void)
 int
 tu_connect(int port)
 {
-    struct sockaddr_in sa = { 0 };
+    struct sockaddr_in sa = {0};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
@@ -74,7 +74,7 @@ tu_send(int fd, const void *buf, size_t len)
 static int
 readable(int fd, long deadline)
 {
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
     long left = deadline - tu_now_ms();
 
     if (left < 0)
@@ -260,10 +260,10 @@ metric_in_range(void *arg)
 }
 
 int
-tu_wait_metric(struct th_server *s, const char *series, double min,
-               double max, int ms)
+tu_wait_metric(struct th_server *s, const char *series, double min, double max,
+               int ms)
 {
-    struct metric_wait w = { s, series, min, max };
+    struct metric_wait w = {s, series, min, max};
 
     return th_poll(metric_in_range, &w, ms);
 }
@@ -390,7 +390,7 @@ tu_run(const char *const *argv, const char *stdin_text, char *out,
 {
     char dir[64], in_path[100], out_path[100], err_path[100];
     const char *args[64];
-    struct child c = { 0 };
+    struct child c = {0};
     int n = 0, rc;
 
     if (tu_tmpdir(dir, sizeof dir) < 0)
@@ -439,8 +439,7 @@ tu_run(const char *const *argv, const char *stdin_text, char *out,
 int
 tu_ledger_verify(const char *dir)
 {
-    const char *argv[] = { "stockroom", "ledger", "verify", "--data", dir,
-                           NULL };
+    const char *argv[] = {"stockroom", "ledger", "verify", "--data", dir, NULL};
 
     return tu_run(argv, NULL, NULL, 0, NULL, 0, 60000);
 }
@@ -448,7 +447,7 @@ tu_ledger_verify(const char *dir)
 int
 tu_wait_exit(pid_t pid, int ms)
 {
-    struct child c = { pid, 0 };
+    struct child c = {pid, 0};
 
     if (!th_poll(child_done, &c, ms))
         return -1;

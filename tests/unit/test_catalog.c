@@ -46,13 +46,15 @@ setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
     assert_int_equal(db_open(f->path, &f->db, err), 0);
-    assert_int_equal(acc_user_create(f->db, "alice@example.com", "Alice",
-                                     "x", ACC_ROLE_CONTRIBUTOR, &f->alice,
-                                     err), 0);
+    assert_int_equal(acc_user_create(f->db, "alice@example.com", "Alice", "x",
+                                     ACC_ROLE_CONTRIBUTOR, &f->alice, err),
+                     0);
     assert_int_equal(acc_user_create(f->db, "bob@example.com", "Bob", "x",
-                                     ACC_ROLE_CONTRIBUTOR, &f->bob, err), 0);
+                                     ACC_ROLE_CONTRIBUTOR, &f->bob, err),
+                     0);
     assert_int_equal(acc_user_create(f->db, "rev@example.com", "Rev", "x",
-                                     ACC_ROLE_REVIEWER, &f->rev, err), 0);
+                                     ACC_ROLE_REVIEWER, &f->rev, err),
+                     0);
     f->rng = 42;
     *state = f;
     return 0;
@@ -122,8 +124,10 @@ set_sold(struct fx *f, const char *id, int n)
     sqlite3 *c = db_conn_get(f->db);
     char sql[128];
 
-    snprintf(sql, sizeof sql, "UPDATE images SET licences_sold = %d"
-             " WHERE id = '%s'", n, id);
+    snprintf(sql, sizeof sql,
+             "UPDATE images SET licences_sold = %d"
+             " WHERE id = '%s'",
+             n, id);
     assert_int_equal(db_exec(c, sql, err), 0);
     db_conn_put(f->db, c);
 }
@@ -144,14 +148,14 @@ render_all(struct fx *f)
 static void
 approve(struct fx *f, const char *id)
 {
-    assert_int_equal(cat_review_decide(f->db, id, f->rev.id, 1, NULL, NULL,
-                                       err), 0);
+    assert_int_equal(
+        cat_review_decide(f->db, id, f->rev.id, 1, NULL, NULL, err), 0);
 }
 
 /* Upload, render and approve; returns through id. */
 static void
-approved(struct fx *f, const char *owner, const char *title,
-         const char *desc, const char *kw, char id[CAT_ID_LEN])
+approved(struct fx *f, const char *owner, const char *title, const char *desc,
+         const char *kw, char id[CAT_ID_LEN])
 {
     create(f, owner, title, desc, kw, id);
     render_all(f);
@@ -161,7 +165,7 @@ approved(struct fx *f, const char *owner, const char *title,
 static int
 search_n(struct fx *f, const char *text, struct cat_list *out)
 {
-    struct cat_query q = { .text = text };
+    struct cat_query q = {.text = text};
 
     assert_int_equal(cat_search(f->db, &q, out, err), 0);
     return out->n;
@@ -246,10 +250,12 @@ test_update_meta(void **state)
     char id[CAT_ID_LEN];
 
     create(f, f->alice.id, "old", "d", "a", id);
-    assert_int_equal(cat_image_update_meta(f->db, id, f->bob.id, "x", NULL,
-                                           NULL, err), DB_ENOTFOUND);
-    assert_int_equal(cat_image_update_meta(f->db, id, f->alice.id, "new",
-                                           NULL, "B,b, c", err), 0);
+    assert_int_equal(
+        cat_image_update_meta(f->db, id, f->bob.id, "x", NULL, NULL, err),
+        DB_ENOTFOUND);
+    assert_int_equal(cat_image_update_meta(f->db, id, f->alice.id, "new", NULL,
+                                           "B,b, c", err),
+                     0);
     assert_int_equal(cat_image_get(f->db, id, &img, err), 0);
     assert_string_equal(img->title, "new");
     assert_string_equal(img->description, "d");
@@ -311,8 +317,7 @@ test_job_lease_reclaim_reset(void **state)
     assert_int_equal(b.attempts, 3);
     assert_int_equal(cat_job_done(f->db, b.id, "t", "p", err), 0);
     assert_int_equal(cat_job_done(f->db, b.id, "t", "p", err), DB_ECONFLICT);
-    assert_int_equal(cat_job_done(f->db, "jnope", "t", "p", err),
-                     DB_ENOTFOUND);
+    assert_int_equal(cat_job_done(f->db, "jnope", "t", "p", err), DB_ENOTFOUND);
     assert_int_equal(cat_job_claim(f->db, 5000, 60, &b, err), DB_ENOTFOUND);
 }
 
@@ -328,8 +333,8 @@ test_job_fail_until_max(void **state)
     for (int i = 1; i <= 3; i++) {
         assert_int_equal(cat_job_claim(f->db, 1000, 60, &job, err), 0);
         assert_int_equal(job.attempts, i);
-        assert_int_equal(cat_job_fail(f->db, job.id, "decoder crashed", 3,
-                                      err), 0);
+        assert_int_equal(cat_job_fail(f->db, job.id, "decoder crashed", 3, err),
+                         0);
         assert_int_equal(cat_image_get(f->db, id, &img, err), 0);
         assert_string_equal(img->status, i < 3 ? "processing" : "failed");
         cat_image_free(img);
@@ -352,8 +357,8 @@ test_review_flow(void **state)
 
     create(f, f->alice.id, "t", NULL, "a", a);
     /* Still processing: nothing to decide yet. */
-    assert_int_equal(cat_review_decide(f->db, a, f->rev.id, 1, NULL, NULL,
-                                       err), DB_ECONFLICT);
+    assert_int_equal(cat_review_decide(f->db, a, f->rev.id, 1, NULL, NULL, err),
+                     DB_ECONFLICT);
     render_all(f);
     assert_int_equal(cat_image_get(f->db, a, &img, err), 0);
     assert_string_equal(img->status, "pending_review");
@@ -361,8 +366,9 @@ test_review_flow(void **state)
     assert_string_equal(img->preview_etag, "p1");
     cat_image_free(img);
     approve(f, a);
-    assert_int_equal(cat_review_decide(f->db, a, f->rev.id, 0, "other", "x",
-                                       err), DB_ECONFLICT);
+    assert_int_equal(
+        cat_review_decide(f->db, a, f->rev.id, 0, "other", "x", err),
+        DB_ECONFLICT);
     assert_int_equal(cat_image_get(f->db, a, &img, err), 0);
     assert_string_equal(img->status, "approved");
     assert_string_equal(img->reviewed_by, f->rev.id);
@@ -372,22 +378,24 @@ test_review_flow(void **state)
     create(f, f->alice.id, "t", NULL, "a", b);
     render_all(f);
     assert_int_equal(cat_review_decide(f->db, b, f->rev.id, 0, "keyword_spam",
-                                       "Too many keywords.", err), 0);
+                                       "Too many keywords.", err),
+                     0);
     assert_int_equal(cat_image_get(f->db, b, &img, err), 0);
     assert_string_equal(img->status, "rejected");
     assert_string_equal(img->reject_code, "keyword_spam");
     assert_string_equal(img->reject_reason, "Too many keywords.");
     assert_int_equal(img->approved_at, 0);
     cat_image_free(img);
-    assert_int_equal(cat_review_decide(f->db, "inope", f->rev.id, 1, NULL,
-                                       NULL, err), DB_ENOTFOUND);
+    assert_int_equal(
+        cat_review_decide(f->db, "inope", f->rev.id, 1, NULL, NULL, err),
+        DB_ENOTFOUND);
 }
 
 static void
 test_queue_positions(void **state)
 {
     struct fx *f = *state;
-    struct cat_image_list l = { 0 };
+    struct cat_image_list l = {0};
     struct cat_image *img = NULL;
     char id[5][CAT_ID_LEN];
 
@@ -399,8 +407,8 @@ test_queue_positions(void **state)
     cat_image_free(img);
     approve(f, id[0]);
     /* Alice's: 0 (approved), 2, 4, newest first. */
-    assert_int_equal(cat_images_of_contributor(f->db, f->alice.id, NULL, 2,
-                                               &l, err), 0);
+    assert_int_equal(
+        cat_images_of_contributor(f->db, f->alice.id, NULL, 2, &l, err), 0);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.items[0].id, id[4]);
     assert_int_equal(l.items[0].queue_position, 4);
@@ -411,8 +419,8 @@ test_queue_positions(void **state)
 
         snprintf(cur, sizeof cur, "%s", l.next_cursor);
         cat_image_list_release(&l);
-        assert_int_equal(cat_images_of_contributor(f->db, f->alice.id, cur,
-                                                   2, &l, err), 0);
+        assert_int_equal(
+            cat_images_of_contributor(f->db, f->alice.id, cur, 2, &l, err), 0);
     }
     assert_int_equal(l.n, 1);
     assert_string_equal(l.items[0].id, id[0]);
@@ -437,11 +445,11 @@ test_queue_positions(void **state)
         assert_string_equal(l.items[0].id, id[4]);
         cat_image_list_release(&l);
         /* Someone else's cursor, or junk, is refused. */
-        assert_int_equal(cat_images_of_contributor(f->db, f->alice.id, cur,
-                                                   3, &l, err), DB_EINVAL);
+        assert_int_equal(
+            cat_images_of_contributor(f->db, f->alice.id, cur, 3, &l, err),
+            DB_EINVAL);
         cat_image_list_release(&l);
-        assert_int_equal(cat_review_queue(f->db, "zzz", 3, &l, err),
-                         DB_EINVAL);
+        assert_int_equal(cat_review_queue(f->db, "zzz", 3, &l, err), DB_EINVAL);
         cat_image_list_release(&l);
     }
 }
@@ -462,12 +470,12 @@ test_near_duplicates(void **state)
 {
     struct fx *f = *state;
     /* Six bits spread over all four bands: no band matches exactly. */
-    static const int six[] = { 1, 9, 20, 30, 40, 60 };
-    static const int seven[] = { 2, 10, 21, 31, 41, 51, 61 };
-    static const int dist[8] = { 0, 1, 2, 3, 4, 5, 6, 6 };
+    static const int six[] = {1, 9, 20, 30, 40, 60};
+    static const int seven[] = {2, 10, 21, 31, 41, 51, 61};
+    static const int dist[8] = {0, 1, 2, 3, 4, 5, 6, 6};
     struct cat_new_image in;
     struct cat_match *m = NULL;
-    struct cat_image_list q = { 0 };
+    struct cat_image_list q = {0};
     char sha[65], base[CAT_ID_LEN], id[CAT_ID_LEN];
     uint64_t h = 0x0123456789abcdefULL;
     int n = 0;
@@ -542,7 +550,7 @@ static void
 test_search_ranking_stemming_prefix_phrase(void **state)
 {
     struct fx *f = *state;
-    struct cat_list l = { 0 };
+    struct cat_list l = {0};
     char kw[CAT_ID_LEN], desc[CAT_ID_LEN], car[CAT_ID_LEN], rac[CAT_ID_LEN];
 
     approved(f, f->alice.id, "Morning street", "A bicycle leans on a lamp",
@@ -580,16 +588,16 @@ test_search_filters(void **state)
 {
     struct fx *f = *state;
     struct cat_new_image in;
-    struct cat_list l = { 0 };
-    struct cat_query q = { .text = "tree" };
+    struct cat_list l = {0};
+    struct cat_query q = {.text = "tree"};
     char sha[65], id[4][CAT_ID_LEN];
     static const int dims[4][2] = {
-        { 6000, 4000 }, { 4000, 6000 }, { 3000, 2990 }, { 2000, 1000 } };
-    static const char *const colours[4] = { "green", "green", "blue", "red" };
+        {6000, 4000}, {4000, 6000}, {3000, 2990}, {2000, 1000}};
+    static const char *const colours[4] = {"green", "green", "blue", "red"};
 
     for (int i = 0; i < 4; i++) {
-        new_image(f, &in, sha, i == 3 ? f->bob.id : f->alice.id, "Tree",
-                  NULL, "tree", 0);
+        new_image(f, &in, sha, i == 3 ? f->bob.id : f->alice.id, "Tree", NULL,
+                  "tree", 0);
         in.width = dims[i][0];
         in.height = dims[i][1];
         in.colour = colours[i];
@@ -650,14 +658,14 @@ test_search_filters(void **state)
 
 /* Page through q, calling between() after each page; every id once. */
 static int
-page_all(struct fx *f, struct cat_query *q, char seen[][CAT_ID_LEN],
-         int max, void (*between)(struct fx *, int))
+page_all(struct fx *f, struct cat_query *q, char seen[][CAT_ID_LEN], int max,
+         void (*between)(struct fx *, int))
 {
     char cur[CAT_CURSOR_LEN] = "";
     int n = 0, pages = 0;
 
     do {
-        struct cat_list l = { 0 };
+        struct cat_list l = {0};
 
         q->cursor = cur;
         assert_int_equal(cat_search(f->db, q, &l, err), 0);
@@ -689,8 +697,8 @@ test_search_sorts_and_paging(void **state)
 {
     struct fx *f = *state;
     enum { N = 30 };
-    struct cat_query q = { .limit = 7 };
-    struct cat_list l = { 0 };
+    struct cat_query q = {.limit = 7};
+    struct cat_list l = {0};
     char id[N][CAT_ID_LEN], seen[2 * N][CAT_ID_LEN], cur[CAT_CURSOR_LEN];
 
     for (int i = 0; i < N; i++) {
@@ -717,7 +725,7 @@ test_search_sorts_and_paging(void **state)
 
     for (int s = 0; s < 3; s++) {
         static const enum cat_sort sorts[3] = {
-            CAT_SORT_NEWEST, CAT_SORT_POPULAR, CAT_SORT_RELEVANCE };
+            CAT_SORT_NEWEST, CAT_SORT_POPULAR, CAT_SORT_RELEVANCE};
 
         q.sort = sorts[s];
         q.text = s == 2 ? "sunset" : NULL;
@@ -752,22 +760,75 @@ test_search_hostile_text(void **state)
 {
     struct fx *f = *state;
     static const char *const hostile[] = {
-        "\"", "\"\"", "\"\"\"", "sunset\"", "\"sunset", "a\"b\"c\"",
-        "AND", "OR", "NOT", "sunset AND", "OR sunset", "NOT sunset",
-        "sunset NOT beach", "sunset OR", "NEAR(", "NEAR(sunset beach",
-        "NEAR(sunset beach, 2)", "sunset NEAR beach", "*", "sunset*", "**",
-        "*sunset", "^", "^sunset", ":", "title:", "title:sunset",
-        "keywords : beach", "{title keywords}:sunset", "-title:x", "(", ")",
-        "(sunset", "sunset)", "((((", "+", "+sunset", "sunset + beach",
-        "'; DROP TABLE images; --", "\"; DROP TABLE images; --",
-        "1=1 OR 'a'='a'", "%", "_", "\\", "\\\"", "\xff", "\xc3", "\xc3(",
-        "sun\xffset", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
-        "caf\xc3\xa9", "\xe2\x80\x94", "\"\xe2\x80\x94\"", "\xe2\x80\x94 sun",
-        "rank:", "rowid", "image_fts", "MATCH", " ", "\t\n", ",,,", "a",
-        "ab", "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+        "\"",
+        "\"\"",
+        "\"\"\"",
+        "sunset\"",
+        "\"sunset",
+        "a\"b\"c\"",
+        "AND",
+        "OR",
+        "NOT",
+        "sunset AND",
+        "OR sunset",
+        "NOT sunset",
+        "sunset NOT beach",
+        "sunset OR",
+        "NEAR(",
+        "NEAR(sunset beach",
+        "NEAR(sunset beach, 2)",
+        "sunset NEAR beach",
+        "*",
+        "sunset*",
+        "**",
+        "*sunset",
+        "^",
+        "^sunset",
+        ":",
+        "title:",
+        "title:sunset",
+        "keywords : beach",
+        "{title keywords}:sunset",
+        "-title:x",
+        "(",
+        ")",
+        "(sunset",
+        "sunset)",
+        "((((",
+        "+",
+        "+sunset",
+        "sunset + beach",
+        "'; DROP TABLE images; --",
+        "\"; DROP TABLE images; --",
+        "1=1 OR 'a'='a'",
+        "%",
+        "_",
+        "\\",
+        "\\\"",
+        "\xff",
+        "\xc3",
+        "\xc3(",
+        "sun\xffset",
+        "\xed\xa0\x80",
+        "\xf4\x90\x80\x80",
+        "\xe2\x82",
+        "caf\xc3\xa9",
+        "\xe2\x80\x94",
+        "\"\xe2\x80\x94\"",
+        "\xe2\x80\x94 sun",
+        "rank:",
+        "rowid",
+        "image_fts",
+        "MATCH",
+        " ",
+        "\t\n",
+        ",,,",
+        "a",
+        "ab",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z",
     };
-    struct cat_list l = { 0 };
-    struct cat_query q = { 0 };
+    struct cat_list l = {0};
+    struct cat_query q = {0};
     char big[10 * 1024 + 1], id[CAT_ID_LEN];
 
     approved(f, f->alice.id, "Sunset", "beach", "sunset,beach", id);
@@ -783,8 +844,9 @@ test_search_hostile_text(void **state)
     /* 10 KB of words, of quotes, of stray bytes. */
     for (int k = 0; k < 3; k++) {
         for (size_t i = 0; i < sizeof big - 1; i++)
-            big[i] = k == 0 ? "sunset "[i % 7] : k == 1 ? "\"*("[i % 3]
-                                                         : (char)(i * 7 + 1);
+            big[i] = k == 0   ? "sunset "[i % 7]
+                     : k == 1 ? "\"*("[i % 3]
+                              : (char)(i * 7 + 1);
         big[sizeof big - 1] = '\0';
         q.text = big;
         assert_int_equal(cat_search(f->db, &q, &l, err), 0);
@@ -803,7 +865,7 @@ static void
 test_search_sees_only_approved(void **state)
 {
     struct fx *f = *state;
-    struct cat_list l = { 0 };
+    struct cat_list l = {0};
     char a[CAT_ID_LEN], r[CAT_ID_LEN];
 
     create(f, f->alice.id, "Lighthouse", NULL, "lighthouse", a);
@@ -814,14 +876,15 @@ test_search_sees_only_approved(void **state)
     assert_int_equal(search_n(f, "lighthouse", &l), 0);
     cat_list_release(&l);
     approve(f, a);
-    assert_int_equal(cat_review_decide(f->db, r, f->rev.id, 0, "other", "no",
-                                       err), 0);
+    assert_int_equal(
+        cat_review_decide(f->db, r, f->rev.id, 0, "other", "no", err), 0);
     assert_int_equal(search_n(f, "lighthouse", &l), 1);
     assert_string_equal(l.items[0].id, a);
     cat_list_release(&l);
     /* An edit of an approved image is searchable at once. */
     assert_int_equal(cat_image_update_meta(f->db, a, f->alice.id, "Beacon",
-                                           NULL, "tower", err), 0);
+                                           NULL, "tower", err),
+                     0);
     assert_int_equal(search_n(f, "lighthouse", &l), 0);
     cat_list_release(&l);
     assert_int_equal(search_n(f, "beacon", &l), 1);
@@ -842,10 +905,10 @@ test_views_sales_profile_similar(void **state)
     struct cat_new_image in;
     struct cat_image *img = NULL;
     struct cat_profile p;
-    struct cat_list l = { 0 };
+    struct cat_list l = {0};
     char sha[65], a[CAT_ID_LEN], b[CAT_ID_LEN], c[CAT_ID_LEN], d[CAT_ID_LEN];
     const char *ids[3];
-    int counts[3] = { 5, 2, 9 };
+    int counts[3] = {5, 2, 9};
 
     approved(f, f->alice.id, "Alpine lake", NULL, "lake,alps,water", a);
     approved(f, f->alice.id, "Alpine hut", NULL, "alps,hut", b);
@@ -891,7 +954,7 @@ test_lightboxes(void **state)
 {
     struct fx *f = *state;
     struct cat_lightbox lb, *all = NULL;
-    struct cat_list l = { 0 };
+    struct cat_list l = {0};
     char box[CAT_ID_LEN], img[CAT_ID_LEN], img2[CAT_ID_LEN], pend[CAT_ID_LEN];
     char tok[CAT_TOKEN_LEN], tok2[CAT_TOKEN_LEN];
     int n = 0;
@@ -901,8 +964,8 @@ test_lightboxes(void **state)
     create(f, f->alice.id, "Pending", NULL, "x", pend);
     assert_int_equal(cat_lightbox_create(f->db, f->bob.id, "", box, err),
                      DB_EINVAL);
-    assert_int_equal(cat_lightbox_create(f->db, f->bob.id, "Animals", box,
-                                         err), 0);
+    assert_int_equal(cat_lightbox_create(f->db, f->bob.id, "Animals", box, err),
+                     0);
     assert_int_equal(box[0], 'l');
     assert_int_equal(cat_lightbox_add(f->db, box, f->bob.id, img, err), 0);
     assert_int_equal(cat_lightbox_add(f->db, box, f->bob.id, img, err), 0);
@@ -916,23 +979,26 @@ test_lightboxes(void **state)
                      DB_ENOTFOUND);
     assert_int_equal(cat_lightbox_remove(f->db, box, f->alice.id, img, err),
                      DB_ENOTFOUND);
-    assert_int_equal(cat_lightbox_rename(f->db, box, f->alice.id, "Mine",
-                                         err), DB_ENOTFOUND);
+    assert_int_equal(cat_lightbox_rename(f->db, box, f->alice.id, "Mine", err),
+                     DB_ENOTFOUND);
     assert_int_equal(cat_lightbox_delete(f->db, box, f->alice.id, err),
                      DB_ENOTFOUND);
     assert_int_equal(cat_lightbox_share(f->db, box, f->alice.id, tok, err),
                      DB_ENOTFOUND);
-    assert_int_equal(cat_lightbox_get(f->db, box, f->alice.id, NULL, NULL, 0,
-                                      &lb, &l, err), DB_ENOTFOUND);
+    assert_int_equal(
+        cat_lightbox_get(f->db, box, f->alice.id, NULL, NULL, 0, &lb, &l, err),
+        DB_ENOTFOUND);
     cat_list_release(&l);
-    assert_int_equal(cat_lightbox_get(f->db, box, NULL, "", NULL, 0, &lb, &l,
-                                      err), DB_ENOTFOUND);
+    assert_int_equal(
+        cat_lightbox_get(f->db, box, NULL, "", NULL, 0, &lb, &l, err),
+        DB_ENOTFOUND);
     cat_list_release(&l);
 
-    assert_int_equal(cat_lightbox_rename(f->db, box, f->bob.id, "Wildlife",
-                                         err), 0);
-    assert_int_equal(cat_lightbox_get(f->db, box, f->bob.id, NULL, NULL, 1,
-                                      &lb, &l, err), 0);
+    assert_int_equal(
+        cat_lightbox_rename(f->db, box, f->bob.id, "Wildlife", err), 0);
+    assert_int_equal(
+        cat_lightbox_get(f->db, box, f->bob.id, NULL, NULL, 1, &lb, &l, err),
+        0);
     assert_string_equal(lb.name, "Wildlife");
     assert_int_equal(lb.item_count, 2);
     assert_string_equal(lb.share_token, "");
@@ -943,19 +1009,22 @@ test_lightboxes(void **state)
     /* Shared: anyone with the token reads it, and only that token. */
     assert_int_equal(cat_lightbox_share(f->db, box, f->bob.id, tok, err), 0);
     assert_int_equal(strlen(tok), 32);
-    assert_int_equal(cat_lightbox_get(f->db, box, f->alice.id, tok, NULL, 0,
-                                      &lb, &l, err), 0);
+    assert_int_equal(
+        cat_lightbox_get(f->db, box, f->alice.id, tok, NULL, 0, &lb, &l, err),
+        0);
     assert_int_equal(l.n, 2);
     assert_string_equal(lb.share_token, "");
     cat_list_release(&l);
     assert_int_equal(cat_lightbox_share(f->db, box, f->bob.id, tok2, err), 0);
     assert_string_not_equal(tok, tok2);
-    assert_int_equal(cat_lightbox_get(f->db, box, NULL, tok, NULL, 0, &lb,
-                                      &l, err), DB_ENOTFOUND);
+    assert_int_equal(
+        cat_lightbox_get(f->db, box, NULL, tok, NULL, 0, &lb, &l, err),
+        DB_ENOTFOUND);
     cat_list_release(&l);
     assert_int_equal(cat_lightbox_unshare(f->db, box, f->bob.id, err), 0);
-    assert_int_equal(cat_lightbox_get(f->db, box, NULL, tok2, NULL, 0, &lb,
-                                      &l, err), DB_ENOTFOUND);
+    assert_int_equal(
+        cat_lightbox_get(f->db, box, NULL, tok2, NULL, 0, &lb, &l, err),
+        DB_ENOTFOUND);
     cat_list_release(&l);
 
     /* A taken-down image drops out of listings; nothing breaks. */
@@ -967,8 +1036,9 @@ test_lightboxes(void **state)
     assert_string_equal(all[0].cover_thumb_etag, "t1");
     free(all);
     assert_int_equal(cat_lightbox_remove(f->db, box, f->bob.id, img, err), 0);
-    assert_int_equal(cat_lightbox_get(f->db, box, f->bob.id, NULL, NULL, 0,
-                                      &lb, &l, err), 0);
+    assert_int_equal(
+        cat_lightbox_get(f->db, box, f->bob.id, NULL, NULL, 0, &lb, &l, err),
+        0);
     assert_int_equal(l.n, 0);
     assert_string_equal(lb.cover_id, "");
     cat_list_release(&l);
@@ -986,29 +1056,25 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_create_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_meta, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_visibility_rule, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_visibility_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_lease_reclaim_reset, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_job_fail_until_max, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_review_flow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_positions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_near_duplicates, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_queue_positions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_near_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_search_ranking_stemming_prefix_phrase, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_filters, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_sorts_and_paging, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_search_hostile_text, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_search_sees_only_approved, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_views_sales_profile_similar,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_views_sales_profile_similar, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_lightboxes, setup, teardown),
     };
 

@@ -39,8 +39,9 @@ user(struct fx *f, const char *email, char id[ACC_ID_LEN])
     struct acc_user u;
 
     assert_int_equal(acc_user_create(f->db, email, "Test", "x",
-                                     ACC_ROLE_BUYER | ACC_ROLE_CONTRIBUTOR,
-                                     &u, err), DB_OK);
+                                     ACC_ROLE_BUYER | ACC_ROLE_CONTRIBUTOR, &u,
+                                     err),
+                     DB_OK);
     snprintf(id, ACC_ID_LEN, "%s", u.id);
 }
 
@@ -103,10 +104,11 @@ raw_open(struct fx *f, int recursive)
 
     assert_int_equal(sqlite3_open(f->path, &c), SQLITE_OK);
     sqlite3_busy_timeout(c, 10000);
-    assert_int_equal(sqlite3_exec(c, recursive ?
-                                  "PRAGMA recursive_triggers=ON" :
-                                  "PRAGMA recursive_triggers=OFF",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(c,
+                                  recursive ? "PRAGMA recursive_triggers=ON"
+                                            : "PRAGMA recursive_triggers=OFF",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     return c;
 }
 
@@ -133,8 +135,9 @@ raw_text(sqlite3 *c, const char *sql)
 
     assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    s = strdup(sqlite3_column_text(st, 0) ?
-               (const char *)sqlite3_column_text(st, 0) : "");
+    s = strdup(sqlite3_column_text(st, 0)
+                   ? (const char *)sqlite3_column_text(st, 0)
+                   : "");
     sqlite3_finalize(st);
     return s;
 }
@@ -158,22 +161,29 @@ buy(struct fx *f, const char *who, int64_t credits, int64_t price,
 
     snprintf(key, sizeof key, "buy-%d", key_seq++);
     assert_int_equal(ledger_purchase_create(f->db, who, key, "h", credits,
-                                            price, "test", &tmp, err), DB_OK);
-    assert_int_equal(ledger_purchase_settle(f->db, tmp.id, "ref", p ? p :
-                                            &tmp, err), DB_OK);
+                                            price, "test", &tmp, err),
+                     DB_OK);
+    assert_int_equal(
+        ledger_purchase_settle(f->db, tmp.id, "ref", p ? p : &tmp, err), DB_OK);
 }
 
 static int
-sell(struct fx *f, const char *buyer, const char *contrib,
-     const char *image, int64_t credits, const struct ledger_tier *tiers,
-     size_t n_tiers, struct ledger_licence *l)
+sell(struct fx *f, const char *buyer, const char *contrib, const char *image,
+     int64_t credits, const struct ledger_tier *tiers, size_t n_tiers,
+     struct ledger_licence *l)
 {
     char key[32];
     struct ledger_licence tmp;
     struct ledger_licence_req r = {
-        .buyer_id = buyer, .image_id = image, .contributor_id = contrib,
-        .size = "S", .type = "standard", .credits = credits,
-        .idem_key = key, .request_hash = "h", .tiers = tiers,
+        .buyer_id = buyer,
+        .image_id = image,
+        .contributor_id = contrib,
+        .size = "S",
+        .type = "standard",
+        .credits = credits,
+        .idem_key = key,
+        .request_hash = "h",
+        .tiers = tiers,
         .n_tiers = n_tiers,
     };
 
@@ -206,7 +216,8 @@ test_purchase_wallet(void **state)
 
     assert_int_equal(wallet(f, f->buyer), 0);
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "k1", "h1", 10,
-                                            1500, "test", &p, err), DB_OK);
+                                            1500, "test", &p, err),
+                     DB_OK);
     assert_string_equal(p.status, "pending");
     assert_int_equal(p.replayed, 0);
     assert_int_equal(wallet(f, f->buyer), 0);
@@ -220,19 +231,19 @@ test_purchase_wallet(void **state)
     assert_int_equal(ledger_purchase_settle(f->db, p.id, "pi_1", &q, err),
                      DB_OK);
     assert_int_equal(q.replayed, 1);
-    assert_int_equal(ledger_purchase_settle(f->db, p.id, NULL, &q, err),
-                     DB_OK);
+    assert_int_equal(ledger_purchase_settle(f->db, p.id, NULL, &q, err), DB_OK);
     assert_int_equal(ledger_purchase_settle(f->db, p.id, "pi_2", &q, err),
                      DB_ECONFLICT);
     assert_int_equal(ledger_purchase_settle(f->db, "pnope", "pi_1", &q, err),
                      DB_ENOTFOUND);
     assert_int_equal(wallet(f, f->buyer), 10);
     assert_int_equal(count(f, "SELECT count(*) FROM journals"), 1);
-    assert_int_equal(ledger_purchase_create(f->db, f->buyer, "k2", "h", 0,
-                                            1500, "test", &p, err),
+    assert_int_equal(ledger_purchase_create(f->db, f->buyer, "k2", "h", 0, 1500,
+                                            "test", &p, err),
                      DB_EINVAL);
-    assert_int_equal(ledger_purchase_create(f->db, f->buyer, "k2", "h", 10,
-                                            -1, "test", &p, err), DB_EINVAL);
+    assert_int_equal(ledger_purchase_create(f->db, f->buyer, "k2", "h", 10, -1,
+                                            "test", &p, err),
+                     DB_EINVAL);
     verify_ok(f);
 }
 
@@ -243,25 +254,27 @@ test_purchase_idempotent(void **state)
     struct ledger_purchase a, b;
 
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "key", "h1", 30,
-                                            3900, "test", &a, err), DB_OK);
+                                            3900, "test", &a, err),
+                     DB_OK);
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "key", "h1", 30,
-                                            3900, "test", &b, err), DB_OK);
+                                            3900, "test", &b, err),
+                     DB_OK);
     assert_string_equal(a.id, b.id);
     assert_int_equal(b.replayed, 1);
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "key", "h2", 10,
                                             1500, "test", &b, err),
                      DB_EREUSED);
     /* Keys belong to their user. */
-    assert_int_equal(ledger_purchase_create(f->db, f->buyer2, "key", "h2",
-                                            10, 1500, "test", &b, err),
+    assert_int_equal(ledger_purchase_create(f->db, f->buyer2, "key", "h2", 10,
+                                            1500, "test", &b, err),
                      DB_OK);
     assert_int_equal(b.replayed, 0);
     assert_string_not_equal(a.id, b.id);
-    assert_int_equal(ledger_purchase_settle(f->db, a.id, "r", &a, err),
-                     DB_OK);
+    assert_int_equal(ledger_purchase_settle(f->db, a.id, "r", &a, err), DB_OK);
     /* A replay after settling returns the purchase as it is now. */
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "key", "h1", 30,
-                                            3900, "test", &b, err), DB_OK);
+                                            3900, "test", &b, err),
+                     DB_OK);
     assert_string_equal(b.status, "settled");
     assert_int_equal(wallet(f, f->buyer), 30);
     assert_int_equal(count(f, "SELECT count(*) FROM purchases"), 2);
@@ -296,8 +309,8 @@ test_fifo_lots(void **state)
     /* The rest of the 10 and all of the 30 and 5 of the 100. */
     assert_int_equal(sell(f, f->buyer, f->contrib, "i2", 43, NULL, 0, &l),
                      DB_OK);
-    assert_int_equal(l.cash_cents, (1500 - 300) + 3900 +
-                     value(11000, 100, 0, 5));
+    assert_int_equal(l.cash_cents,
+                     (1500 - 300) + 3900 + value(11000, 100, 0, 5));
     total += l.cash_cents;
     assert_int_equal(total, 1000 + 1500 + 3900 + 550);
     /* One credit at a time: each exactly the formula, the lot exact. */
@@ -310,7 +323,8 @@ test_fifo_lots(void **state)
     assert_int_equal(total, 1000 + 1500 + 3900 + 11000);
     assert_int_equal(wallet(f, f->buyer), 0);
     assert_int_equal(count(f, "SELECT balance FROM accounts "
-                           "WHERE id = 'deferred_revenue'"), 0);
+                              "WHERE id = 'deferred_revenue'"),
+                     0);
     verify_ok(f);
 }
 
@@ -338,7 +352,8 @@ test_licence_efunds(void **state)
 {
     struct fx *f = *state;
     struct ledger_licence l;
-    const char *snap = "SELECT (SELECT count(*) FROM journals) * 1000000 + "
+    const char *snap =
+        "SELECT (SELECT count(*) FROM journals) * 1000000 + "
         "(SELECT count(*) FROM postings) * 10000 + "
         "(SELECT count(*) FROM licences) * 100 + "
         "(SELECT count(*) FROM idempotency_keys) + "
@@ -356,32 +371,34 @@ test_licence_efunds(void **state)
     assert_int_equal(count(f, snap), before);
     assert_int_equal(wallet(f, f->buyer), 3);
     assert_int_equal(count(f, "SELECT count(*) FROM accounts "
-                           "WHERE kind = 'payable'"), 0);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 3, NULL, 0, &l),
-                     DB_OK);
+                              "WHERE kind = 'payable'"),
+                     0);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 3, NULL, 0, &l), DB_OK);
     assert_int_equal(wallet(f, f->buyer), 0);
     assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &l),
                      DB_EFUNDS);
     /* Bad requests are refused before anything is read. */
     {
         struct ledger_licence_req r = {
-            .buyer_id = f->buyer, .image_id = "i", .contributor_id =
-            f->contrib, .size = "XXL", .type = "standard", .credits = 1,
-            .idem_key = "k", .request_hash = "h",
+            .buyer_id = f->buyer,
+            .image_id = "i",
+            .contributor_id = f->contrib,
+            .size = "XXL",
+            .type = "standard",
+            .credits = 1,
+            .idem_key = "k",
+            .request_hash = "h",
         };
-        struct ledger_tier bad[] = { { 5, 2500 } };
+        struct ledger_tier bad[] = {{5, 2500}};
 
-        assert_int_equal(ledger_licence_create(f->db, &r, &l, err),
-                         DB_EINVAL);
+        assert_int_equal(ledger_licence_create(f->db, &r, &l, err), DB_EINVAL);
         r.size = "M";
         r.type = "editorial";
-        assert_int_equal(ledger_licence_create(f->db, &r, &l, err),
-                         DB_EINVAL);
+        assert_int_equal(ledger_licence_create(f->db, &r, &l, err), DB_EINVAL);
         r.type = "extended";
         r.tiers = bad;
         r.n_tiers = 1;
-        assert_int_equal(ledger_licence_create(f->db, &r, &l, err),
-                         DB_EINVAL);
+        assert_int_equal(ledger_licence_create(f->db, &r, &l, err), DB_EINVAL);
     }
     verify_ok(f);
 }
@@ -394,15 +411,21 @@ test_licence_idempotent(void **state)
     struct fx *f = *state;
     struct ledger_licence a, b;
     struct ledger_licence_req r = {
-        .buyer_id = f->buyer, .image_id = "img1", .contributor_id =
-        f->contrib, .size = "M", .type = "standard", .credits = 2,
-        .idem_key = "same", .request_hash = "h1",
+        .buyer_id = f->buyer,
+        .image_id = "img1",
+        .contributor_id = f->contrib,
+        .size = "M",
+        .type = "standard",
+        .credits = 2,
+        .idem_key = "same",
+        .request_hash = "h1",
     };
     int held = -1;
 
     buy(f, f->buyer, 10, 1500, NULL);
     assert_int_equal(ledger_licence_held(f->db, f->buyer, "img1", "M",
-                                         "standard", &held, err), DB_OK);
+                                         "standard", &held, err),
+                     DB_OK);
     assert_int_equal(held, 0);
     assert_int_equal(ledger_licence_create(f->db, &r, &a, err), DB_OK);
     assert_int_equal(a.replayed, 0);
@@ -415,10 +438,12 @@ test_licence_idempotent(void **state)
     assert_int_equal(ledger_licence_create(f->db, &r, &b, err), DB_EREUSED);
     assert_int_equal(wallet(f, f->buyer), 8);
     assert_int_equal(ledger_licence_held(f->db, f->buyer, "img1", "M",
-                                         "standard", &held, err), DB_OK);
+                                         "standard", &held, err),
+                     DB_OK);
     assert_int_equal(held, 1);
     assert_int_equal(ledger_licence_held(f->db, f->buyer, "img1", "L",
-                                         "standard", &held, err), DB_OK);
+                                         "standard", &held, err),
+                     DB_OK);
     assert_int_equal(held, 0);
     /* Re-licensing what one holds is allowed. */
     r.idem_key = "other";
@@ -429,8 +454,7 @@ test_licence_idempotent(void **state)
     assert_string_equal(b.size, "M");
     assert_int_equal(b.credits, 2);
     assert_int_equal(b.royalty_cents + b.platform_cents, b.cash_cents);
-    assert_int_equal(ledger_licence_get(f->db, "lnope", &b, err),
-                     DB_ENOTFOUND);
+    assert_int_equal(ledger_licence_get(f->db, "lnope", &b, err), DB_ENOTFOUND);
     verify_ok(f);
 }
 
@@ -440,7 +464,7 @@ static void
 test_split_property(void **state)
 {
     struct fx *f = *state;
-    static const int rates[] = { 0, 1, 2500, 3333, 4999, 9999, 10000 };
+    static const int rates[] = {0, 1, 2500, 3333, 4999, 9999, 10000};
     struct ledger_licence l;
     struct ledger_earnings e;
     uint32_t seed = 12345;
@@ -457,15 +481,14 @@ test_split_property(void **state)
         left += credits;
     }
     for (int i = 0; left > 0; i++) {
-        struct ledger_tier t[] = { { 0, rates[i % 7] } };
+        struct ledger_tier t[] = {{0, rates[i % 7]}};
         int64_t n;
 
         seed = seed * 1103515245u + 12345u;
         n = 1 + (int64_t)(seed >> 8) % 6;
         if (n > left)
             n = left;
-        assert_int_equal(sell(f, f->buyer, f->buyer2, "p", n, t, 1, &l),
-                         DB_OK);
+        assert_int_equal(sell(f, f->buyer, f->buyer2, "p", n, t, 1, &l), DB_OK);
         assert_int_equal(l.rate_bp, rates[i % 7]);
         assert_int_equal(l.royalty_cents + l.platform_cents, l.cash_cents);
         assert_int_equal(l.royalty_cents, l.cash_cents * l.rate_bp / 10000);
@@ -479,9 +502,11 @@ test_split_property(void **state)
     assert_int_equal(cash, paid);
     assert_int_equal(royalty + platform, paid);
     assert_int_equal(count(f, "SELECT balance FROM accounts "
-                           "WHERE id = 'deferred_revenue'"), 0);
+                              "WHERE id = 'deferred_revenue'"),
+                     0);
     assert_int_equal(count(f, "SELECT balance FROM accounts "
-                           "WHERE id = 'platform_revenue'"), platform);
+                              "WHERE id = 'platform_revenue'"),
+                     platform);
 
     /* The tier: 99 sold at 25%, the 100th still at 25%, then 30%. */
     buy(f, f->buyer, 100, 11000, NULL);
@@ -497,16 +522,14 @@ test_split_property(void **state)
     assert_int_equal(e.next_rate_bp, 3000);
     assert_int_equal(e.next_tier_left, 1);
     ledger_earnings_release(&e);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "t", 1, NULL, 0, &l),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "t", 1, NULL, 0, &l), DB_OK);
     assert_int_equal(l.rate_bp, 2500);
     assert_int_equal(l.cash_cents, 110);
     assert_int_equal(l.royalty_cents, 27);
     assert_int_equal(l.platform_cents, 83);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "t", 1, NULL, 0, &l),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "t", 1, NULL, 0, &l), DB_OK);
     assert_int_equal(l.rate_bp, 3000);
-    assert_int_equal(l.cash_cents, 150);        /* the next lot */
+    assert_int_equal(l.cash_cents, 150); /* the next lot */
     assert_int_equal(l.royalty_cents, 45);
     assert_int_equal(ledger_earnings(f->db, f->contrib, NULL, 0, 10, &e, err),
                      DB_OK);
@@ -529,8 +552,7 @@ test_set_file(void **state)
                      "0123456789abcdef0123456789abcdef";
 
     buy(f, f->buyer, 10, 1500, NULL);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &l),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &l), DB_OK);
     assert_string_equal(l.file_sha256, "");
     assert_int_equal(ledger_licence_set_file(f->db, l.id, "XYZ", err),
                      DB_EINVAL);
@@ -566,12 +588,15 @@ test_immutable(void **state)
 {
     struct fx *f = *state;
     struct ledger_licence l;
-    const char *dp = "SELECT group_concat(id || ',' || journal_id || ',' || "
+    const char *dp =
+        "SELECT group_concat(id || ',' || journal_id || ',' || "
         "account_id || ',' || asset || ',' || amount, ';') FROM postings";
-    const char *dj = "SELECT group_concat(id || ',' || kind || ',' || "
+    const char *dj =
+        "SELECT group_concat(id || ',' || kind || ',' || "
         "created_at || ',' || coalesce(reverses_journal_id, '') || ',' || "
         "memo, ';') FROM journals";
-    const char *dl = "SELECT group_concat(rowid || ',' || id || ',' || "
+    const char *dl =
+        "SELECT group_concat(rowid || ',' || id || ',' || "
         "buyer_id || ',' || image_id || ',' || contributor_id || ',' || "
         "size || type || credits || ',' || cash_cents || ',' || rate_bp || "
         "',' || royalty_cents || ',' || platform_cents || ',' || created_at "
@@ -581,47 +606,55 @@ test_immutable(void **state)
     char sql[512];
 
     buy(f, f->buyer, 10, 1500, NULL);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 2, NULL, 0, &l),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 2, NULL, 0, &l), DB_OK);
     for (int recursive = 1; recursive >= 0; recursive--) {
         sqlite3 *c = raw_open(f, recursive);
 
         expect_refused(c, dp, "UPDATE postings SET amount = amount + 1");
-        expect_refused(c, dp, "UPDATE postings SET account_id = "
+        expect_refused(c, dp,
+                       "UPDATE postings SET account_id = "
                        "'platform_revenue' WHERE account_id LIKE 'payable:%'");
         expect_refused(c, dp, "DELETE FROM postings");
-        expect_refused(c, dp, "INSERT OR REPLACE INTO postings(id, "
+        expect_refused(c, dp,
+                       "INSERT OR REPLACE INTO postings(id, "
                        "journal_id, account_id, asset, amount) "
                        "VALUES (1, 1, 'payment_clearing', 'USD', 1)");
-        expect_refused(c, dp, "REPLACE INTO postings(id, journal_id, "
+        expect_refused(c, dp,
+                       "REPLACE INTO postings(id, journal_id, "
                        "account_id, asset, amount) SELECT id, journal_id, "
                        "account_id, asset, amount * 2 FROM postings");
-        expect_refused(c, dp, "INSERT INTO postings(id, journal_id, "
+        expect_refused(c, dp,
+                       "INSERT INTO postings(id, journal_id, "
                        "account_id, asset, amount) VALUES (1, 2, "
                        "'platform_revenue', 'USD', -5) ON CONFLICT(id) DO "
                        "UPDATE SET amount = 5");
         /* Appending to a closed journal. */
-        expect_refused(c, dp, "INSERT INTO postings(journal_id, account_id, "
+        expect_refused(c, dp,
+                       "INSERT INTO postings(journal_id, account_id, "
                        "asset, amount) VALUES (1, 'payment_clearing', 'USD',"
                        " 1), (1, 'deferred_revenue', 'USD', -1)");
         expect_refused(c, dj, "UPDATE journals SET memo = 'nothing here'");
         expect_refused(c, dj, "DELETE FROM journals");
-        expect_refused(c, dj, "INSERT OR REPLACE INTO journals(id, kind, "
+        expect_refused(c, dj,
+                       "INSERT OR REPLACE INTO journals(id, kind, "
                        "created_at, memo) VALUES (1, 'purchase', 0, 'x')");
-        expect_refused(c, dj, "INSERT INTO journals(id, kind, created_at, "
+        expect_refused(c, dj,
+                       "INSERT INTO journals(id, kind, created_at, "
                        "memo) VALUES (1, 'purchase', 0, 'x') ON CONFLICT(id) "
                        "DO UPDATE SET memo = 'y'");
-        expect_refused(c, dl, "UPDATE licences SET cash_cents = 0, "
+        expect_refused(c, dl,
+                       "UPDATE licences SET cash_cents = 0, "
                        "royalty_cents = 0, platform_cents = 0");
         expect_refused(c, dl, "UPDATE licences SET rate_bp = 4000");
         expect_refused(c, dl, "UPDATE licences SET buyer_id = contributor_id");
         expect_refused(c, dl, "DELETE FROM licences");
-        snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO licences(id, "
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO licences(id, "
                  "buyer_id, image_id, contributor_id, size, type, credits, "
                  "cash_cents, rate_bp, royalty_cents, platform_cents, "
                  "created_at, journal_id) VALUES ('%s', '%s', 'i', '%s', "
-                 "'S', 'standard', 2, 0, 0, 0, 0, 0, 2)", l.id, f->buyer,
-                 f->contrib);
+                 "'S', 'standard', 2, 0, 0, 0, 0, 0, 2)",
+                 l.id, f->buyer, f->contrib);
         expect_refused(c, dl, sql);
         expect_refused(c, dl, "REPLACE INTO licences SELECT * FROM licences");
         expect_refused(c, dl, "UPDATE licences SET rowid = rowid + 100");
@@ -629,8 +662,10 @@ test_immutable(void **state)
                        "DELETE FROM accounts");
         expect_refused(c, "SELECT group_concat(key) FROM idempotency_keys",
                        "DELETE FROM idempotency_keys");
-        expect_refused(c, "SELECT group_concat(lifetime_sold) FROM "
-                       "contributor_stats", "UPDATE contributor_stats SET "
+        expect_refused(c,
+                       "SELECT group_concat(lifetime_sold) FROM "
+                       "contributor_stats",
+                       "UPDATE contributor_stats SET "
                        "lifetime_sold = 0");
         sqlite3_close(c);
     }
@@ -638,10 +673,13 @@ test_immutable(void **state)
     {
         sqlite3 *c = raw_open(f, 1);
 
-        assert_int_equal(sqlite3_exec(c, "UPDATE licences SET file_sha256 = "
-                                      "printf('%064d', 7)", NULL, NULL, NULL),
+        assert_int_equal(sqlite3_exec(c,
+                                      "UPDATE licences SET file_sha256 = "
+                                      "printf('%064d', 7)",
+                                      NULL, NULL, NULL),
                          SQLITE_OK);
-        expect_refused(c, dl, "UPDATE licences SET file_sha256 = "
+        expect_refused(c, dl,
+                       "UPDATE licences SET file_sha256 = "
                        "printf('%064d', 8)");
         expect_refused(c, dl, "UPDATE licences SET file_sha256 = NULL");
         sqlite3_close(c);
@@ -651,7 +689,8 @@ test_immutable(void **state)
     {
         sqlite3 *c = raw_open(f, 1);
 
-        expect_refused(c, dl, "UPDATE licences SET refunded_at = NULL, "
+        expect_refused(c, dl,
+                       "UPDATE licences SET refunded_at = NULL, "
                        "refund_journal = NULL");
         expect_refused(c, dl, "UPDATE licences SET refunded_at = 5");
         sqlite3_close(c);
@@ -672,13 +711,14 @@ test_refund_after_payout(void **state)
     buy(f, f->buyer, 100, 11000, NULL);
     buy(f, f->buyer, 100, 11000, NULL);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(sell(f, f->buyer, f->contrib, "x", 36, NULL, 0,
-                              &l[i]), DB_OK);
+        assert_int_equal(sell(f, f->buyer, f->contrib, "x", 36, NULL, 0, &l[i]),
+                         DB_OK);
         assert_int_equal(l[i].cash_cents, 3960);
         assert_int_equal(l[i].royalty_cents, 990);
     }
-    assert_int_equal(ledger_payout_request(f->db, f->contrib, 2970, 2500,
-                                           NULL, &p, err), DB_OK);
+    assert_int_equal(
+        ledger_payout_request(f->db, f->contrib, 2970, 2500, NULL, &p, err),
+        DB_OK);
     assert_int_equal(ledger_payout_settle(f->db, p.id, 1, &p, err), DB_OK);
     assert_string_equal(p.status, "paid");
     assert_int_equal(wallet(f, f->buyer), 200 - 108);
@@ -691,10 +731,11 @@ test_refund_after_payout(void **state)
                      DB_OK);
     assert_int_equal(e.balance_cents, -990);
     assert_int_equal(e.lifetime_cents, 1980);
-    assert_int_equal(e.licences_sold, 3);       /* tiers never go down */
+    assert_int_equal(e.licences_sold, 3); /* tiers never go down */
     ledger_earnings_release(&e);
-    assert_int_equal(ledger_payout_request(f->db, f->contrib, 2500, 2500,
-                                           NULL, &p, err), DB_EFUNDS);
+    assert_int_equal(
+        ledger_payout_request(f->db, f->contrib, 2500, 2500, NULL, &p, err),
+        DB_EFUNDS);
     verify_ok(f);
     /* Later sales make it good; the returned credits keep their value. */
     assert_int_equal(sell(f, f->buyer, f->contrib, "x", 36, NULL, 0, &l[3]),
@@ -722,8 +763,7 @@ test_refund_twice(void **state)
     int held = -1;
 
     buy(f, f->buyer, 10, 1500, NULL);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 4, NULL, 0, &l),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 4, NULL, 0, &l), DB_OK);
     assert_int_equal(ledger_licence_refund(f->db, l.id, f->admin, &r, err),
                      DB_OK);
     assert_int_equal(ledger_licence_refund(f->db, l.id, f->admin, &r, err),
@@ -734,17 +774,17 @@ test_refund_twice(void **state)
     assert_int_equal(count(f, "SELECT lifetime_sold FROM contributor_stats"),
                      1);
     assert_int_equal(count(f, "SELECT count(*) FROM journals "
-                           "WHERE kind = 'licence_refund'"), 1);
-    assert_int_equal(ledger_licence_held(f->db, f->buyer, "i", "S",
-                                         "standard", &held, err), DB_OK);
+                              "WHERE kind = 'licence_refund'"),
+                     1);
+    assert_int_equal(
+        ledger_licence_held(f->db, f->buyer, "i", "S", "standard", &held, err),
+        DB_OK);
     assert_int_equal(held, 0);
     /* The credits went back to their lot with their value: 10 credits
      * still make exactly 1500 cents. */
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 3, NULL, 0, &l),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 3, NULL, 0, &l), DB_OK);
     assert_int_equal(l.cash_cents, 450);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 7, NULL, 0, &l),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 7, NULL, 0, &l), DB_OK);
     assert_int_equal(l.cash_cents, 1050);
     verify_ok(f);
 }
@@ -758,19 +798,15 @@ test_refund_awkward_lot(void **state)
     int64_t total;
 
     buy(f, f->buyer, 3, 100, NULL);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 2, NULL, 0, &a),
-                     DB_OK);
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &b),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 2, NULL, 0, &a), DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &b), DB_OK);
     assert_int_equal(a.cash_cents + b.cash_cents, 100);
     assert_int_equal(ledger_licence_refund(f->db, a.id, f->admin, &r, err),
                      DB_OK);
     total = b.cash_cents;
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &a),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &a), DB_OK);
     total += a.cash_cents;
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &a),
-                     DB_OK);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &a), DB_OK);
     total += a.cash_cents;
     assert_int_equal(total, 100);
     verify_ok(f);
@@ -788,49 +824,52 @@ test_pack_refund(void **state)
     buy(f, f->buyer, 10, 1500, &a);
     buy(f, f->buyer, 30, 3900, &b);
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "pend", "h", 10,
-                                            1500, "test", &c, err), DB_OK);
-    assert_int_equal(ledger_purchases(f->db, f->buyer, now, 14 * DAY, 10,
-                                      &pl, err), DB_OK);
+                                            1500, "test", &c, err),
+                     DB_OK);
+    assert_int_equal(
+        ledger_purchases(f->db, f->buyer, now, 14 * DAY, 10, &pl, err), DB_OK);
     assert_int_equal(pl.n, 3);
-    assert_string_equal(pl.items[0].id, c.id);       /* newest first */
+    assert_string_equal(pl.items[0].id, c.id); /* newest first */
     assert_int_equal(pl.items[0].refundable, 0);
     assert_int_equal(pl.items[1].refundable, 1);
     assert_int_equal(pl.items[2].refundable, 1);
     ledger_purchase_list_release(&pl);
     /* Not the user's, pending, past the window. */
-    assert_int_equal(ledger_purchase_refund(f->db, a.id, f->buyer2, now,
-                                            14 * DAY, &r, err),
-                     DB_ENOTFOUND);
-    assert_int_equal(ledger_purchase_refund(f->db, c.id, f->buyer, now,
-                                            14 * DAY, &r, err),
-                     DB_ECONFLICT);
+    assert_int_equal(
+        ledger_purchase_refund(f->db, a.id, f->buyer2, now, 14 * DAY, &r, err),
+        DB_ENOTFOUND);
+    assert_int_equal(
+        ledger_purchase_refund(f->db, c.id, f->buyer, now, 14 * DAY, &r, err),
+        DB_ECONFLICT);
     assert_int_equal(ledger_purchase_refund(f->db, a.id, f->buyer,
-                                            now + 15 * DAY, 14 * DAY, &r,
-                                            err), DB_EINVAL);
+                                            now + 15 * DAY, 14 * DAY, &r, err),
+                     DB_EINVAL);
     /* Partly used: the oldest lot pays first. */
-    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &l),
-                     DB_OK);
-    assert_int_equal(ledger_purchase_refund(f->db, a.id, f->buyer, now,
-                                            14 * DAY, &r, err),
-                     DB_ECONFLICT);
+    assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &l), DB_OK);
+    assert_int_equal(
+        ledger_purchase_refund(f->db, a.id, f->buyer, now, 14 * DAY, &r, err),
+        DB_ECONFLICT);
     /* Within the window and unused. */
-    assert_int_equal(ledger_purchase_refund(f->db, b.id, f->buyer, now,
-                                            14 * DAY, &r, err), DB_OK);
+    assert_int_equal(
+        ledger_purchase_refund(f->db, b.id, f->buyer, now, 14 * DAY, &r, err),
+        DB_OK);
     assert_string_equal(r.status, "refunded");
     assert_int_equal(r.refunded_at, now);
     assert_int_equal(wallet(f, f->buyer), 9);
-    assert_int_equal(ledger_purchase_refund(f->db, b.id, f->buyer, now,
-                                            14 * DAY, &r, err),
-                     DB_ECONFLICT);
+    assert_int_equal(
+        ledger_purchase_refund(f->db, b.id, f->buyer, now, 14 * DAY, &r, err),
+        DB_ECONFLICT);
     verify_ok(f);
     /* A licence refund makes the first pack unused again. */
     assert_int_equal(ledger_licence_refund(f->db, l.id, f->admin, &l, err),
                      DB_OK);
-    assert_int_equal(ledger_purchase_refund(f->db, a.id, f->buyer, now,
-                                            14 * DAY, &r, err), DB_OK);
+    assert_int_equal(
+        ledger_purchase_refund(f->db, a.id, f->buyer, now, 14 * DAY, &r, err),
+        DB_OK);
     assert_int_equal(wallet(f, f->buyer), 0);
     assert_int_equal(count(f, "SELECT balance FROM accounts "
-                           "WHERE id = 'payment_clearing'"), 0);
+                              "WHERE id = 'payment_clearing'"),
+                     0);
     assert_int_equal(sell(f, f->buyer, f->contrib, "i", 1, NULL, 0, &l),
                      DB_EFUNDS);
     verify_ok(f);
@@ -840,10 +879,10 @@ test_pack_refund(void **state)
 
 struct race {
     struct fx *f;
-    const char *key;          /* NULL: a key per thread */
-    const char *hash;         /* NULL: "h" */
-    const char *contrib;      /* NULL: the fixture's contributor */
-    const char *buyer;        /* NULL: the fixture's buyer */
+    const char *key;     /* NULL: a key per thread */
+    const char *hash;    /* NULL: "h" */
+    const char *contrib; /* NULL: the fixture's contributor */
+    const char *buyer;   /* NULL: the fixture's buyer */
     int n;
     int rc;
     struct ledger_licence l;
@@ -859,7 +898,9 @@ race_licence(void *arg)
         .buyer_id = r->buyer ? r->buyer : r->f->buyer,
         .image_id = "race",
         .contributor_id = r->contrib ? r->contrib : r->f->contrib,
-        .size = "S", .type = "standard", .credits = 1,
+        .size = "S",
+        .type = "standard",
+        .credits = 1,
         .idem_key = r->key ? r->key : key,
         .request_hash = r->hash ? r->hash : "h",
     };
@@ -881,7 +922,7 @@ test_race_wallet(void **state)
 
     buy(f, f->buyer, 10, 1500, NULL);
     for (int i = 0; i < N; i++) {
-        r[i] = (struct race){ .f = f, .n = i };
+        r[i] = (struct race){.f = f, .n = i};
         assert_int_equal(pthread_create(&t[i], NULL, race_licence, &r[i]), 0);
     }
     for (int i = 0; i < N; i++) {
@@ -910,7 +951,7 @@ test_race_same_key(void **state)
 
     buy(f, f->buyer, 10, 1500, NULL);
     for (int i = 0; i < N; i++) {
-        r[i] = (struct race){ .f = f, .n = i, .key = "one-key" };
+        r[i] = (struct race){.f = f, .n = i, .key = "one-key"};
         assert_int_equal(pthread_create(&t[i], NULL, race_licence, &r[i]), 0);
     }
     for (int i = 0; i < N; i++) {
@@ -935,7 +976,7 @@ test_race_mixed(void **state)
     struct fx *f = *state;
     enum { N = 80 };
     static struct race r[N];
-    struct race first = { .key = "dup" };
+    struct race first = {.key = "dup"};
     pthread_t t[N];
     int ok = 0, funds = 0, replays = 0, reused = 0, bad = 0;
 
@@ -945,14 +986,14 @@ test_race_mixed(void **state)
     race_licence(&first);
     assert_int_equal(first.rc, DB_OK);
     for (int i = 0; i < N; i++) {
-        r[i] = (struct race){ .f = f, .n = i };
+        r[i] = (struct race){.f = f, .n = i};
         if (i % 4 == 0) {
-            r[i].key = "dup";              /* the same sale again */
+            r[i].key = "dup"; /* the same sale again */
         } else if (i % 8 == 1) {
-            r[i].key = "dup";              /* that key, another sale */
+            r[i].key = "dup"; /* that key, another sale */
             r[i].hash = "other";
         } else if (i % 8 == 3) {
-            r[i].contrib = "nobody";       /* fails on a foreign key */
+            r[i].contrib = "nobody"; /* fails on a foreign key */
             r[i].buyer = f->buyer2;
         }
         assert_int_equal(pthread_create(&t[i], NULL, race_licence, &r[i]), 0);
@@ -1018,16 +1059,18 @@ test_payouts(void **state)
     buy(f, f->buyer, 100, 11000, NULL);
     buy(f, f->buyer, 100, 11000, NULL);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(sell(f, f->buyer, f->contrib, "x", 36, NULL, 0,
-                              NULL), DB_OK);
+        assert_int_equal(sell(f, f->buyer, f->contrib, "x", 36, NULL, 0, NULL),
+                         DB_OK);
     bal = 5 * 990;
-    assert_int_equal(ledger_payout_request(f->db, f->contrib, 2499, 2500,
-                                           NULL, &p, err), DB_EINVAL);
-    assert_int_equal(ledger_payout_request(f->db, f->contrib, bal + 1, 2500,
-                                           NULL, &p, err), DB_EFUNDS);
+    assert_int_equal(
+        ledger_payout_request(f->db, f->contrib, 2499, 2500, NULL, &p, err),
+        DB_EINVAL);
+    assert_int_equal(
+        ledger_payout_request(f->db, f->contrib, bal + 1, 2500, NULL, &p, err),
+        DB_EFUNDS);
     /* Racing requests of 2600 each against 4950: exactly one fits. */
     for (int i = 0; i < N; i++) {
-        r[i] = (struct race){ .f = f, .n = i, .amount = 2600 };
+        r[i] = (struct race){.f = f, .n = i, .amount = 2600};
         assert_int_equal(pthread_create(&t[i], NULL, race_payout, &r[i]), 0);
     }
     for (int i = 0; i < N; i++) {
@@ -1048,8 +1091,9 @@ test_payouts(void **state)
     ledger_earnings_release(&e);
     verify_ok(f);
     /* Failed: the money comes back; settled twice: a conflict. */
-    assert_int_equal(ledger_payouts(f->db, f->contrib, "requested", NULL, 10,
-                                    &pl, err), DB_OK);
+    assert_int_equal(
+        ledger_payouts(f->db, f->contrib, "requested", NULL, 10, &pl, err),
+        DB_OK);
     assert_int_equal(pl.n, 1);
     snprintf(q.id, sizeof q.id, "%s", pl.items[0].id);
     ledger_payout_list_release(&pl);
@@ -1060,14 +1104,17 @@ test_payouts(void **state)
     assert_int_equal(ledger_payout_settle(f->db, "onope", 1, &p, err),
                      DB_ENOTFOUND);
     /* An idempotent request. */
-    assert_int_equal(ledger_payout_request(f->db, f->contrib, 4950, 2500,
-                                           "pk", &p, err), DB_OK);
-    assert_int_equal(ledger_payout_request(f->db, f->contrib, 4950, 2500,
-                                           "pk", &q, err), DB_OK);
+    assert_int_equal(
+        ledger_payout_request(f->db, f->contrib, 4950, 2500, "pk", &p, err),
+        DB_OK);
+    assert_int_equal(
+        ledger_payout_request(f->db, f->contrib, 4950, 2500, "pk", &q, err),
+        DB_OK);
     assert_int_equal(q.replayed, 1);
     assert_string_equal(p.id, q.id);
-    assert_int_equal(ledger_payout_request(f->db, f->contrib, 3000, 2500,
-                                           "pk", &q, err), DB_EREUSED);
+    assert_int_equal(
+        ledger_payout_request(f->db, f->contrib, 3000, 2500, "pk", &q, err),
+        DB_EREUSED);
     assert_int_equal(ledger_payout_settle(f->db, p.id, 1, &p, err), DB_OK);
     assert_int_equal(ledger_earnings(f->db, f->contrib, NULL, 0, 10, &e, err),
                      DB_OK);
@@ -1083,8 +1130,9 @@ test_payouts(void **state)
     {
         struct ledger_payout_list more;
 
-        assert_int_equal(ledger_payouts(f->db, NULL, NULL, pl.next_cursor, 5,
-                                        &more, err), DB_OK);
+        assert_int_equal(
+            ledger_payouts(f->db, NULL, NULL, pl.next_cursor, 5, &more, err),
+            DB_OK);
         assert_int_equal(more.n, 1);
         assert_string_equal(more.items[0].status, "failed");
         assert_string_equal(more.next_cursor, "");
@@ -1092,7 +1140,8 @@ test_payouts(void **state)
     }
     ledger_payout_list_release(&pl);
     assert_int_equal(count(f, "SELECT balance FROM accounts "
-                           "WHERE id = 'payouts_paid'"), 4950);
+                              "WHERE id = 'payouts_paid'"),
+                     4950);
     verify_ok(f);
 }
 
@@ -1105,12 +1154,12 @@ test_earnings_and_lists(void **state)
     struct ledger_licence l[5], r;
     struct ledger_licence_list ll, more;
     struct ledger_earnings e;
-    static const char *img[5] = { "a", "b", "a", "c", "a" };
+    static const char *img[5] = {"a", "b", "a", "c", "a"};
 
     buy(f, f->buyer, 100, 11000, NULL);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(sell(f, f->buyer, f->contrib, img[i], 2, NULL, 0,
-                              &l[i]), DB_OK);
+        assert_int_equal(
+            sell(f, f->buyer, f->contrib, img[i], 2, NULL, 0, &l[i]), DB_OK);
     assert_int_equal(ledger_licence_refund(f->db, l[3].id, f->admin, &r, err),
                      DB_OK);
     assert_int_equal(ledger_earnings(f->db, f->contrib, NULL, 0, 10, &e, err),
@@ -1140,13 +1189,13 @@ test_earnings_and_lists(void **state)
     assert_int_equal(e.next_tier_left, 100);
     ledger_earnings_release(&e);
     /* Paging, newest first. */
-    assert_int_equal(ledger_licences_for_buyer(f->db, f->buyer, NULL, 2, &ll,
-                                               err), DB_OK);
+    assert_int_equal(
+        ledger_licences_for_buyer(f->db, f->buyer, NULL, 2, &ll, err), DB_OK);
     assert_int_equal(ll.n, 2);
     assert_string_equal(ll.items[0].id, l[4].id);
     assert_string_equal(ll.items[1].id, l[3].id);
-    assert_int_equal(ledger_licences_for_buyer(f->db, f->buyer,
-                                               ll.next_cursor, 2, &more, err),
+    assert_int_equal(ledger_licences_for_buyer(f->db, f->buyer, ll.next_cursor,
+                                               2, &more, err),
                      DB_OK);
     assert_string_equal(more.items[0].id, l[2].id);
     assert_string_equal(more.items[1].id, l[1].id);
@@ -1159,10 +1208,11 @@ test_earnings_and_lists(void **state)
     assert_string_equal(ll.next_cursor, "");
     ledger_licence_list_release(&ll);
     ledger_licence_list_release(&more);
-    assert_int_equal(ledger_licences_for_buyer(f->db, f->buyer, "x1", 2, &ll,
-                                               err), DB_EINVAL);
-    assert_int_equal(ledger_licences_for_buyer(f->db, f->buyer2, NULL, 2,
-                                               &ll, err), DB_OK);
+    assert_int_equal(
+        ledger_licences_for_buyer(f->db, f->buyer, "x1", 2, &ll, err),
+        DB_EINVAL);
+    assert_int_equal(
+        ledger_licences_for_buyer(f->db, f->buyer2, NULL, 2, &ll, err), DB_OK);
     assert_int_equal(ll.n, 0);
     ledger_licence_list_release(&ll);
     verify_ok(f);
@@ -1184,12 +1234,17 @@ test_verify_catches(void **state)
     /* An unbalanced journal, through the front door: every trigger lets
      * it in, only the verifier can see it. */
     c = raw_open(f, 1);
-    assert_int_equal(sqlite3_exec(c,
-        "INSERT INTO journals(kind, created_at, memo) "
-        "VALUES ('purchase', 0, 'forged');"
-        "INSERT INTO postings(journal_id, account_id, asset, amount) "
-        "VALUES ((SELECT max(id) FROM journals), 'payment_clearing', 'USD', "
-        "500)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            c,
+            "INSERT INTO journals(kind, created_at, memo) "
+            "VALUES ('purchase', 0, 'forged');"
+            "INSERT INTO postings(journal_id, account_id, asset, amount) "
+            "VALUES ((SELECT max(id) FROM journals), 'payment_clearing', "
+            "'USD', "
+            "500)",
+            NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(ledger_verify(f->db, &report, err), DB_ECONFLICT);
     assert_non_null(strstr(report, "inv. 1 BROKEN"));
     assert_non_null(strstr(report, "USD postings sum to 500"));
@@ -1199,10 +1254,14 @@ test_verify_catches(void **state)
     free(report);
     /* Dropping a guard and editing a posting: the cache no longer agrees,
      * and the missing trigger is reported. */
-    assert_int_equal(sqlite3_exec(c,
-        "DROP TRIGGER postings_no_update;"
-        "UPDATE postings SET amount = amount - 1 WHERE account_id = "
-        "'platform_revenue'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            c,
+            "DROP TRIGGER postings_no_update;"
+            "UPDATE postings SET amount = amount - 1 WHERE account_id = "
+            "'platform_revenue'",
+            NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(ledger_verify(f->db, &report, err), DB_ECONFLICT);
     assert_non_null(strstr(report, "inv. 4 BROKEN"));
     assert_non_null(strstr(report, "inv. 7 BROKEN"));
@@ -1219,8 +1278,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_purchase_wallet, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_purchase_wallet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purchase_idempotent, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fifo_lots, setup, teardown),
@@ -1243,8 +1301,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_payouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_earnings_and_lists, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_verify_catches, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_verify_catches, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,9 +33,16 @@ test_defaults(void **state)
 static void
 test_flags(void **state)
 {
-    char *argv[] = { "--listen", "0.0.0.0:9000", "--data=/tmp/x",
-                     "--min-megapixels", "0.25", "--workers", "3",
-                     "--max-upload-mb", "2", "rest" };
+    char *argv[] = {"--listen",
+                    "0.0.0.0:9000",
+                    "--data=/tmp/x",
+                    "--min-megapixels",
+                    "0.25",
+                    "--workers",
+                    "3",
+                    "--max-upload-mb",
+                    "2",
+                    "rest"};
     struct config c;
     char err[256];
     int used = 0;
@@ -56,11 +63,16 @@ static void
 test_bad_flags(void **state)
 {
     static char *bad[][2] = {
-        { "--listen", "nohost" }, { "--listen", "a:70000" },
-        { "--listen", ":80" }, { "--workers", "0" }, { "--workers", "x" },
-        { "--min-megapixels", "-1" }, { "--min-megapixels", "1e3" },
-        { "--log-level", "loud" }, { "--payment-provider", "stripe" },
-        { "--workers", "" },
+        {"--listen", "nohost"},
+        {"--listen", "a:70000"},
+        {"--listen", ":80"},
+        {"--workers", "0"},
+        {"--workers", "x"},
+        {"--min-megapixels", "-1"},
+        {"--min-megapixels", "1e3"},
+        {"--log-level", "loud"},
+        {"--payment-provider", "stripe"},
+        {"--workers", ""},
     };
     char err[256];
 
@@ -71,8 +83,8 @@ test_bad_flags(void **state)
 
         cfg_defaults(&c);
         err[0] = '\0';
-        assert_int_equal(cfg_from_args(&c, 2, bad[i], &used, err,
-                                       sizeof err), -1);
+        assert_int_equal(cfg_from_args(&c, 2, bad[i], &used, err, sizeof err),
+                         -1);
         assert_true(err[0] != '\0');
     }
 }
@@ -80,7 +92,7 @@ test_bad_flags(void **state)
 static void
 test_min_above_max(void **state)
 {
-    char *argv[] = { "--min-megapixels", "200" };
+    char *argv[] = {"--min-megapixels", "200"};
     struct config c;
     char err[256];
     int used;
@@ -114,13 +126,20 @@ static void
 test_text(void **state)
 {
     static const char *const good[] = {
-        "", "plain", "tab\there", "line\nbreak", "caf\xc3\xa9",
-        "\xe2\x82\xac 5", "\xf0\x9f\x93\xb7 camera", "\xf4\x8f\xbf\xbf",
+        "",
+        "plain",
+        "tab\there",
+        "line\nbreak",
+        "caf\xc3\xa9",
+        "\xe2\x82\xac 5",
+        "\xf0\x9f\x93\xb7 camera",
+        "\xf4\x8f\xbf\xbf",
     };
     static const char *const bad[] = {
-        "nul\x01", "del\x7f", "\xc0\x80", "\xc1\xbf", "\xe0\x80\xaf",
-        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "\xc3", "\xe2\x82",
-        "\x80 alone", "\xf8\x88\x80\x80\x80",
+        "nul\x01",          "del\x7f",      "\xc0\x80",
+        "\xc1\xbf",         "\xe0\x80\xaf", "\xed\xa0\x80",
+        "\xf4\x90\x80\x80", "\xff",         "\xc3",
+        "\xe2\x82",         "\x80 alone",   "\xf8\x88\x80\x80\x80",
     };
 
     (void)state;
@@ -134,11 +153,14 @@ static void
 test_email(void **state)
 {
     static const char *const good[] = {
-        "a@b.co", "first.last+tag@example.com", "X@Y.ORG",
+        "a@b.co",
+        "first.last+tag@example.com",
+        "X@Y.ORG",
     };
     static const char *const bad[] = {
-        "", "a", "@b.com", "a@", "a@b", "a@@b.com", "a b@c.com",
-        "a@b.com.", "a@.com", "<a@b.com>", "a\"b@c.com", "a@b.com,c@d.com",
+        "",       "a",         "@b.com",     "a@",
+        "a@b",    "a@@b.com",  "a b@c.com",  "a@b.com.",
+        "a@.com", "<a@b.com>", "a\"b@c.com", "a@b.com,c@d.com",
     };
 
     (void)state;
@@ -152,12 +174,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_flags),
-        cmocka_unit_test(test_bad_flags),
-        cmocka_unit_test(test_min_above_max),
-        cmocka_unit_test(test_env),
-        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_bad_flags), cmocka_unit_test(test_min_above_max),
+        cmocka_unit_test(test_env),       cmocka_unit_test(test_text),
         cmocka_unit_test(test_email),
     };
 
