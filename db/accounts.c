@@ -23,7 +23,12 @@ const char db_schema_accounts[] =
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX sessions_expiry ON sessions(expires_at);";
 
-#define USER_COLS "id, email, name, pw_hash, roles, created_at"
+/* How often a session's "last seen" is written. */
+#define SEEN_EVERY_S 60
+
+#define USER_COLS                                                              \
+    "id, email, name, pw_hash, roles, created_at, email_verified, "            \
+    "notify_sales_digest, notify_reviews, unsub_token"
 
 static void
 user_row(sqlite3_stmt *st, struct acc_user *u)
@@ -34,6 +39,10 @@ user_row(sqlite3_stmt *st, struct acc_user *u)
     db_col_copy(st, 3, u->pw_hash, sizeof u->pw_hash);
     u->roles = (unsigned)sqlite3_column_int(st, 4);
     u->created_at = sqlite3_column_int64(st, 5);
+    u->email_verified = sqlite3_column_int(st, 6);
+    u->notify_sales_digest = sqlite3_column_int(st, 7);
+    u->notify_reviews = sqlite3_column_int(st, 8);
+    db_col_copy(st, 9, u->unsub_token, sizeof u->unsub_token);
 }
 
 /* Run a one-row lookup of users bound to a single text key. */
@@ -190,11 +199,15 @@ acc_session_find(struct db *db, const unsigned char token_hash[32], int64_t now,
     /* Every signed-in request asks: prepared once per connection. */
     static const char sql[] =
         "SELECT u.id, u.email, u.name, u.pw_hash, u.roles, u.created_at, "
-        "s.csrf FROM sessions s JOIN users u ON u.id = s.user_id "
+        "u.email_verified, u.notify_sales_digest, u.notify_reviews, "
+        "u.unsub_token, s.csrf, s.last_seen FROM sessions s "
+        "JOIN users u ON u.id = s.user_id "
         "WHERE s.token_hash = ?1 AND s.expires_at > ?2";
+    static const char touch[] =
+        "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1";
     sqlite3 *c = db_conn_get(db);
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare_cached(db, c, sql, &st, err);
+    int rc = db_prepare_cached(db, c, sql, &st, err), stale = 0;
 
     if (rc != DB_OK)
         goto out;
@@ -203,13 +216,25 @@ acc_session_find(struct db *db, const unsigned char token_hash[32], int64_t now,
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         user_row(st, user);
-        db_col_copy(st, 6, csrf, ACC_CSRF_LEN);
+        db_col_copy(st, 10, csrf, ACC_CSRF_LEN);
+        stale = sqlite3_column_int64(st, 11) < now - SEEN_EVERY_S;
         rc = DB_OK;
     } else if (rc == SQLITE_DONE) {
         snprintf(err, DB_ERR_LEN, "no live session");
         rc = DB_ENOTFOUND;
     } else {
         rc = db_fail(c, rc, "session lookup", err);
+    }
+    db_stmt_done(db, c, st);
+    st = NULL;
+    /* "Last seen" is written at most once a minute per session, so a
+     * signed-in reader does not turn every request into a write; a failed
+     * touch costs nothing but accuracy. */
+    if (rc == DB_OK && stale &&
+        db_prepare_cached(db, c, touch, &st, NULL) == DB_OK) {
+        sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        (void)sqlite3_step(st);
     }
 out:
     if (st)

@@ -21,7 +21,8 @@ enum {
     DB_EINVAL = -6,    /* a value the caller should have checked */
     DB_ETOONEW = -7,   /* the file was written by a newer Stockroom */
     DB_ELIMIT = -8,    /* a rate or size limit was hit */
-    DB_EREUSED = -9    /* idempotency key already used for another request */
+    DB_EREUSED = -9,   /* idempotency key already used for another request */
+    DB_EGONE = -10     /* a one-time token that was used or expired */
 };
 
 struct db;

@@ -50,5 +50,7 @@ extern const char db_schema_accounts[];
 extern const char db_schema_catalog[];
 extern const char db_schema_ledger[];
 extern const char db_schema_ledger_sales[];
+extern const char db_schema_acc_mail[];
+extern const char db_schema_outbox[];
 
 #endif

@@ -13,6 +13,7 @@ struct workers;
 struct views;
 struct rcache;
 struct cat_image;
+struct mailer;
 
 struct app {
     struct config cfg;
@@ -23,6 +24,7 @@ struct app {
     struct workers *workers;
     struct views *views;
     struct rcache *rcache;     /* public renditions kept open */
+    struct mailer *mailer;     /* the outbox's sender (mail.c) */
     unsigned char sign_pk[32]; /* Ed25519: certificates */
     unsigned char sign_sk[64];
     char tmp_dir[1100]; /* uploads in progress, same filesystem */
@@ -49,6 +51,30 @@ void users_create(struct srv_req *r);
 void sessions_create(struct srv_req *r);
 void sessions_delete(struct srv_req *r);
 void me_get(struct srv_req *r);
+
+/* account.c: mail-backed account routes. account_signup makes the account
+ * with its verification link queued (errors as acc_signup). */
+int account_signup(struct app *app, const char *email, const char *name,
+                   const char *pw_hash, unsigned roles, struct acc_user *out,
+                   char err[DB_ERR_LEN]);
+json_t *account_user_json(const struct acc_user *u);
+void verifications_use(struct srv_req *r);
+void verifications_create(struct srv_req *r);
+void resets_create(struct srv_req *r);
+void resets_use(struct srv_req *r);
+void me_password(struct srv_req *r);
+void me_patch(struct srv_req *r);
+void me_sessions_list(struct srv_req *r);
+void me_session_delete(struct srv_req *r);
+void me_sessions_delete(struct srv_req *r);
+void unsubscribe_post(struct srv_req *r);
+void account_images_create(struct srv_req *r);
+void account_payouts_create(struct srv_req *r);
+void outbox_admin_list(struct srv_req *r);
+
+/* account_close.c */
+void me_export(struct srv_req *r);
+void me_delete(struct srv_req *r);
 
 /* system.c */
 void healthz_get(struct srv_req *r);

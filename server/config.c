@@ -8,7 +8,17 @@
 
 #include "config.h"
 
-enum opt_kind { OPT_LISTEN, OPT_STR, OPT_INT, OPT_I64, OPT_SIZE, OPT_MP };
+/* OPT_BOOL takes no value on the command line ("--flag" turns it on);
+ * its variable takes 0 or 1. */
+enum opt_kind {
+    OPT_LISTEN,
+    OPT_STR,
+    OPT_INT,
+    OPT_I64,
+    OPT_SIZE,
+    OPT_MP,
+    OPT_BOOL
+};
 
 struct opt {
     const char *flag; /* --flag; the variable is STOCKROOM_FLAG */
@@ -63,6 +73,24 @@ static const struct opt opts[] = {
      0, "'test' settles at once: for local use only"},
     {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
      "debug, info, warn or error"},
+    {"smtp-url", OPT_STR, F(smtp_url), S(smtp_url), 0, 0,
+     "smtp://HOST:PORT or smtps://HOST:PORT; unset: .eml files in "
+     "DATA/outbox (user and password from STOCKROOM_SMTP_USER and "
+     "STOCKROOM_SMTP_PASSWORD)"},
+    {"smtp-require-tls", OPT_BOOL, F(smtp_require_tls), 0, 0, 1,
+     "never send mail without TLS"},
+    {"smtp-ca-file", OPT_STR, F(smtp_ca_file), S(smtp_ca_file), 0, 0,
+     "CA certificates to trust for the SMTP server"},
+    {"mail-from", OPT_STR, F(mail_from), S(mail_from), 0, 0,
+     "the From of every message"},
+    {"reset-ttl", OPT_I64, F(reset_ttl_s), 0, 1, 604800,
+     "seconds a password reset link is valid"},
+    {"verify-ttl", OPT_I64, F(verify_ttl_s), 0, 1, 31536000,
+     "seconds an address verification link is valid"},
+    {"mail-give-up", OPT_I64, F(mail_give_up_s), 0, 1, 604800,
+     "seconds of retries before a message is marked failed"},
+    {"digest-interval", OPT_I64, F(digest_interval_s), 0, 1, 31536000,
+     "seconds between two sales digests"},
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -121,6 +149,12 @@ cfg_defaults(struct config *c)
     c->payout_min_cents = 2500;
     c->pack_refund_days = 14;
     snprintf(c->terms_version, sizeof c->terms_version, "2026-11");
+    snprintf(c->mail_from, sizeof c->mail_from,
+             "Stockroom <no-reply@example.com>");
+    c->reset_ttl_s = 3600;
+    c->verify_ttl_s = 7 * 24 * 3600;
+    c->mail_give_up_s = 24 * 3600;
+    c->digest_interval_s = 24 * 3600;
 }
 
 static int
@@ -214,6 +248,11 @@ set_opt(struct config *c, const struct opt *o, const char *v)
         return 0;
     case OPT_MP:
         return parse_mp(v, o->min, o->max, (int64_t *)(void *)(base + o->off));
+    case OPT_BOOL:
+        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+            return -1;
+        *(int *)(void *)(base + o->off) = v[0] == '1';
+        return 0;
     }
     return -1;
 }
@@ -233,6 +272,15 @@ check(const struct config *c, char *err, size_t errlen)
     if (strcmp(c->payment_provider, "test") != 0) {
         snprintf(err, errlen, "unknown payment provider '%s' (only 'test')",
                  c->payment_provider);
+        return -1;
+    }
+    if (c->smtp_url[0] && strncmp(c->smtp_url, "smtp://", 7) != 0 &&
+        strncmp(c->smtp_url, "smtps://", 8) != 0) {
+        snprintf(err, errlen, "smtp-url must start with smtp:// or smtps://");
+        return -1;
+    }
+    if (strpbrk(c->mail_from, "\r\n")) {
+        snprintf(err, errlen, "mail-from must be one line");
         return -1;
     }
     if (c->min_pixels > c->max_pixels) {
@@ -267,6 +315,14 @@ cfg_from_env(struct config *c, char *err, size_t errlen)
             return -1;
         }
     }
+    /* Secrets come from the environment only: a command line is visible
+     * to every user of the machine. */
+    if (getenv("STOCKROOM_SMTP_USER"))
+        snprintf(c->smtp_user, sizeof c->smtp_user, "%s",
+                 getenv("STOCKROOM_SMTP_USER"));
+    if (getenv("STOCKROOM_SMTP_PASSWORD"))
+        snprintf(c->smtp_password, sizeof c->smtp_password, "%s",
+                 getenv("STOCKROOM_SMTP_PASSWORD"));
     return check(c, err, errlen);
 }
 
@@ -292,6 +348,9 @@ cfg_from_args(struct config *c, int argc, char **argv, int *used, char *err,
             break;
         if (eq) {
             v = eq + 1;
+            i += 1;
+        } else if (o->kind == OPT_BOOL) {
+            v = "1";
             i += 1;
         } else if (i + 1 < argc) {
             v = argv[i + 1];

@@ -55,6 +55,16 @@ struct config {
     int64_t payout_min_cents;
     int64_t pack_refund_days;
     char terms_version[16];
+    char smtp_url[512];      /* "" : mail is written to DATA/outbox */
+    int smtp_require_tls;    /* refuse to send without STARTTLS or smtps */
+    char smtp_ca_file[1024]; /* extra CA bundle for the SMTP server */
+    char smtp_user[256];     /* from STOCKROOM_SMTP_USER only */
+    char smtp_password[256]; /* from STOCKROOM_SMTP_PASSWORD only */
+    char mail_from[256];
+    int64_t reset_ttl_s;       /* a password reset link lives this long */
+    int64_t verify_ttl_s;      /* an address verification link */
+    int64_t mail_give_up_s;    /* a message is failed after trying this long */
+    int64_t digest_interval_s; /* between two sales digests */
 };
 
 /* Fill c with the defaults of DESIGN.md. */

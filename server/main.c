@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "mail.h"
 #include "text.h"
 #include "auth.h"
 #include "blob.h"
@@ -220,7 +221,8 @@ cmd_serve(struct app *app)
         close(fd);
         goto out;
     }
-    if (workers_start(app) < 0 || views_start(app) < 0) {
+    if (workers_start(app) < 0 || views_start(app) < 0 ||
+        mail_start(app, port) < 0) {
         fprintf(stderr, "stockroom: background threads did not start\n");
         close(fd);
         goto out;
@@ -251,6 +253,7 @@ out:
     app->http = NULL;
     workers_stop(app);
     views_stop(app);
+    mail_stop(app);
     rcache_free(app->rcache);
     app->rcache = NULL;
     app_close(app);

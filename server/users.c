@@ -98,8 +98,8 @@ users_create(struct srv_req *r)
         srv_error(r, 503, "overloaded", "The password could not be hashed.");
         return;
     }
-    rc = acc_user_create(app->db, lower, name, hash,
-                         ACC_ROLE_BUYER | ACC_ROLE_CONTRIBUTOR, &u, err);
+    rc = account_signup(app, lower, name, hash,
+                        ACC_ROLE_BUYER | ACC_ROLE_CONTRIBUTOR, &u, err);
     if (rc == DB_ECONFLICT) {
         srv_error(r, 409, "email_taken",
                   "An account with this email already exists.");
@@ -110,7 +110,7 @@ users_create(struct srv_req *r)
         srv_error(r, 500, "internal", "The account could not be created.");
         return;
     }
-    srv_json(r, 201, users_json(&u));
+    srv_json(r, 201, account_user_json(&u));
 }
 
 void
@@ -157,6 +157,9 @@ sessions_create(struct srv_req *r)
     auth_random_text(csrf, 32);
     rc = acc_session_create(app->db, hash, u.id, csrf,
                             (int64_t)time(NULL) + app->cfg.session_ttl_s, err);
+    if (rc == DB_OK)
+        rc = acc_session_describe(app->db, hash, srv_req_client(r),
+                                  srv_req_header(r, "User-Agent"), err);
     if (rc != DB_OK) {
         log_error("%s: session create: %s", srv_req_id(r), err);
         srv_error(r, 500, "internal", "Signing in failed on our side.");
@@ -199,7 +202,7 @@ void
 me_get(struct srv_req *r)
 {
     const struct acc_user *u = srv_req_user(r);
-    json_t *me = users_json(u);
+    json_t *me = account_user_json(u);
     int64_t credits = 0;
 
     if (app_credits(srv_req_app(r), u->id, &credits) < 0) {
