@@ -12,7 +12,7 @@ pkgs=(gcc make pkg-config libmicrohttpd-dev libvips-dev libsqlite3-dev
       fonts-dejavu-core)
 case "$what" in
     run) ;;
-    test) pkgs+=(libcmocka-dev libvips-tools chromium nodejs npm procps) ;;
+    test) pkgs+=(libcmocka-dev libvips-tools chromium nodejs npm procps openssl) ;;
     bench) pkgs+=(libcmocka-dev nodejs npm nginx wrk imagemagick procps
                   hyperfine wamerican sqlite3) ;;
     *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
@@ -48,4 +48,9 @@ if [ "$what" != run ]; then
         (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
             npm ci --no-audit --no-fund --loglevel=error)
     fi
+fi
+# The SMTP stand-in of the mail tests: smtp-server and mailparser.
+if [ "$what" = test ] && [ ! -d tests/services/smtp/node_modules/smtp-server ]; then
+    echo "Installing npm packages for tests/services/smtp"
+    (cd tests/services/smtp && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -785,7 +785,7 @@ test_wrong_method(void **state)
         {"DELETE", "/api/v1/sessions", "POST"},
         {"GET", "/api/v1/sessions/current", "DELETE"},
         {"POST", "/api/v1/me", "GET"},
-        {"PATCH", "/api/v1/me", "GET"},
+        {"PUT", "/api/v1/me", "GET"},
         {"POST", "/healthz", "GET"},
         {"DELETE", "/metrics", "GET"},
     };
