@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "accounts.h"
 #include "mail.h"
 #include "outbox.h"
 
@@ -449,15 +450,18 @@ mail_render(const struct outbox_msg *m, const char *name, const char *unsub,
     struct content c;
     json_t *p = json_loads(m->params ? m->params : "{}", 0, NULL);
     char from_addr[256], from_name[128], domain[200], date[64], bound[40];
+    char who[ACC_NAME_LEN];
     unsigned char rnd[12];
     time_t t = (time_t)now;
     struct tm tm;
     const char *at;
     char *out = NULL;
 
+    /* The name goes into a header and a greeting: one line either way. */
+    one_line(name ? name : "", who, sizeof who);
     if (!p || strpbrk(m->to_addr, "\r\n<> ") || !strchr(m->to_addr, '@') ||
         mail_addr_of(from, from_addr, sizeof from_addr) < 0 ||
-        compose(m, p, name, base, &c) < 0)
+        compose(m, p, who, base, &c) < 0)
         goto out;
     display_of(from, from_name, sizeof from_name);
     at = strchr(from_addr, '@');
@@ -469,7 +473,7 @@ mail_render(const struct outbox_msg *m, const char *name, const char *unsub,
 
     sb_fmt(&b, "Date: %s\r\n", date);
     header_addr(&b, "From", from_name, from_addr);
-    header_addr(&b, "To", name, m->to_addr);
+    header_addr(&b, "To", who, m->to_addr);
     header_text(&b, "Subject", c.subject);
     /* The same id on every attempt: a server that got the message twice
      * (accepted, then our record of it was lost) can tell. */

@@ -18,7 +18,7 @@ const opt = (name, def) => {
 };
 const dir = opt('dir');
 const port = Number(opt('port', '0'));
-const tls = !args.includes('--no-tls');
+const tls = !args.includes('--no-tls'); // --tls is the default
 const user = opt('user', 'stockroom');
 const password = opt('password', 'letmein-smtp');
 if (!dir) {
