@@ -430,7 +430,7 @@ acc_notify_set(struct db *db, const char *user_id, int sales_digest,
         c,
         "UPDATE users SET "
         "digest_at = CASE WHEN ?2 = 1 AND notify_sales_digest = 0 "
-        "  THEN unixepoch() ELSE digest_at END, "
+        "  THEN unixepoch() - 1 ELSE digest_at END, "
         "notify_sales_digest = CASE WHEN ?2 < 0 THEN notify_sales_digest "
         "  ELSE ?2 END, "
         "notify_reviews = CASE WHEN ?3 < 0 THEN notify_reviews ELSE ?3 END "

@@ -326,9 +326,9 @@ outbox_list_free(struct outbox_msg *list, int n)
     free(list);
 }
 
-/* Run sql binding ?1 to v on c. */
+/* Run sql binding ?1 to v and ?2 to w on c. */
 static int
-exec_int(sqlite3 *c, const char *sql, int64_t v, char err[DB_ERR_LEN])
+exec_2(sqlite3 *c, const char *sql, int64_t v, int64_t w, char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
     int rc = db_prepare(c, sql, &st, err);
@@ -336,6 +336,7 @@ exec_int(sqlite3 *c, const char *sql, int64_t v, char err[DB_ERR_LEN])
     if (rc != DB_OK)
         return rc;
     sqlite3_bind_int64(st, 1, v);
+    sqlite3_bind_int64(st, 2, w);
     rc = sqlite3_step(st);
     rc = rc == SQLITE_DONE ? DB_OK : db_fail(c, rc, "digest", err);
     sqlite3_finalize(st);
@@ -343,7 +344,8 @@ exec_int(sqlite3 *c, const char *sql, int64_t v, char err[DB_ERR_LEN])
 }
 
 int
-outbox_queue_digests(struct db *db, int64_t interval_s, char err[DB_ERR_LEN])
+outbox_queue_digests(struct db *db, int64_t interval_s, int64_t now,
+                     char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     int rc = db_begin(c, err), queued = 0;
@@ -354,25 +356,27 @@ outbox_queue_digests(struct db *db, int64_t interval_s, char err[DB_ERR_LEN])
      * on), so a restart neither repeats nor skips one. Refunded sales
      * still count as sold in the window: a refund has its own line in the
      * earnings. */
-    rc = exec_int(c,
-                  "INSERT INTO outbox(kind, user_id, to_addr, params) "
-                  "SELECT 'sales_digest', u.id, u.email, json_object("
-                  "  'count', count(*), 'royalty_cents', sum(l.royalty_cents),"
-                  "  'since', coalesce(u.digest_at, 0)) "
-                  "FROM users u JOIN licences l ON l.contributor_id = u.id "
-                  "WHERE u.notify_sales_digest = 1 AND u.deleted_at IS NULL "
-                  "  AND coalesce(u.digest_at, 0) <= unixepoch() - ?1 "
-                  "  AND l.created_at > coalesce(u.digest_at, 0) "
-                  "GROUP BY u.id",
-                  interval_s, err);
+    /* A window ends at the last whole second, now - 1: a sale committed
+     * later in the current second belongs to the next window. */
+    rc = exec_2(c,
+                "INSERT INTO outbox(kind, user_id, to_addr, params) "
+                "SELECT 'sales_digest', u.id, u.email, json_object("
+                "  'count', count(*), 'royalty_cents', sum(l.royalty_cents),"
+                "  'since', coalesce(u.digest_at, 0)) "
+                "FROM users u JOIN licences l ON l.contributor_id = u.id "
+                "WHERE u.notify_sales_digest = 1 AND u.deleted_at IS NULL "
+                "  AND coalesce(u.digest_at, 0) <= ?2 - ?1 "
+                "  AND l.created_at > coalesce(u.digest_at, 0) "
+                "  AND l.created_at < ?2 GROUP BY u.id",
+                interval_s, now, err);
     if (rc != DB_OK)
         goto out;
     queued = sqlite3_changes(c);
-    rc = exec_int(c,
-                  "UPDATE users SET digest_at = unixepoch() "
-                  "WHERE notify_sales_digest = 1 AND deleted_at IS NULL "
-                  "  AND coalesce(digest_at, 0) <= unixepoch() - ?1",
-                  interval_s, err);
+    rc = exec_2(c,
+                "UPDATE users SET digest_at = ?2 - 1 "
+                "WHERE notify_sales_digest = 1 AND deleted_at IS NULL "
+                "  AND coalesce(digest_at, 0) <= ?2 - ?1",
+                interval_s, now, err);
     if (rc != DB_OK)
         goto out;
     rc = db_commit(c, err);

@@ -54,9 +54,9 @@ int outbox_list(struct db *db, const char *status, int limit,
 void outbox_list_free(struct outbox_msg *list, int n);
 
 /* Accounts that asked for a sales digest, whose last one is at least
- * interval_s old, and that sold something since: queue one "sales_digest"
- * message each, in one transaction. Returns how many, or < 0. */
-int outbox_queue_digests(struct db *db, int64_t interval_s,
+ * interval_s old at now (unix s), and that sold something since: queue one
+ * "sales_digest" message each, in one transaction. Returns how many, or < 0. */
+int outbox_queue_digests(struct db *db, int64_t interval_s, int64_t now,
                          char err[DB_ERR_LEN]);
 
 #endif

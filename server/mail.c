@@ -17,7 +17,8 @@
 
 #define TICK_MS 200       /* a message waits at most this long, awake */
 #define BACKOFF_MAX_S 900 /* retries slow down to one per 15 minutes */
-#define DIGEST_CHECK_S 60 /* how often due sales digests are looked for */
+#define DIGEST_CHECK_S                                                         \
+    60 /* due sales digests are looked for at least this often */
 
 struct mailer {
     struct app *app;
@@ -206,10 +207,12 @@ run(void *arg)
         pthread_mutex_unlock(&ml->lock);
         if (now >= next_digest) {
             rc = outbox_queue_digests(ml->app->db,
-                                      ml->app->cfg.digest_interval_s, err);
+                                      ml->app->cfg.digest_interval_s, now, err);
             if (rc < 0)
                 log_error("sales digests: %s", err);
-            next_digest = now + DIGEST_CHECK_S;
+            next_digest = now + (ml->app->cfg.digest_interval_s < DIGEST_CHECK_S
+                                     ? ml->app->cfg.digest_interval_s
+                                     : DIGEST_CHECK_S);
         }
         rc = outbox_next(ml->app->db, now, &m, err);
         if (rc == DB_OK) {

@@ -283,7 +283,13 @@ th_req(struct th_server *s, const char *method, const char *path,
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        h = curl_slist_append(h, "Content-Type: application/json");
+        int typed = 0;
+
+        for (int i = 0; headers && headers[i]; i++)
+            typed |= !strncasecmp(headers[i], "Content-Type:", 13);
+        /* JSON unless the test names another type. */
+        if (!typed)
+            h = curl_slist_append(h, "Content-Type: application/json");
     }
     h = curl_slist_append(h, "Expect:");
     for (int i = 0; headers && headers[i]; i++)
