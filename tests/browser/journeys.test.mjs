@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   start, newPage, shot, until, apiCall, signUp, signIn, corpusFile, uploadFiles, waitProcessed, approveAll,
-  SEED, ADMIN,
+  SEED, ADMIN, outboxLink,
 } from './run.mjs';
 
 const FILES = [
@@ -64,7 +64,14 @@ test('a contributor signs up and uploads three photos by drag and drop', async (
   await page.fill('#password', PASSWORD);
   await page.click('#signup-form button[type=submit]');
   await page.waitForURL('**/upload.html');
+  // Uploads wait for a confirmed address: the banner says so, and the
+  // link in the mail confirms it.
+  await page.waitForSelector('.verify-banner');
+  await page.goto(await outboxLink(env, 'carla@example.com', 'verify.html'));
+  await page.waitForSelector('text=Address confirmed');
+  await page.goto('/upload.html');
   await page.waitForSelector('#drop-zone');
+  assert.equal(await page.$('.verify-banner'), null);
   await shot(page, 'upload-empty');
 
   const files = [];

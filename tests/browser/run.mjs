@@ -2,7 +2,7 @@
 // fresh data folder, an admin, Debian's Chromium through playwright-core,
 // and small API helpers for setting the scene. Stop everything with stop().
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, mkdir } from 'node:fs/promises';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -119,9 +119,37 @@ export async function signIn(env, email, password = 'longpassword1') {
   return r.json.token;
 }
 
+// The newest link to page ("verify.html", "reset.html") in the mail the
+// server wrote for email under DATA/outbox (the embedded default), as a
+// person would click it: the path and query, quoted-printable decoded.
+export async function outboxLink(env, email, page) {
+  return until(async () => {
+    const names = (await readdir(path.join(env.data, 'outbox'))).filter((n) => n.endsWith('.eml'))
+      .sort((a, b) => parseInt(b, 10) - parseInt(a, 10));
+    for (const n of names) {
+      const raw = await readFile(path.join(env.data, 'outbox', n), 'utf8');
+      const to = /\r\nTo: [^\r]*<([^>]+)>/.exec(raw);
+      if (!to || to[1].toLowerCase() !== email.toLowerCase()) continue;
+      const text = raw.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (m, x) => String.fromCharCode(parseInt(x, 16)));
+      const link = new RegExp(`https?://[^/\\s]+(/${page.replace('.', '\\.')}\\?token=[A-Za-z0-9_-]+)`).exec(text);
+      if (link) return link[1];
+    }
+    return null;
+  }, `a ${page} mail to ${email}`);
+}
+
+// Verify an address the way its owner would: follow the mailed link.
+export async function verifyByMail(env, email) {
+  const link = await outboxLink(env, email, 'verify.html');
+  const token = new URL(link, env.base).searchParams.get('token');
+  const r = await apiCall(env, 'POST', `/email-verifications/${token}`);
+  if (r.status !== 204) throw new Error(`verification of ${email}: ${r.status} ${JSON.stringify(r.json)}`);
+}
+
 export async function signUp(env, email, name, password = 'longpassword1') {
   const r = await apiCall(env, 'POST', '/users', { body: { email, password, name } });
   if (r.status !== 201) throw new Error(`sign-up of ${email}: ${r.status} ${JSON.stringify(r.json)}`);
+  await verifyByMail(env, email);
   return signIn(env, email, password);
 }
 

@@ -50,6 +50,7 @@ function renderHeader(header, user, page) {
       nav.append(link('/upload.html', 'Upload', page === 'upload'), link('/dashboard.html', 'Dashboard', page === 'dashboard'));
     }
     if (hasRole(user, 'reviewer', 'admin')) nav.append(link('/review.html', 'Review', page === 'review'));
+    nav.append(link('/account.html', 'Account', page === 'account'));
     nav.append(h('button', { type: 'button', class: 'btn link signout', text: 'Sign out', title: `Signed in as ${user.email}`, onclick: signOut }));
   } else {
     const next = encodeURIComponent(here());
@@ -68,6 +69,11 @@ function renderHeader(header, user, page) {
         h('span', { class: 'logo-mark', 'aria-hidden': 'true' }), h('span', { text: 'Stockroom' })),
       search, pill, toggle, nav));
   if (user) setCredits(user.credits);
+  if (user && user.email_verified === false && page !== 'verify') {
+    header.append(h('div', { class: 'notice warn verify-banner', role: 'status' },
+      `Please confirm your address ${user.email}: open the link we sent you. `,
+      h('a', { href: '/account.html', text: 'Send a new link' })));
+  }
 }
 
 async function signOut() {

@@ -34,6 +34,7 @@ async function start() {
   });
   fill(main, h('div', { class: 'card narrow auth' },
     h('h1', { text: 'Sign in to Stockroom' }), form,
+    h('p', { class: 'alt' }, h('a', { href: '/forgot.html', id: 'forgot-link', text: 'Forgot password?' })),
     h('p', { class: 'alt' }, 'New here? ', h('a', { href: `/signup.html?next=${encodeURIComponent(next)}`, text: 'Create an account' }))));
   form.email.focus();
 }
