@@ -73,6 +73,11 @@ $(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iserver $(call pc_cflags,cmocka) -o $@ $^ $(call pc_libs,cmocka)
 
+# What a message looks like: the renderer alone, with jansson and libsodium.
+$(BUILD)/tests/unit/test_mail: tests/unit/test_mail.c $(BUILD)/server/mail_render.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iserver -Idb $(call pc_cflags,cmocka jansson libsodium) -o $@ $^ $(call pc_libs,cmocka jansson libsodium)
+
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(BUILD)/libdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idb $(call pc_cflags,$(DB_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(DB_PKGS) cmocka) -lm
