@@ -58,7 +58,7 @@ const char db_schema_acc_mail[] =
 
 #define USER_COLS                                                              \
     "id, email, name, pw_hash, roles, created_at, email_verified, "            \
-    "notify_sales_digest, notify_reviews, unsub_token"
+    "notify_sales_digest, notify_reviews, unsub_token, deleted_at IS NOT NULL"
 
 static void
 user_row(sqlite3_stmt *st, struct acc_user *u)
@@ -73,6 +73,7 @@ user_row(sqlite3_stmt *st, struct acc_user *u)
     u->notify_sales_digest = sqlite3_column_int(st, 7);
     u->notify_reviews = sqlite3_column_int(st, 8);
     db_col_copy(st, 9, u->unsub_token, sizeof u->unsub_token);
+    u->closed = sqlite3_column_int(st, 10);
 }
 
 /* Read one user by id on c (inside a transaction). */

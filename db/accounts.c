@@ -28,7 +28,7 @@ const char db_schema_accounts[] =
 
 #define USER_COLS                                                              \
     "id, email, name, pw_hash, roles, created_at, email_verified, "            \
-    "notify_sales_digest, notify_reviews, unsub_token"
+    "notify_sales_digest, notify_reviews, unsub_token, deleted_at IS NOT NULL"
 
 static void
 user_row(sqlite3_stmt *st, struct acc_user *u)
@@ -43,6 +43,7 @@ user_row(sqlite3_stmt *st, struct acc_user *u)
     u->notify_sales_digest = sqlite3_column_int(st, 7);
     u->notify_reviews = sqlite3_column_int(st, 8);
     db_col_copy(st, 9, u->unsub_token, sizeof u->unsub_token);
+    u->closed = sqlite3_column_int(st, 10);
 }
 
 /* Run a one-row lookup of users bound to a single text key. */
@@ -200,7 +201,8 @@ acc_session_find(struct db *db, const unsigned char token_hash[32], int64_t now,
     static const char sql[] =
         "SELECT u.id, u.email, u.name, u.pw_hash, u.roles, u.created_at, "
         "u.email_verified, u.notify_sales_digest, u.notify_reviews, "
-        "u.unsub_token, s.csrf, s.last_seen FROM sessions s "
+        "u.unsub_token, u.deleted_at IS NOT NULL, s.csrf, s.last_seen "
+        "FROM sessions s "
         "JOIN users u ON u.id = s.user_id "
         "WHERE s.token_hash = ?1 AND s.expires_at > ?2";
     static const char touch[] =
@@ -216,8 +218,8 @@ acc_session_find(struct db *db, const unsigned char token_hash[32], int64_t now,
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         user_row(st, user);
-        db_col_copy(st, 10, csrf, ACC_CSRF_LEN);
-        stale = sqlite3_column_int64(st, 11) < now - SEEN_EVERY_S;
+        db_col_copy(st, 11, csrf, ACC_CSRF_LEN);
+        stale = sqlite3_column_int64(st, 12) < now - SEEN_EVERY_S;
         rc = DB_OK;
     } else if (rc == SQLITE_DONE) {
         snprintf(err, DB_ERR_LEN, "no live session");

@@ -32,6 +32,7 @@ struct acc_user {
     int notify_sales_digest; /* a daily digest of sales (off by default) */
     int notify_reviews;      /* a notice when a photo is reviewed */
     char unsub_token[40];    /* one-click unsubscribe, no sign-in */
+    int closed;              /* the account was closed (acc_user_close) */
 };
 
 /* Users. */

@@ -292,6 +292,8 @@ resets_create(struct srv_req *r)
      * whether the address has an account. The work differs by one insert,
      * which is far below the noise of a request. */
     rc = acc_user_find_email(app->db, lower, &u, err);
+    if (rc == DB_OK && u.closed)
+        rc = DB_ENOTFOUND;
     if (rc == DB_OK) {
         auth_new_token(token, hash);
         params = params_json(

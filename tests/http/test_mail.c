@@ -353,6 +353,37 @@ test_header_injection(void **state)
     ts_smtp_cleanup(&smtp);
 }
 
+/* Reset requests from one client address are limited, whatever address
+ * they name; the limit answers 429, never something that tells accounts
+ * apart. */
+static void
+test_reset_client_limit(void **state)
+{
+    struct th_server s = {0};
+    struct th_resp r;
+    char body[128];
+    int i;
+
+    (void)state;
+    assert_int_equal(th_start(&s, NULL), 0);
+    for (i = 0; i < 10; i++) {
+        snprintf(body, sizeof body, "{\"email\":\"who%d@example.com\"}", i);
+        assert_int_equal(th_req(&s, "POST", "/api/v1/password-resets", NULL,
+                                body, strlen(body), &r),
+                         0);
+        assert_int_equal(r.status, 202);
+        th_resp_free(&r);
+    }
+    assert_int_equal(th_req(&s, "POST", "/api/v1/password-resets", NULL, body,
+                            strlen(body), &r),
+                     0);
+    assert_int_equal(r.status, 429);
+    assert_string_equal(th_error_code(&r), "rate_limited");
+    th_resp_free(&r);
+    assert_int_equal(th_stop(&s), 0);
+    th_cleanup(&s);
+}
+
 int
 main(void)
 {
@@ -363,6 +394,7 @@ main(void)
         cmocka_unit_test(test_smtp_down_then_back),
         cmocka_unit_test(test_crash_with_mail_queued),
         cmocka_unit_test(test_header_injection),
+        cmocka_unit_test(test_reset_client_limit),
     };
 
     curl_global_init(CURL_GLOBAL_ALL);
