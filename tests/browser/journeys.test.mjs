@@ -340,6 +340,7 @@ test('every page fits 360 px, stays under 100 KB of script and style', async () 
     ['bea@example.com', `/certificate.html?id=${licenceId}`, 'certificate'],
     ['carla@example.com', '/upload.html', 'upload'], ['carla@example.com', '/dashboard.html', 'dashboard'],
     [ADMIN.email, '/review.html', 'review'],
+    ['anon', '/forgot.html', 'forgot'], ['carla@example.com', '/account.html', 'account'],
   ];
   const states = {};
   const sizes = [];

@@ -487,6 +487,9 @@ sq_open(const char *path)
         sqlite3_close(db);
         return NULL;
     }
+    /* The running server writes too (its mail sender, session times):
+     * wait for its lock like any other writer. */
+    sqlite3_busy_timeout(db, 10000);
     return db;
 }
 

@@ -96,9 +96,9 @@ async function sessionsSection() {
         h('td', {}, it.current ? h('strong', { text: 'This session' })
           : h('button', { type: 'button', class: 'btn small', text: 'Sign out',
             onclick: async () => { await api('DELETE', `/me/sessions/${encodeURIComponent(it.id)}`); draw(); } }))));
-      fill(body, h('table', { class: 'table sessions' },
+      fill(body, h('div', { class: 'table-wrap' }, h('table', { class: 'table sessions' },
         h('thead', {}, h('tr', {}, ...['Browser', 'Address', 'Signed in', 'Last seen', ''].map((t) => h('th', { text: t })))),
-        h('tbody', {}, ...rows)),
+        h('tbody', {}, ...rows))),
       h('button', { type: 'button', class: 'btn', id: 'signout-others', text: 'Sign out everywhere else',
         onclick: async () => { await api('DELETE', '/me/sessions'); draw(); } }));
     } catch (err) {
