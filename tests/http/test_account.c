@@ -146,11 +146,34 @@ test_verify_address(void **state)
     }
     call_free("POST", "/api/v1/payouts", token, NULL, "{\"amount_cents\":2500}",
               403, "email_unverified");
-    /* Buying needs no verified address. */
-    call_free("POST", "/api/v1/credits/purchases", token,
-              "Idempotency-Key: verify-buy-1", "{\"pack\":\"10\"}", 201, NULL);
+    /* Buying needs no verified address; a receipt comes, and a notice
+     * when the unused pack is refunded. */
+    call("POST", "/api/v1/credits/purchases", token,
+         "Idempotency-Key: verify-buy-1", "{\"pack\":\"10\"}", 201, NULL, &r);
+    {
+        char path[128];
 
-    m = mail_to(email, 1);
+        snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund",
+                 iu_str(&r, "purchase_id"));
+        th_resp_free(&r);
+        m = mail_to(email, 2);
+        assert_string_equal(json_string_value(json_object_get(m, "subject")),
+                            "Your receipt: 10 credits");
+        json_decref(m);
+        call_free("POST", path, token, NULL, NULL, 200, NULL);
+        m = mail_to(email, 3);
+        assert_string_equal(json_string_value(json_object_get(m, "subject")),
+                            "Refunded: 10 credits");
+        json_decref(m);
+    }
+
+    {
+        /* The first message is the sign-up's link. */
+        json_t *all = ts_smtp_mails(&smtp, email);
+
+        m = json_incref(json_array_get(all, 0));
+        json_decref(all);
+    }
     follow(m, "verify.html", "/api/v1/email-verifications", NULL, 204, NULL);
     assert_true(me_flag(token, "email_verified"));
     follow(m, "verify.html", "/api/v1/email-verifications", NULL, 410,
