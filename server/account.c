@@ -2,6 +2,7 @@
  * address, forgotten and changed passwords, a changed address, sessions,
  * notification settings, unsubscribing, export and closing. */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #define RESET_CLIENT_MAX 10 /* reset requests per client address ... */
 #define RESET_CLIENT_WINDOW_S 900 /* ... in this window */
 #define RESET_CLIENTS 256         /* addresses remembered */
+#define RESET_FLOOR_MS 150        /* a reset request is never answered sooner */
 
 /* Reset requests per client address: a small table, oldest entry reused,
  * so one address cannot use the store to mail-bomb many people. */
@@ -277,6 +279,7 @@ resets_create(struct srv_req *r)
     struct acc_user u;
     char *params = NULL;
     int64_t now = (int64_t)time(NULL);
+    struct timespec not_before;
     int rc;
 
     if (srv_field_str(r, "email", 1, 254, 0, &email) < 0)
@@ -288,9 +291,14 @@ resets_create(struct srv_req *r)
         return;
     }
     lower_copy(lower, sizeof lower, email);
-    /* Whatever happens below, the answer is the same 202: it must not tell
-     * whether the address has an account. The work differs by one insert,
-     * which is far below the noise of a request. */
+    /* Whatever happens below, the answer is the same 202, at the same
+     * time: it must not tell whether the address has an account. The
+     * known address costs a durable insert more, so every answer waits
+     * until RESET_FLOOR_MS after the request began. */
+    clock_gettime(CLOCK_MONOTONIC, &not_before);
+    not_before.tv_nsec += RESET_FLOOR_MS * 1000000L;
+    not_before.tv_sec += not_before.tv_nsec / 1000000000L;
+    not_before.tv_nsec %= 1000000000L;
     rc = acc_user_find_email(app->db, lower, &u, err);
     if (rc == DB_OK && u.closed)
         rc = DB_ENOTFOUND;
@@ -313,6 +321,9 @@ resets_create(struct srv_req *r)
         log_error("%s: reset lookup: %s", srv_req_id(r), err);
     }
     free(params);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &not_before, NULL) ==
+           EINTR)
+        ;
     srv_json(r, 202,
              json_pack("{s:s}", "message",
                        "If an account uses this address, a link to choose a "
