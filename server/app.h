@@ -6,6 +6,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "ledger.h"
 
 struct auth;
 struct blob;
@@ -26,6 +27,10 @@ struct app {
     unsigned char sign_pk[32]; /* Ed25519: certificates */
     unsigned char sign_sk[64];
     char tmp_dir[1100]; /* uploads in progress, same filesystem */
+    /* Built from cfg once in app_open and read-only afterwards, so request
+     * threads share it without locks. */
+    struct ledger_tier tiers[CFG_MAX_TIERS];
+    size_t n_tiers;
 };
 
 /* main.c: open the data directory, database, keys and libvips (0 or -1,

@@ -89,6 +89,11 @@ app_open(struct app *app)
     char path[1100], err[DB_ERR_LEN];
     int rc;
 
+    for (int i = 0; i < app->cfg.n_tiers; i++) {
+        app->tiers[i].min_sold = app->cfg.tiers[i].min_sold;
+        app->tiers[i].rate_bp = app->cfg.tiers[i].rate_bp;
+    }
+    app->n_tiers = (size_t)app->cfg.n_tiers;
     snprintf(app->tmp_dir, sizeof app->tmp_dir, "%s/tmp", app->cfg.data_dir);
     if (mkdir_p(app->cfg.data_dir) < 0 || mkdir_p(app->tmp_dir) < 0) {
         fprintf(stderr, "stockroom: cannot create data directory %s: %s\n",

@@ -22,21 +22,6 @@
 
 #define KEY_FILE "signing.key"
 
-static const struct ledger_tier *
-tiers(struct app *app, size_t *n)
-{
-    static struct ledger_tier t[CFG_MAX_TIERS];
-
-    /* The configuration does not change after start-up: copying it on
-     * every call gives the same table. */
-    for (int i = 0; i < app->cfg.n_tiers; i++) {
-        t[i].min_sold = app->cfg.tiers[i].min_sold;
-        t[i].rate_bp = app->cfg.tiers[i].rate_bp;
-    }
-    *n = (size_t)app->cfg.n_tiers;
-    return t;
-}
-
 int
 app_credits(struct app *app, const char *user_id, int64_t *credits)
 {
@@ -370,7 +355,8 @@ licences_create(struct srv_req *r)
         app->cfg.size_credits[idx] + (extended ? app->cfg.extended_credits : 0);
     req.idem_key = key;
     req.request_hash = hash;
-    req.tiers = tiers(app, &req.n_tiers);
+    req.tiers = app->tiers;
+    req.n_tiers = app->n_tiers;
     rc = ledger_licence_create(app->db, &req, &lic, err);
     if (reply_ledger_error(r, rc, err) < 0)
         goto out;
@@ -658,12 +644,10 @@ earnings_get(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     struct ledger_earnings e;
-    size_t n_tiers;
-    const struct ledger_tier *t = tiers(app, &n_tiers);
     char err[DB_ERR_LEN], when[32];
     json_t *by_image, *by_month, *sales, *j;
-    int rc =
-        ledger_earnings(app->db, srv_req_user(r)->id, t, n_tiers, 100, &e, err);
+    int rc = ledger_earnings(app->db, srv_req_user(r)->id, app->tiers,
+                             app->n_tiers, 100, &e, err);
 
     if (reply_ledger_error(r, rc, err) < 0)
         return;
