@@ -425,7 +425,7 @@ main(int argc, char **argv)
     static struct app app; /* static: big, and lives as long as main */
     char err[256];
     const char *cmd = argc > 1 ? argv[1] : "";
-    int used = 0, skip = 2;
+    int rest = 0, skip = 2;
 
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
@@ -446,7 +446,7 @@ main(int argc, char **argv)
         skip = 3;
     cfg_defaults(&app.cfg);
     if (cfg_from_env(&app.cfg, err, sizeof err) < 0 ||
-        cfg_from_args(&app.cfg, argc - skip, argv + skip, &used, err,
+        cfg_from_args(&app.cfg, argc - skip, argv + skip, &rest, err,
                       sizeof err) < 0) {
         fprintf(stderr, "stockroom: %s\n", err);
         return EXIT_USAGE;
@@ -455,8 +455,8 @@ main(int argc, char **argv)
                   : !strcmp(app.cfg.log_level, "warn")  ? LOG_WARN
                   : !strcmp(app.cfg.log_level, "error") ? LOG_ERROR
                                                         : LOG_INFO);
-    argc -= skip + used;
-    argv += skip + used;
+    argc = rest;
+    argv += skip;
     if (!strcmp(cmd, "serve")) {
         if (argc > 0) {
             fprintf(stderr, "stockroom: unknown flag '%s' (see --help)\n",

@@ -50,13 +50,71 @@ test_flags(void **state)
     (void)state;
     cfg_defaults(&c);
     assert_int_equal(cfg_from_args(&c, 10, argv, &used, err, sizeof err), 0);
-    assert_int_equal(used, 9);
+    assert_int_equal(used, 1);
+    assert_string_equal(argv[0], "rest");
     assert_string_equal(c.listen_host, "0.0.0.0");
     assert_int_equal(c.listen_port, 9000);
     assert_string_equal(c.data_dir, "/tmp/x");
     assert_int_equal(c.min_pixels, 250000);
     assert_int_equal(c.workers, 3);
     assert_int_equal(c.upload_limit, 2 * 1024 * 1024);
+}
+
+/* Global flags anywhere: before, between and after a command's own flags
+ * and operands, which keep their order. */
+static void
+test_flags_any_order(void **state)
+{
+    static const char *const orders[][7] = {
+        {"--data", "d1", "--email", "e@x.org", "--role", "admin", NULL},
+        {"--email", "e@x.org", "--data", "d1", "--role", "admin", NULL},
+        {"--email", "e@x.org", "--role", "admin", "--data", "d1", NULL},
+        {"--email", "e@x.org", "--role", "admin", "--data=d1", NULL},
+        {"--email", "e@x.org", "--workers=2", "--role", "admin", "--data",
+         "d1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++) {
+        char *argv[7];
+        int argc = 0, rest = -1;
+        struct config c;
+        char err[256];
+
+        while (argc < 7 && orders[i][argc]) {
+            argv[argc] = (char *)orders[i][argc];
+            argc++;
+        }
+        cfg_defaults(&c);
+        assert_int_equal(cfg_from_args(&c, argc, argv, &rest, err, sizeof err),
+                         0);
+        assert_string_equal(c.data_dir, "d1");
+        assert_int_equal(rest, 4);
+        assert_string_equal(argv[0], "--email");
+        assert_string_equal(argv[1], "e@x.org");
+        assert_string_equal(argv[2], "--role");
+        assert_string_equal(argv[3], "admin");
+    }
+}
+
+/* A command flag's value is never taken for a global flag, and "--" ends
+ * the flags. */
+static void
+test_flags_values_kept(void **state)
+{
+    char *argv[] = {"--name", "--data", "--", "--workers", "3"};
+    struct config c;
+    char err[256];
+    int rest = -1;
+
+    (void)state;
+    cfg_defaults(&c);
+    assert_int_equal(cfg_from_args(&c, 5, argv, &rest, err, sizeof err), 0);
+    assert_int_equal(rest, 4);
+    assert_string_equal(argv[0], "--name");
+    assert_string_equal(argv[1], "--data");
+    assert_string_equal(argv[2], "--workers");
+    assert_string_equal(argv[3], "3");
 }
 
 static void
@@ -174,9 +232,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_flags),
-        cmocka_unit_test(test_bad_flags), cmocka_unit_test(test_min_above_max),
-        cmocka_unit_test(test_env),       cmocka_unit_test(test_text),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_flags_any_order),
+        cmocka_unit_test(test_flags_values_kept),
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_min_above_max),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_text),
         cmocka_unit_test(test_email),
     };
 
