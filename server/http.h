@@ -121,11 +121,6 @@ int srv_field_str(struct srv_req *r, const char *key, size_t min_len,
 int srv_field_int(struct srv_req *r, const char *key, int64_t min, int64_t max,
                   int optional, int64_t *out);
 
-/* 1 if an If-None-Match header value names etag (a quoted strong tag):
- * a list of tags, weak W/ forms (compared weakly, as RFC 9110 says for
- * If-None-Match) and "*" all count. */
-int srv_etag_matches(const char *header, const char *etag);
-
 /* Query parameter as a whole number in [min, max]; def when absent. On a
  * bad value replies 422 and returns -1. */
 int srv_query_int(struct srv_req *r, const char *name, int64_t min, int64_t max,

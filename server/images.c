@@ -13,6 +13,8 @@
 #include "catalog.h"
 #include "imaging.h"
 #include "log.h"
+#include "parse.h"
+#include "parse.h"
 #include "rcache.h"
 
 static const char *const reject_codes[] = {
@@ -510,7 +512,7 @@ send_cached(struct srv_req *r, struct rcache_entry *e)
     srv_header(r, "ETag", rcache_etag(e));
     /* Renditions never change under the same URL: a year, publicly. */
     srv_header(r, "Cache-Control", "public, max-age=31536000, immutable");
-    if (inm && srv_etag_matches(inm, rcache_etag(e))) {
+    if (inm && srv_parse_etag_matches(inm, rcache_etag(e))) {
         rcache_unref(e);
         srv_empty(r, 304);
         return;
@@ -578,7 +580,7 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
                    ? "public, max-age=31536000, immutable"
                    : "private, max-age=3600");
     inm = srv_req_header(r, "If-None-Match");
-    if (inm && srv_etag_matches(inm, etag)) {
+    if (inm && srv_parse_etag_matches(inm, etag)) {
         srv_empty(r, 304);
         goto out;
     }

@@ -9,6 +9,8 @@
 
 #include "app.h"
 #include "log.h"
+#include "parse.h"
+#include "parse.h"
 
 void
 healthz_get(struct srv_req *r)
@@ -105,7 +107,7 @@ static_send(struct srv_req *r, const char *name, unsigned status)
     srv_header(r, "ETag", etag);
     srv_header(r, "Cache-Control", "no-cache");
     inm = srv_req_header(r, "If-None-Match");
-    if (status == 200 && inm && srv_etag_matches(inm, etag)) {
+    if (status == 200 && inm && srv_parse_etag_matches(inm, etag)) {
         close(fd);
         srv_empty(r, 304);
         return 0;
