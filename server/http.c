@@ -30,8 +30,8 @@ req_dispatch(struct srv_req *r)
     if (!r->resp)
         r->route->handler(r);
     if (!r->resp) {
-        log_error("%s: %s %s made no reply", r->id, r->method, r->path);
-        srv_error(r, 500, "internal", "Something went wrong on our side.");
+        srv_reply_internal(r, "request", "%s %s made no reply", r->method,
+                           r->path);
     }
 }
 

@@ -225,7 +225,8 @@ cmd_serve(struct app *app)
         close(fd);
         goto out;
     }
-    if (workers_start(app) < 0 || views_start(app) < 0) {
+    if (workers_start(app) < 0 || views_open(app) < 0 ||
+        chores_start(app) < 0) {
         fprintf(stderr, "stockroom: background threads did not start\n");
         close(fd);
         goto out;
@@ -255,7 +256,8 @@ out:
     srv_http_stop(app->http, 10000);
     app->http = NULL;
     workers_stop(app);
-    views_stop(app);
+    chores_stop(app);
+    views_close(app);
     rcache_free(app->rcache);
     app->rcache = NULL;
     app_close(app);

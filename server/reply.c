@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "imaging.h"
 #include "httpint.h"
 #include "log.h"
 #include "rcache.h"
@@ -127,7 +128,7 @@ srv_fd(struct srv_req *r, unsigned status, int fd, uint64_t size,
 
     if (!resp) {
         close(fd);
-        srv_error(r, 500, "internal", "The file could not be sent.");
+        srv_reply_internal(r, "file", "libmicrohttpd made no response");
         return;
     }
     MHD_add_response_header(resp, "Content-Type", mime);
@@ -149,4 +150,105 @@ srv_cached(struct srv_req *r, unsigned status, struct rcache_entry *e,
         return;
     }
     srv_fd(r, status, fd, size, mime);
+}
+
+/* ---- the error policy ------------------------------------------------- */
+
+void
+srv_reply_internal(struct srv_req *r, const char *what, const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    log_error("%s: %s: %s", r->id, what, reason);
+    srv_error(r, 500, "internal", "The %s failed on our side.", what);
+}
+
+static void
+reply_busy(struct srv_req *r, const char *what, const char *reason)
+{
+    log_warn("%s: %s: busy: %s", r->id, what, reason);
+    srv_header(r, "Retry-After", "1");
+    srv_error(r, 503, "busy", "The store is busy: try again in a moment.");
+}
+
+int
+srv_reply_db(struct srv_req *r, int rc, const char *err, const char *what)
+{
+    const char *why = err && *err ? err : "no reason given";
+
+    switch (rc) {
+    case DB_OK:
+        return 0;
+    case DB_ENOTFOUND:
+        srv_error(r, 404, "not_found", "There is no such %s.", what);
+        break;
+    case DB_ECONFLICT:
+        srv_error(r, 409, "conflict", "%s.", why);
+        break;
+    case DB_EREUSED:
+        srv_error(r, 409, "idempotency_key_reused",
+                  "This Idempotency-Key was used for a different request.");
+        break;
+    case DB_EFUNDS:
+        srv_error(r, 402, "insufficient_credits",
+                  "You do not have enough credits: buy a credit pack first.");
+        break;
+    case DB_EINVAL:
+        srv_error(r, 422, "invalid_request", "%s.", why);
+        break;
+    case DB_ELIMIT:
+        srv_error(r, 422, "limit_reached", "%s.", why);
+        break;
+    case DB_EBUSY:
+        reply_busy(r, what, why);
+        break;
+    default:
+        srv_reply_internal(r, what, "database: %s (%d)", why, rc);
+    }
+    return -1;
+}
+
+int
+srv_reply_blob(struct srv_req *r, int rc, const char *what)
+{
+    int e = errno;
+
+    if (rc == 0)
+        return 0;
+    if (e == ENOENT) {
+        /* A row that names a file the store no longer has: ours to fix. */
+        srv_reply_internal(r, what, "blob store: stored file missing");
+        return -1;
+    }
+    log_error("%s: %s: blob store: %s", r->id, what, strerror(e));
+    srv_header(r, "Retry-After", "5");
+    srv_error(r, 503, "storage_unavailable",
+              "The %s could not be stored or read: try again later.", what);
+    return -1;
+}
+
+int
+srv_reply_img(struct srv_req *r, int rc, const char *err, const char *what)
+{
+    const char *why = err && *err ? err : "no reason given";
+
+    switch (rc) {
+    case 0:
+        return 0;
+    case IMG_ETIMEOUT:
+        reply_busy(r, what, why);
+        break;
+    case IMG_EEMPTY:
+    case IMG_ECORRUPT:
+        /* Our own stored file failed to decode: never the client's fault. */
+        srv_reply_internal(r, what, "imaging: stored file unreadable: %s", why);
+        break;
+    default:
+        srv_reply_internal(r, what, "imaging: %s (%d)", why, rc);
+    }
+    return -1;
 }
