@@ -11,7 +11,8 @@ BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wpointer-arith -Wsign-compare
+           -Wmissing-prototypes -Wpointer-arith -Wsign-compare \
+           -Wformat=2 -Wformat-nonliteral
 CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -pthread
 LDFLAGS  = $(SAN) -pthread
 
