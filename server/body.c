@@ -71,10 +71,9 @@ srv__post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
             snprintf(p->path, sizeof p->path, "%s/upload-XXXXXX", app->tmp_dir);
             p->fd = mkostemp(p->path, O_CLOEXEC);
             if (p->fd < 0) {
-                log_error("%s: temporary file: %s", r->id, strerror(errno));
                 p->path[0] = '\0';
-                srv_error(r, 503, "storage_unavailable",
-                          "The upload could not be stored.");
+                srv_reply_overloaded(r, "storage_unavailable", "upload",
+                                     "temporary file: %s", strerror(errno));
                 return MHD_NO;
             }
         }
@@ -93,9 +92,8 @@ srv__post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0) {
-                log_error("%s: writing upload: %s", r->id, strerror(errno));
-                srv_error(r, 503, "storage_unavailable",
-                          "The upload could not be stored.");
+                srv_reply_overloaded(r, "storage_unavailable", "upload",
+                                     "writing: %s", strerror(errno));
                 return MHD_NO;
             }
             done += (size_t)w;
@@ -140,7 +138,7 @@ srv__req_consume(struct srv_req *r, const char *data, size_t size)
         }
         grown = realloc(r->body, r->body_len + size + 1);
         if (!grown) {
-            srv_error(r, 503, "overloaded", "Out of memory.");
+            srv_reply_overloaded(r, "overloaded", "request", "out of memory");
             break;
         }
         r->body = grown;

@@ -125,6 +125,13 @@ int srv_reply_img(struct srv_req *r, int rc, const char *err, const char *what);
 void srv_reply_internal(struct srv_req *r, const char *what, const char *fmt,
                         ...) __attribute__((format(printf, 3, 4)));
 
+/* 503 with code ("overloaded", "storage_unavailable") and Retry-After for
+ * a resource that ran short (memory, descriptors, disk); logs the
+ * printf-style reason with the request id. */
+void srv_reply_overloaded(struct srv_req *r, const char *code, const char *what,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* An empty reply (204, 304). */
 void srv_empty(struct srv_req *r, unsigned status);
 

@@ -445,12 +445,9 @@ images_create(struct srv_req *r)
         srv_json(r, 409,
                  json_pack("{s:{s:s,s:s,s:s}}", "error", "code", res.code,
                            "message", res.message, "image_id", res.id));
-    else if (res.status == 503) {
-        log_warn("%s: upload: %s", srv_req_id(r), res.message);
-        srv_header(r, "Retry-After", "5");
-        srv_error(r, 503, res.code,
-                  "The upload could not be stored: try again later.");
-    } else if (res.status >= 500)
+    else if (res.status == 503)
+        srv_reply_overloaded(r, res.code, "upload", "%s", res.message);
+    else if (res.status >= 500)
         srv_reply_internal(r, "upload", "%s", res.message);
     else
         srv_error(r, res.status, res.code, "%s", res.message);

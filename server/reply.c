@@ -146,7 +146,8 @@ srv_cached(struct srv_req *r, unsigned status, struct rcache_entry *e,
 
     rcache_unref(e);
     if (fd < 0) {
-        srv_error(r, 503, "overloaded", "The file could not be sent.");
+        srv_reply_overloaded(r, "overloaded", "file", "dup: %s",
+                             strerror(errno));
         return;
     }
     srv_fd(r, status, fd, size, mime);
@@ -165,6 +166,22 @@ srv_reply_internal(struct srv_req *r, const char *what, const char *fmt, ...)
     va_end(ap);
     log_error("%s: %s: %s", r->id, what, reason);
     srv_error(r, 500, "internal", "The %s failed on our side.", what);
+}
+
+void
+srv_reply_overloaded(struct srv_req *r, const char *code, const char *what,
+                     const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    log_warn("%s: %s: %s", r->id, what, reason);
+    srv_header(r, "Retry-After", "5");
+    srv_error(r, 503, code, "The %s could not be done now: try again later.",
+              what);
 }
 
 static void

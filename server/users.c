@@ -92,7 +92,8 @@ users_create(struct srv_req *r)
     }
     text_lower_copy(lower, sizeof lower, email);
     if (auth_hash_password(app->auth, password, hash) < 0) {
-        srv_error(r, 503, "overloaded", "The password could not be hashed.");
+        srv_reply_overloaded(r, "overloaded", "sign-up",
+                             "the password could not be hashed");
         return;
     }
     rc = acc_user_create(app->db, lower, name, hash,

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "parse.h"
 #include "text.h"
 
 static void
@@ -115,6 +116,52 @@ test_flags_values_kept(void **state)
     assert_string_equal(argv[1], "--data");
     assert_string_equal(argv[2], "--workers");
     assert_string_equal(argv[3], "3");
+}
+
+/* The parsers of parse.h, the ones the fuzz targets drive. */
+static void
+test_parsers(void **state)
+{
+    char esc[] = "/a%2Fb%00c+d%zz";
+    char segs[64];
+    const char *params[2] = {0};
+    const char *tok = NULL;
+    int64_t n = 0;
+
+    (void)state;
+    assert_int_equal(srv_parse_unescape(esc), 11);
+    assert_string_equal(esc, "/a/b\x7f"
+                             "c d%zz");
+    assert_false(srv_parse_path_ok(esc + 1));
+    assert_false(srv_parse_path_ok("/a\\b"));
+    assert_false(srv_parse_path_ok("/a\x7f"));
+    assert_true(srv_parse_path_ok("/api/v1/images"));
+    assert_true(srv_parse_etag_matches("W/\"x\", \"y\"", "\"x\""));
+    assert_true(srv_parse_etag_matches("*", "\"x\""));
+    assert_false(srv_parse_etag_matches("\"xy\"", "\"x\""));
+    assert_false(srv_parse_etag_matches("", "\"x\""));
+    assert_true(srv_parse_json_too_deep("[[[", 3, 2));
+    assert_false(srv_parse_json_too_deep("[\"[[[\"]", 7, 2));
+    assert_int_equal(srv_parse_int("42", 0, 100, &n), 0);
+    assert_int_equal(n, 42);
+    assert_int_equal(srv_parse_int("101", 0, 100, &n), -1);
+    assert_int_equal(srv_parse_int("4x", 0, 100, &n), -1);
+    assert_int_equal(srv_parse_int("", 0, 100, &n), -1);
+    assert_int_equal(n, 42);
+    assert_int_equal(srv_parse_bearer("bearer abc", &tok), 0);
+    assert_string_equal(tok, "abc");
+    assert_int_equal(srv_parse_bearer("Basic abc", &tok), -1);
+    assert_true(srv_parse_route_match("/api/v1/lightboxes/{}/images/{}",
+                                      "/api/v1/lightboxes/b1/images/i2", segs,
+                                      sizeof segs, params, 2));
+    assert_string_equal(params[0], "b1");
+    assert_string_equal(params[1], "i2");
+    assert_false(srv_parse_route_match("/api/v1/images/{}", "/api/v1/images/",
+                                       segs, sizeof segs, params, 2));
+    assert_false(srv_parse_route_match("/api/v1/images", "/api/v1/images/x",
+                                       segs, sizeof segs, params, 2));
+    assert_false(
+        srv_parse_route_match("/a/{}", "", segs, sizeof segs, params, 2));
 }
 
 static void
@@ -236,6 +283,7 @@ main(void)
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_flags_any_order),
         cmocka_unit_test(test_flags_values_kept),
+        cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_min_above_max),
         cmocka_unit_test(test_env),
