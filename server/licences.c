@@ -148,11 +148,13 @@ licences_mine(struct srv_req *r)
 }
 
 /* Make the licensed file once and remember its SHA-256: later downloads
- * and the certificate use the same bytes. */
+ * and the certificate use the same bytes. 0, or -1 after replying (what
+ * names the file in the reply). */
 static int
-licensed_file(struct app *app, const struct ledger_licence *l, char key[256],
-              char sha[65], char *why, size_t whylen)
+licensed_file(struct srv_req *r, const struct ledger_licence *l,
+              const char *what, char key[256], char sha[65])
 {
+    struct app *app = srv_req_app(r);
     struct cat_image *img = NULL;
     struct acc_user buyer;
     struct img_buf buf = {0};
@@ -160,19 +162,32 @@ licensed_file(struct app *app, const struct ledger_licence *l, char key[256],
     char err[DB_ERR_LEN], year[8];
     time_t t = (time_t)l->created_at;
     struct tm tm;
-    int idx = 0, edge, rc = -1;
+    int idx = 0, edge, rc;
 
     snprintf(key, 256, "licensed/%s.jpg", l->id);
     if (l->file_sha256[0] && blob_exists(app->blobs, key)) {
         snprintf(sha, 65, "%s", l->file_sha256);
         return 0;
     }
-    if (cat_image_get(app->db, l->image_id, &img, err) != DB_OK ||
-        acc_user_get(app->db, l->buyer_id, &buyer, err) != DB_OK) {
-        snprintf(why, whylen, "%s", err);
+    rc = cat_image_get(app->db, l->image_id, &img, err);
+    if (rc == DB_OK)
+        rc = acc_user_get(app->db, l->buyer_id, &buyer, err);
+    if (rc != DB_OK) {
+        /* The licence exists, so its image and buyer must. */
+        if (rc == DB_EBUSY)
+            srv_reply_db(r, rc, err, what);
+        else
+            srv_reply_internal(r, what, "licence %s: %s", l->id, err);
+        rc = -1;
         goto out;
     }
     edge = images_size_edge(l->size, img->width, img->height, &idx);
+    if (edge < 0) {
+        srv_reply_internal(r, what, "licence %s: size %s not offered", l->id,
+                           l->size);
+        rc = -1;
+        goto out;
+    }
     gmtime_r(&t, &tm);
     strftime(year, sizeof year, "%Y", &tm);
     snprintf(copyright, sizeof copyright,
@@ -181,21 +196,20 @@ licensed_file(struct app *app, const struct ledger_licence *l, char key[256],
              year, img->contributor_name, buyer.name, l->type, l->size);
     blob_key_original(img->sha256, okey, sizeof okey);
     blob_path(app->blobs, okey, src, sizeof src);
-    if (edge < 0 ||
-        img_render(src, edge, copyright, l->id, app->cfg.decode_deadline_ms,
-                   &buf, ierr) != IMG_OK) {
-        snprintf(why, whylen, "render: %s", edge < 0 ? "size" : ierr);
+    rc = img_render(src, edge, copyright, l->id, app->cfg.decode_deadline_ms,
+                    &buf, ierr);
+    if (srv_reply_img(r, rc, ierr, what) < 0) {
+        rc = -1;
         goto out;
     }
     blob_sha256_bytes(buf.data, buf.len, sha);
     /* Two first downloads at once make identical bytes: either write wins
      * and both record the same digest. */
-    if (blob_put_bytes(app->blobs, key, buf.data, buf.len) < 0 ||
-        ledger_licence_set_file(app->db, l->id, sha, err) != DB_OK) {
-        snprintf(why, whylen, "store: %s", err);
-        goto out;
-    }
-    rc = 0;
+    rc = srv_reply_blob(r, blob_put_bytes(app->blobs, key, buf.data, buf.len),
+                        what);
+    if (rc == 0)
+        rc = srv_reply_db(r, ledger_licence_set_file(app->db, l->id, sha, err),
+                          err, what);
 out:
     img_buf_release(&buf);
     cat_image_free(img);
@@ -222,7 +236,7 @@ licences_download(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     struct ledger_licence l;
-    char key[256], sha[65], why[300], disp[200];
+    char key[256], sha[65], disp[200];
     uint64_t size;
     int fd;
 
@@ -232,10 +246,8 @@ licences_download(struct srv_req *r)
         srv_error(r, 410, "licence_refunded", "This licence was refunded.");
         return;
     }
-    if (licensed_file(app, &l, key, sha, why, sizeof why) < 0) {
-        srv_reply_internal(r, "licensed file", "%s: %s", l.id, why);
+    if (licensed_file(r, &l, "licensed file", key, sha) < 0)
         return;
-    }
     if (srv_reply_blob(r, blob_open_read(app->blobs, key, &fd, &size),
                        "licensed file") < 0)
         return;
@@ -258,7 +270,7 @@ licences_certificate(struct srv_req *r)
     struct acc_user buyer;
     struct cat_image *img = NULL;
     unsigned char sig[crypto_sign_BYTES];
-    char err[DB_ERR_LEN], key[256], sha[65], why[300], issued[32];
+    char err[DB_ERR_LEN], key[256], sha[65], issued[32];
     char sig64[128], pk64[64];
     char *text = NULL;
     json_t *cert;
@@ -275,10 +287,8 @@ licences_certificate(struct srv_req *r)
         srv_reply_internal(r, "certificate", "licence %s: %s", l.id, err);
         goto out;
     }
-    if (licensed_file(app, &l, key, sha, why, sizeof why) < 0) {
-        srv_reply_internal(r, "certificate", "licensed file %s: %s", l.id, why);
+    if (licensed_file(r, &l, "certificate", key, sha) < 0)
         goto out;
-    }
     app_iso_time(l.created_at, issued);
     cert = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s},s:s,s:s,"
                      "s:s,s:s,s:s}",
