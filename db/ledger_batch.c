@@ -94,6 +94,9 @@ ledger__batch_run(struct db *db, struct ledger__job *jobs)
         /* rc != DB_OK: the transaction is in an unknown state, so it is
          * rolled back and every sale in it fails. */
     }
+    /* A lone sale's failure may have ended the transaction (SQLite rolls
+     * back by itself on I/O errors); otherwise it must still be open. */
+    assert(rc != DB_OK || (single && jobs->rc != DB_OK) || LEDGER__IN_TX(c));
     if (rc == DB_OK && !(single && jobs->rc != DB_OK))
         rc = ledger__tx_commit(db, c, err);
     /* Nothing of this transaction stands: no sale in it succeeded. */
@@ -161,6 +164,8 @@ ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
         pthread_mutex_unlock(&batch_lock);
         ledger__batch_run(db, batch);
         pthread_mutex_lock(&batch_lock);
+        /* done is read by the waiters under the lock. */
+        assert(BATCH_LOCK_HELD());
         for (struct ledger__job *j = batch; j; j = j->next)
             j->done = 1;
         ln->leading = 0;

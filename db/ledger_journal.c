@@ -1,6 +1,7 @@
 /* Stockroom — the ledger's plumbing that every money path shares:
  * ids, cached statements, transactions, journals and postings,
  * idempotency keys, paging and royalty tiers. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,8 @@ ledger__run_cached(struct db *db, sqlite3 *c, const char *sql, const char *what,
 int
 ledger__tx_begin(struct db *db, sqlite3 *c, char err[DB_ERR_LEN])
 {
+    /* db_conn_put rolls back whatever a borrower left open. */
+    assert(!LEDGER__IN_TX(c));
     return ledger__run_cached(db, c, SQL_BEGIN, "begin", err);
 }
 
@@ -105,6 +108,7 @@ ledger__account_ensure(struct db *db, sqlite3 *c, const char *kind,
     int payable = strcmp(kind, "payable") == 0;
     int rc = db_prepare_cached(db, c, SQL_ACCOUNT_INSERT, &st, err);
 
+    assert(LEDGER__IN_TX(c));
     if (rc != DB_OK)
         return rc;
     ledger__account_id(id, kind, user);
@@ -181,6 +185,7 @@ ledger__journal_post(struct db *db, sqlite3 *c, const char *kind,
     int64_t usd = 0, credit = 0;
     int rc, k = 2;
 
+    assert(LEDGER__IN_TX(c));
     for (size_t i = 0; i < n; i++) {
         if (strcmp(p[i].asset, "USD") == 0)
             usd += p[i].amount;
@@ -227,6 +232,7 @@ ledger__journal_reverse(struct db *db, sqlite3 *c, const char *kind,
     sqlite3_stmt *st = NULL;
     int rc = journal_insert(db, c, kind, orig, memo, jid, err);
 
+    assert(LEDGER__IN_TX(c));
     if (rc != DB_OK)
         return rc;
     rc = db_prepare_cached(db, c, SQL_REVERSAL_INSERT, &st, err);
@@ -253,6 +259,7 @@ ledger__idem_check(struct db *db, sqlite3 *c, const char *user,
     sqlite3_stmt *st = NULL;
     int rc = db_prepare_cached(db, c, SQL_IDEM_GET, &st, err);
 
+    assert(LEDGER__IN_TX(c));
     *found = 0;
     if (rc != DB_OK)
         return rc;
@@ -290,6 +297,7 @@ ledger__idem_record(struct db *db, sqlite3 *c, const char *user,
     sqlite3_stmt *st = NULL;
     int rc = db_prepare_cached(db, c, SQL_IDEM_INSERT, &st, err);
 
+    assert(LEDGER__IN_TX(c));
     if (rc != DB_OK)
         return rc;
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);

@@ -1,5 +1,6 @@
 /* Stockroom — one licence sale inside an open transaction, and
  * licence lookups, files, lists, the held check and refunds. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,7 @@ stats_bump(struct db *db, sqlite3 *c, const char *contributor, int64_t *before,
     sqlite3_stmt *st = NULL;
     int rc = db_prepare_cached(db, c, SQL_STATS_BUMP, &st, err);
 
+    assert(LEDGER__IN_TX(c));
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, contributor, -1, SQLITE_STATIC);
@@ -123,6 +125,7 @@ licence_insert(struct db *db, sqlite3 *c, struct ledger_licence *l,
     sqlite3_stmt *st = NULL;
     int rc = db_prepare_cached(db, c, SQL_LICENCE_INSERT, &st, err);
 
+    assert(LEDGER__IN_TX(c));
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -169,6 +172,7 @@ ledger__licence_one(struct db *db, sqlite3 *c,
     int64_t before = 0;
     int found, rc;
 
+    assert(LEDGER__IN_TX(c));
     rc = ledger__idem_check(db, c, req->buyer_id, "licence", req->idem_key,
                             req->request_hash, prior, &found, err);
     if (rc != DB_OK)

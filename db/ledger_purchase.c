@@ -1,5 +1,6 @@
 /* Stockroom — wallets, credit packs (create, settle, refund,
  * list) and the credit lots a pack opens and a licence spends. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,7 @@ ledger__lots_spend(struct db *db, sqlite3 *c, const char *buyer, int64_t want,
     int64_t left = want, total = 0;
     int rc = db_prepare_cached(db, c, SQL_LOTS_OPEN, &st, err);
 
+    assert(LEDGER__IN_TX(c));
     if (rc != DB_OK)
         goto out;
     sqlite3_bind_text(st, 1, buyer, -1, SQLITE_STATIC);
@@ -501,6 +503,7 @@ ledger__lots_record(struct db *db, sqlite3 *c, const char *licence,
     sqlite3_stmt *up = NULL, *ins = NULL;
     int rc = db_prepare_cached(db, c, SQL_LOT_USE, &up, err);
 
+    assert(LEDGER__IN_TX(c));
     if (rc != DB_OK)
         goto out;
     rc = db_prepare_cached(db, c, SQL_LICENCE_LOT_INSERT, &ins, err);

@@ -12,6 +12,10 @@
 #define LEDGER__ACCT_LEN (LEDGER_ID_LEN + 16) /* "payable:" + a user id */
 #define LEDGER__MAX_POSTS 5 /* legs of the largest journal, a licence */
 
+/* A write transaction is open on connection c: the precondition of every
+ * function below marked "in a transaction". */
+#define LEDGER__IN_TX(c) (sqlite3_get_autocommit(c) == 0)
+
 /* One leg of a journal: debit positive, credit negative. */
 struct ledger__post {
     const char *account;
@@ -54,32 +58,34 @@ int ledger__step_done(sqlite3 *c, sqlite3_stmt *st, const char *what,
 /* Run a cached statement (sql a static array) that returns no rows. */
 int ledger__run_cached(struct db *db, sqlite3 *c, const char *sql,
                        const char *what, char err[DB_ERR_LEN]) DB_WUR;
-/* BEGIN IMMEDIATE; asserts no transaction is open on c. */
+/* BEGIN IMMEDIATE; none may be open on c yet. */
 int ledger__tx_begin(struct db *db, sqlite3 *c, char err[DB_ERR_LEN]) DB_WUR;
 /* COMMIT the open transaction; rolled back when the commit fails. */
 int ledger__tx_commit(struct db *db, sqlite3 *c, char err[DB_ERR_LEN]) DB_WUR;
 
-/* ledger_journal.c: accounts, journals, idempotency (in a transaction) */
+/* ledger_journal.c: accounts, journals, idempotency */
 
-/* Create the account "kind:user" if it does not exist yet. */
+/* In a transaction: create the account "kind:user" if it does not exist yet. */
 int ledger__account_ensure(struct db *db, sqlite3 *c, const char *kind,
                            const char *user, char err[DB_ERR_LEN]) DB_WUR;
-/* Post one balanced journal of n (<= LEDGER__MAX_POSTS) legs; *jid gets
- * its id. DB_EINVAL if it does not balance (inv. 1). */
+/* In a transaction: post one balanced journal of n (<= LEDGER__MAX_POSTS) legs;
+ * *jid gets its id. DB_EINVAL if it does not balance (inv. 1). */
 int ledger__journal_post(struct db *db, sqlite3 *c, const char *kind,
                          const char *memo, const struct ledger__post *p,
                          size_t n, int64_t *jid, char err[DB_ERR_LEN]) DB_WUR;
-/* Post the exact reversal of journal orig (inv. 11); *jid gets its id. */
+/* In a transaction: post the exact reversal of journal orig (inv. 11); *jid
+ * gets its id. */
 int ledger__journal_reverse(struct db *db, sqlite3 *c, const char *kind,
                             int64_t orig, const char *memo, int64_t *jid,
                             char err[DB_ERR_LEN]) DB_WUR;
-/* inv. 10: *found = 0 when (user, scope, key) is new; 1 with the earlier
- * result id in result when hash matches; DB_EREUSED when it does not. */
+/* In a transaction, inv. 10: *found = 0 when (user, scope, key) is new; 1 with
+ * the earlier result id in result when hash matches; DB_EREUSED when it does
+ * not. */
 int ledger__idem_check(struct db *db, sqlite3 *c, const char *user,
                        const char *scope, const char *key, const char *hash,
                        char result[LEDGER_ID_LEN], int *found,
                        char err[DB_ERR_LEN]) DB_WUR;
-/* Record (user, scope, key, hash) -> result. */
+/* In a transaction: record (user, scope, key, hash) -> result. */
 int ledger__idem_record(struct db *db, sqlite3 *c, const char *user,
                         const char *scope, const char *key, const char *hash,
                         const char *result, char err[DB_ERR_LEN]) DB_WUR;
