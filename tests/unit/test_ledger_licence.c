@@ -196,6 +196,87 @@ test_split_property(void **state)
     verify_ok(f);
 }
 
+/* Set the contributor's lifetime count as if they had sold n licences,
+ * to reach the far tiers without selling thousands (the verifier would
+ * then report the count, so the test does not run it). */
+static void
+raise_sold(struct fx *f, int64_t n)
+{
+    sqlite3 *c = raw_open(f, 1);
+    char sql[160];
+
+    snprintf(sql, sizeof sql,
+             "UPDATE contributor_stats SET lifetime_sold = %lld "
+             "WHERE contributor_id = '%s'",
+             (long long)n, f->contrib);
+    assert_int_equal(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(c), 1);
+    sqlite3_close(c);
+}
+
+/* DESIGN.md's royalty defaults, pinned where the ledger owns them: 25%
+ * until 100 lifetime licences, 30% until 1,000, 35% until 10,000, 40% from
+ * there, each sale at the rate of the count before it, the contributor's
+ * share rounded down to the cent. Every credit here is worth 103 cents: 25.75
+ * and 30.9 round down, not to the nearest; 36.05 and 41.2 not up. */
+static void
+test_default_tiers(void **state)
+{
+    struct fx *f = *state;
+    static const struct ledger_tier want[4] = {
+        {0, 2500}, {100, 3000}, {1000, 3500}, {10000, 4000}};
+    static const struct {
+        int64_t sold;    /* lifetime count before the sale; -1: as is */
+        int rate_bp;     /* the rate that sale gets */
+        int64_t royalty; /* floor(103 * rate) */
+    } steps[] = {
+        {-1, 2500, 25}, /* the 100th licence, 99 sold before */
+        {-1, 3000, 30}, /* the 101st, exactly 100 before */
+        {999, 3000, 30},  {-1, 3500, 36}, /* 1,000 before */
+        {9999, 3500, 36}, {-1, 4000, 41}, /* 10,000 before */
+        {-1, 4000, 41},
+    };
+    size_t n_steps = sizeof steps / sizeof steps[0];
+    struct ledger_licence l;
+    struct ledger_earnings e;
+
+    assert_int_equal(sizeof ledger_default_tiers, sizeof want);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(ledger_default_tiers[i].min_sold, want[i].min_sold);
+        assert_int_equal(ledger_default_tiers[i].rate_bp, want[i].rate_bp);
+    }
+    buy(f, f->buyer, 99 + (int64_t)n_steps, (99 + (int64_t)n_steps) * 103,
+        NULL);
+    for (int i = 0; i < 99; i++) {
+        assert_int_equal(sell(f, f->buyer, f->contrib, "t", 1, NULL, 0, &l),
+                         DB_OK);
+        assert_int_equal(l.rate_bp, 2500);
+        assert_int_equal(l.royalty_cents, 25);
+    }
+    assert_int_equal(ledger_earnings(f->db, f->contrib, NULL, 0, 1, &e, err),
+                     DB_OK);
+    assert_int_equal(e.licences_sold, 99);
+    assert_int_equal(e.royalty_rate_bp, 2500);
+    assert_int_equal(e.next_tier_left, 1);
+    ledger_earnings_release(&e);
+    for (size_t i = 0; i < n_steps; i++) {
+        if (steps[i].sold >= 0)
+            raise_sold(f, steps[i].sold);
+        assert_int_equal(sell(f, f->buyer, f->contrib, "t", 1, NULL, 0, &l),
+                         DB_OK);
+        assert_int_equal(l.cash_cents, 103);
+        assert_int_equal(l.rate_bp, steps[i].rate_bp);
+        assert_int_equal(l.royalty_cents, steps[i].royalty);
+        assert_int_equal(l.platform_cents, 103 - steps[i].royalty);
+    }
+    assert_int_equal(ledger_earnings(f->db, f->contrib, NULL, 0, 1, &e, err),
+                     DB_OK);
+    assert_int_equal(e.licences_sold, 10002);
+    assert_int_equal(e.royalty_rate_bp, 4000);
+    assert_int_equal(e.has_next_tier, 0);
+    ledger_earnings_release(&e);
+}
+
 static void
 test_set_file(void **state)
 {
@@ -344,6 +425,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_licence_idempotent, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_split_property, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_tiers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refund_after_payout, setup,
                                         teardown),
