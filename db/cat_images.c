@@ -327,7 +327,6 @@ out:
     return rc;
 }
 
-/* Does an image with this id exist? DB_OK, DB_ENOTFOUND or an error. */
 int
 cat__image_exists(sqlite3 *c, const char *id, char err[DB_ERR_LEN])
 {

@@ -1,8 +1,6 @@
 /* Stockroom — the durable render queue: queueing, claiming under a lease,
  * finishing, failing and the reset at start-up. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "catint.h"
 

@@ -1,7 +1,6 @@
 /* Stockroom — keywords: a contributor's comma-separated list trimmed,
  * lower-cased, de-duplicated and checked against its limits. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "catint.h"

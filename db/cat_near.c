@@ -3,7 +3,6 @@
  * ways, and reading them back. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "catint.h"
 

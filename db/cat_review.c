@@ -1,8 +1,6 @@
 /* Stockroom — review: the queue of pending images with their near
  * duplicates, and a reviewer's decision. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "catint.h"
 

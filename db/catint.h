@@ -27,7 +27,7 @@ void cat__cursor_make(char out[CAT_CURSOR_LEN], int kind, int64_t key,
  * (first page: both left alone), DB_EINVAL when malformed or of another
  * kind. */
 int cat__cursor_parse(const char *s, int kind, int64_t *key, int64_t *seq,
-                      char err[DB_ERR_LEN]);
+                      char err[DB_ERR_LEN]) DB_WUR;
 
 /* A requested page size made valid: 0 is the default, capped at the max. */
 int cat__page_size(int limit);
