@@ -143,17 +143,6 @@ int cat_image_update_meta(struct db *db, const char *id, const char *owner_id,
                           const char *title, const char *description,
                           const char *keywords, char err[DB_ERR_LEN]) DB_WUR;
 
-/* Near duplicates (cat_near.c). */
-
-/* The near duplicates of an image, closest first (at most CAT_LIST_MAX),
- * in *out (n in *n_out; NULL when there are none). The caller frees *out
- * with cat_matches_free(). DB_ENOTFOUND if the image is absent. */
-int cat_image_matches(struct db *db, const char *id, struct cat_match **out,
-                      int *n_out, char err[DB_ERR_LEN]) DB_WUR;
-
-/* Free a cat_match array from cat_image_matches; accepts NULL. */
-void cat_matches_free(struct cat_match *m);
-
 /* One image's images, newest upload first, every state, with reasons and
  * queue positions. cursor: "" or NULL for the first page, else a
  * next_cursor from before. limit 0 means CAT_LIST_DEFAULT, at most
@@ -172,6 +161,17 @@ void cat_image_list_release(struct cat_image_list *l);
  * below 1 are skipped; DB_OK unless the write itself failed. */
 int cat_views_add(struct db *db, const char *const *ids, const int *counts,
                   int n, char err[DB_ERR_LEN]) DB_WUR;
+
+/* Near duplicates (cat_near.c). */
+
+/* The near duplicates of an image, closest first (at most CAT_LIST_MAX),
+ * in *out (n in *n_out; NULL when there are none). The caller frees *out
+ * with cat_matches_free(). DB_ENOTFOUND if the image is absent. */
+int cat_image_matches(struct db *db, const char *id, struct cat_match **out,
+                      int *n_out, char err[DB_ERR_LEN]) DB_WUR;
+
+/* Free a cat_match array from cat_image_matches; accepts NULL. */
+void cat_matches_free(struct cat_match *m);
 
 /* The render queue (cat_jobs.c). A job is DB_JOB_QUEUED, DB_JOB_RUNNING
  * under a lease, DB_JOB_DONE or DB_JOB_FAILED. Work of a dead worker comes
@@ -314,9 +314,10 @@ int cat_contributor_profile(struct db *db, const char *contributor_id,
                             struct cat_profile *out,
                             char err[DB_ERR_LEN]) DB_WUR;
 
-/* Lightboxes (cat_lightbox.c): a buyer's named collections of approved images,
- * private to the owner unless shared by an unguessable token. Someone else's
- * lightbox is DB_ENOTFOUND, never DB_EINVAL, so ids cannot be probed. */
+/* Lightboxes (cat_lightbox.c): a buyer's named collections of approved
+ * images, private to the owner unless shared by an unguessable token.
+ * Someone else's lightbox is DB_ENOTFOUND, never DB_EINVAL, so ids cannot
+ * be probed. */
 
 struct cat_lightbox {
     char id[CAT_ID_LEN];
