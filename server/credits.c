@@ -82,6 +82,7 @@ credits_purchase_create(struct srv_req *r)
     const char *key = money_idem_key(r), *pack;
     const struct cfg_pack *chosen = NULL;
     struct ledger_purchase p, settled;
+    enum db_purchase_status ps;
     char hash[65], canon[64], id[24], err[DB_ERR_LEN];
     int64_t balance = 0;
     json_t *j;
@@ -106,7 +107,8 @@ credits_purchase_create(struct srv_req *r)
                                 &p, err);
     if (srv_reply_db(r, rc, err, "purchase") < 0)
         return;
-    if (strcmp(p.status, "pending") == 0) {
+    if (db_status_purchase_parse(p.status, &ps) == DB_OK &&
+        ps == DB_PURCHASE_PENDING) {
         if (pp->begin(app, &p, &settled, err, sizeof err) != 0) {
             log_error("%s: payment: %s", srv_req_id(r), err);
             srv_error(r, 502, "payment_failed",

@@ -68,7 +68,7 @@ licences_create(struct srv_req *r)
     }
     rc = cat_image_get(app->db, image_id, &img, err);
     /* An image that is not on sale is, to a buyer, not there at all. */
-    if (rc == DB_OK && strcmp(img->status, "approved") != 0)
+    if (rc == DB_OK && img->status != DB_IMG_APPROVED)
         rc = DB_ENOTFOUND;
     if (srv_reply_db(r, rc, err, "image for sale") < 0)
         goto out;

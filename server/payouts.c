@@ -5,6 +5,7 @@
 #include "app.h"
 #include "text.h"
 #include "ledger.h"
+#include "status.h"
 
 static json_t *
 payout_json(const struct ledger_payout *p)
@@ -102,20 +103,22 @@ void
 payouts_settle(struct srv_req *r)
 {
     struct ledger_payout p;
+    enum db_payout_status want;
     const char *status;
     char err[DB_ERR_LEN];
     int rc;
 
     if (srv_field_str(r, "status", 1, 12, 0, &status) < 0)
         return;
-    if (strcmp(status, "paid") != 0 && strcmp(status, "failed") != 0) {
+    if (db_status_payout_parse(status, &want) != DB_OK ||
+        want == DB_PAYOUT_REQUESTED) {
         srv_error(r, 422, "invalid_field",
                   "'status' must be paid or "
                   "failed.");
         return;
     }
     rc = ledger_payout_settle(srv_req_app(r)->db, srv_req_param(r, 0),
-                              !strcmp(status, "paid"), &p, err);
+                              want == DB_PAYOUT_PAID, &p, err);
     if (rc == DB_ECONFLICT) {
         srv_error(r, 409, "not_requested",
                   "This payout is settled "

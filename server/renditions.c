@@ -76,14 +76,14 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
     snprintf(etag, sizeof etag, "\"%s\"", etag_src);
     blob_key_rendition(img->id, file, key, sizeof key);
     /* Approved renditions never change and are everyone's to see. */
-    if (!strcmp(img->status, "approved") &&
+    if (img->status == DB_IMG_APPROVED &&
         (e = cache_rendition(app, ckey, key, etag))) {
         send_cached(r, e);
         goto out;
     }
     srv_header(r, "ETag", etag);
     srv_header(r, "Cache-Control",
-               !strcmp(img->status, "approved")
+               img->status == DB_IMG_APPROVED
                    ? "public, max-age=31536000, immutable"
                    : "private, max-age=3600");
     inm = srv_req_header(r, "If-None-Match");
