@@ -56,10 +56,10 @@ $(BUILD)/server/%.o: server/%.c server/*.h imaging/*.h db/*.h
 	$(CC) $(CFLAGS) -Iserver -Iimaging -Idb $(call pc_cflags,$(SRV_PKGS)) -c $< -o $@
 
 $(BUILD)/libimaging.a: $(IMG_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libdb.a: $(DB_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/stockroom: $(SRV_OBJ) $(BUILD)/libimaging.a $(BUILD)/libdb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS)) -lm
