@@ -10,9 +10,10 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
+FAULTS  ?=
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wsign-compare
-CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -pthread
+CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) $(FAULTS) -pthread
 LDFLAGS  = $(SAN) -pthread
 
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -37,7 +38,7 @@ HTTP_SRC  = $(wildcard tests/http/test_*.c)
 HTTP_BIN  = $(HTTP_SRC:tests/http/%.c=$(BUILD)/tests/http/%)
 HTTP_LIB  = $(filter-out $(HTTP_SRC),$(wildcard tests/http/*.c))
 
-.PHONY: all run test check bench clean deps-run deps-test unit http browser
+.PHONY: all asan run test check bench clean deps-run deps-test unit http browser
 
 all: $(BUILD)/stockroom
 
@@ -101,16 +102,21 @@ run: deps-run
 	mkdir -p var
 	$(BUILD)/stockroom serve --listen 127.0.0.1:8080 --data var
 
-# The sanitizer build lives beside the normal one; the HTTP tests run against it.
+# The sanitizer build lives beside the normal one; the HTTP tests run against
+# it. Only it has the fault-injection hooks (db/fault.h).
+ASAN_VARS = BUILD=build/asan OPT=-O1 FAULTS=-DSTOCKROOM_FAULTS \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+asan:
+	$(MAKE) $(ASAN_VARS) all unit
+
 test: deps-test
-	@scripts/check.sh
 	$(MAKE) all unit http
-	$(MAKE) BUILD=build/asan OPT=-O1 \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    all unit
+	@scripts/check.sh
+	$(MAKE) asan
 	@scripts/run-tests.sh
 
-check:
+check: $(BUILD)/libdb.a $(BUILD)/libimaging.a
 	@scripts/check.sh
 
 bench: deps-test
