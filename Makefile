@@ -38,7 +38,7 @@ HTTP_SRC  = $(wildcard tests/http/test_*.c)
 HTTP_BIN  = $(HTTP_SRC:tests/http/%.c=$(BUILD)/tests/http/%)
 HTTP_LIB  = $(filter-out $(HTTP_SRC),$(wildcard tests/http/*.c))
 
-.PHONY: all asan run test check bench clean deps-run deps-test unit http browser
+.PHONY: all asan tsan run test check bench clean deps-run deps-test unit http browser
 
 all: $(BUILD)/stockroom
 
@@ -110,10 +110,18 @@ ASAN_VARS = BUILD=build/asan OPT=-O1 FAULTS=-DSTOCKROOM_FAULTS \
 asan:
 	$(MAKE) $(ASAN_VARS) all unit
 
+# ThreadSanitizer: the ledger and catalogue unit tests and the HTTP
+# concurrency tests run against this build (tests/tsan.supp silences GLib
+# and libvips internals only).
+tsan:
+	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" \
+	    all build/tsan/tests/unit/test_ledger build/tsan/tests/unit/test_catalog
+
 test: deps-test
 	$(MAKE) all unit http
 	@scripts/check.sh
 	$(MAKE) asan
+	$(MAKE) tsan
 	@scripts/run-tests.sh
 
 check: $(BUILD)/libdb.a $(BUILD)/libimaging.a

@@ -22,19 +22,16 @@
 
 #define KEY_FILE "signing.key"
 
-static const struct ledger_tier *
-tiers(struct app *app, size_t *n)
+/* Copy the configured royalty tiers into the caller's t: each request has
+ * its own copy, so no thread writes what another reads. */
+static size_t
+tiers(struct app *app, struct ledger_tier t[CFG_MAX_TIERS])
 {
-    static struct ledger_tier t[CFG_MAX_TIERS];
-
-    /* The configuration does not change after start-up: copying it on
-     * every call gives the same table. */
     for (int i = 0; i < app->cfg.n_tiers; i++) {
         t[i].min_sold = app->cfg.tiers[i].min_sold;
         t[i].rate_bp = app->cfg.tiers[i].rate_bp;
     }
-    *n = (size_t)app->cfg.n_tiers;
-    return t;
+    return (size_t)app->cfg.n_tiers;
 }
 
 int
@@ -326,6 +323,7 @@ licences_create(struct srv_req *r)
     struct cat_image *img = NULL;
     struct ledger_licence_req req = {0};
     struct ledger_licence lic;
+    struct ledger_tier tier_table[CFG_MAX_TIERS];
     char hash[65], canon[256], err[DB_ERR_LEN];
     int idx = 0, held = 0, extended, rc;
     json_t *j;
@@ -370,7 +368,8 @@ licences_create(struct srv_req *r)
         app->cfg.size_credits[idx] + (extended ? app->cfg.extended_credits : 0);
     req.idem_key = key;
     req.request_hash = hash;
-    req.tiers = tiers(app, &req.n_tiers);
+    req.n_tiers = tiers(app, tier_table);
+    req.tiers = tier_table;
     rc = ledger_licence_create(app->db, &req, &lic, err);
     if (reply_ledger_error(r, rc, err) < 0)
         goto out;
@@ -658,8 +657,8 @@ earnings_get(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     struct ledger_earnings e;
-    size_t n_tiers;
-    const struct ledger_tier *t = tiers(app, &n_tiers);
+    struct ledger_tier t[CFG_MAX_TIERS];
+    size_t n_tiers = tiers(app, t);
     char err[DB_ERR_LEN], when[32];
     json_t *by_image, *by_month, *sales, *j;
     int rc =
