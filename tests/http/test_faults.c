@@ -9,9 +9,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -27,6 +29,8 @@
 /* The corpus photo is small: allow it. */
 static const char *const flags[] = {"--min-megapixels", "0.00005", NULL};
 
+static char scratch[256]; /* the uploads' copies */
+
 static void
 walk_one(int n)
 {
@@ -41,11 +45,10 @@ walk_one(int n)
     unsetenv("STOCKROOM_FAULT");
     th_new_user(&s, "faults", token);
     snprintf(tag, sizeof tag, "fault-%d", n);
-    snprintf(copy, sizeof copy, "%s/upload.jpg", s.dir);
-    assert_int_equal(
-        iu_unique_copy(th_corpus("real/49-exiftool-GPS.jpg", src, sizeof src),
-                       copy, tag),
-        0);
+    snprintf(copy, sizeof copy, "%s/upload-%d.jpg", scratch, n);
+    if (iu_unique_copy(th_corpus("real/49-exiftool-GPS.jpg", src, sizeof src),
+                       copy, tag) < 0)
+        fail_msg("copy to %s: %s", copy, strerror(errno));
     assert_int_equal(iu_upload(&s, token, copy, "Fault", 0, &r), 0);
     if (r.status == 202) {
         snprintf(id, sizeof id, "%s", iu_str(&r, "id"));
@@ -67,14 +70,21 @@ walk_one(int n)
     assert_int_equal(th_stop(&s), 0);
     assert_int_equal(tu_ledger_verify(s.dir), 0);
     th_cleanup(&s);
+    unlink(copy);
 }
 
 static void
 test_blob_walk(void **state)
 {
+    const char *tmp = getenv("TMPDIR");
+
     (void)state;
+    snprintf(scratch, sizeof scratch, "%s/stockroom-faults-XXXXXX",
+             tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(scratch));
     for (int n = 1; n <= BLOB_WRITES; n++)
         walk_one(n);
+    rmdir(scratch);
 }
 
 int
