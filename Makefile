@@ -115,7 +115,8 @@ asan:
 # and libvips internals only).
 tsan:
 	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" \
-	    all build/tsan/tests/unit/test_ledger build/tsan/tests/unit/test_catalog
+	    all $(patsubst tests/unit/%.c,build/tsan/tests/unit/%,\
+	        $(wildcard tests/unit/test_ledger*.c tests/unit/test_cat*.c))
 
 test: deps-test
 	$(MAKE) all unit http

@@ -60,8 +60,8 @@ STOCKROOM_BIN=$PWD/build/asan/stockroom run_all http build/tests/http/test_*
 # Under ThreadSanitizer: the ledger and catalogue with their racing threads,
 # and concurrent sales over HTTP. The upload tests are left out: libvips
 # under TSan runs them past their deadlines on two cores.
-run_all unit-tsan build/tsan/tests/unit/test_ledger \
-    build/tsan/tests/unit/test_catalog
+run_all unit-tsan build/tsan/tests/unit/test_ledger* \
+    build/tsan/tests/unit/test_cat*
 STOCKROOM_BIN=$PWD/build/tsan/stockroom run_all http-tsan \
     build/tests/http/test_money_crash
 
