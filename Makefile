@@ -10,10 +10,11 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
+FAULTS  ?=
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wsign-compare \
            -Wformat=2 -Wformat-nonliteral
-CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -pthread
+CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) $(FAULTS) -pthread
 LDFLAGS  = $(SAN) -pthread
 
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -38,7 +39,7 @@ HTTP_SRC  = $(wildcard tests/http/test_*.c)
 HTTP_BIN  = $(HTTP_SRC:tests/http/%.c=$(BUILD)/tests/http/%)
 HTTP_LIB  = $(filter-out $(HTTP_SRC),$(wildcard tests/http/*.c))
 
-.PHONY: all run test check bench clean deps-run deps-test unit http browser
+.PHONY: all asan tsan run test check bench clean deps-run deps-test unit http browser
 
 all: $(BUILD)/stockroom
 
@@ -102,16 +103,30 @@ run: deps-run
 	mkdir -p var
 	$(BUILD)/stockroom serve --listen 127.0.0.1:8080 --data var
 
-# The sanitizer build lives beside the normal one; the HTTP tests run against it.
+# The sanitizer build lives beside the normal one; the HTTP tests run against
+# it. Only it has the fault-injection hooks (db/fault.h).
+ASAN_VARS = BUILD=build/asan OPT=-O1 FAULTS=-DSTOCKROOM_FAULTS \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+asan:
+	$(MAKE) $(ASAN_VARS) all unit
+
+# ThreadSanitizer: the ledger and catalogue unit tests and the HTTP
+# concurrency tests run against this build (tests/tsan.supp silences GLib
+# and libvips internals only).
+tsan:
+	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" \
+	    all $(patsubst tests/unit/%.c,build/tsan/tests/unit/%,\
+	        $(wildcard tests/unit/test_ledger*.c tests/unit/test_cat*.c))
+
 test: deps-test
-	@scripts/check.sh
 	$(MAKE) all unit http
-	$(MAKE) BUILD=build/asan OPT=-O1 \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    all unit
+	@scripts/check.sh
+	$(MAKE) asan
+	$(MAKE) tsan
 	@scripts/run-tests.sh
 
-check:
+check: $(BUILD)/libdb.a $(BUILD)/libimaging.a
 	@scripts/check.sh
 
 bench: deps-test
