@@ -10,9 +10,11 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
+FAULTS  ?=
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wpointer-arith -Wsign-compare
-CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -pthread
+           -Wmissing-prototypes -Wpointer-arith -Wsign-compare \
+           -Wformat=2 -Wformat-nonliteral
+CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) $(FAULTS) -pthread
 LDFLAGS  = $(SAN) -pthread
 
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -37,7 +39,7 @@ HTTP_SRC  = $(wildcard tests/http/test_*.c)
 HTTP_BIN  = $(HTTP_SRC:tests/http/%.c=$(BUILD)/tests/http/%)
 HTTP_LIB  = $(filter-out $(HTTP_SRC),$(wildcard tests/http/*.c))
 
-.PHONY: all run test check bench clean deps-run deps-test unit http browser
+.PHONY: all asan tsan run test check bench clean deps-run deps-test unit http browser
 
 all: $(BUILD)/stockroom
 
@@ -55,10 +57,10 @@ $(BUILD)/server/%.o: server/%.c server/*.h imaging/*.h db/*.h
 	$(CC) $(CFLAGS) -Iserver -Iimaging -Idb $(call pc_cflags,$(SRV_PKGS)) -c $< -o $@
 
 $(BUILD)/libimaging.a: $(IMG_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libdb.a: $(DB_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/stockroom: $(SRV_OBJ) $(BUILD)/libimaging.a $(BUILD)/libdb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS)) -lm
@@ -69,7 +71,7 @@ $(BUILD)/tests/unit/test_imaging: tests/unit/test_imaging.c $(BUILD)/libimaging.
 	$(CC) $(CFLAGS) -Iimaging $(call pc_cflags,$(IMG_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(IMG_PKGS) cmocka) -lm
 
 # The server's pure parts are tested with just their own objects.
-$(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config.o $(BUILD)/server/text.o
+$(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config.o $(BUILD)/server/text.o $(BUILD)/server/parse.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iserver $(call pc_cflags,cmocka) -o $@ $^ $(call pc_libs,cmocka)
 
@@ -106,16 +108,30 @@ run: deps-run
 	mkdir -p var
 	$(BUILD)/stockroom serve --listen 127.0.0.1:8080 --data var
 
-# The sanitizer build lives beside the normal one; the HTTP tests run against it.
+# The sanitizer build lives beside the normal one; the HTTP tests run against
+# it. Only it has the fault-injection hooks (db/fault.h).
+ASAN_VARS = BUILD=build/asan OPT=-O1 FAULTS=-DSTOCKROOM_FAULTS \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+asan:
+	$(MAKE) $(ASAN_VARS) all unit
+
+# ThreadSanitizer: the ledger and catalogue unit tests and the HTTP
+# concurrency tests run against this build (tests/tsan.supp silences GLib
+# and libvips internals only).
+tsan:
+	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" \
+	    all $(patsubst tests/unit/%.c,build/tsan/tests/unit/%,\
+	        $(wildcard tests/unit/test_ledger*.c tests/unit/test_cat*.c))
+
 test: deps-test
-	@scripts/check.sh
 	$(MAKE) all unit http
-	$(MAKE) BUILD=build/asan OPT=-O1 \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    all unit
+	@scripts/check.sh
+	$(MAKE) asan
+	$(MAKE) tsan
 	@scripts/run-tests.sh
 
-check:
+check: $(BUILD)/libdb.a $(BUILD)/libimaging.a
 	@scripts/check.sh
 
 bench: deps-test

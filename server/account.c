@@ -16,8 +16,6 @@
 #include "outbox.h"
 #include "text.h"
 
-#define PASSWORD_MIN 10
-#define PASSWORD_MAX 1024
 #define VERIFY_PER_HOUR 5   /* verification links one account may ask for */
 #define RESET_PER_HOUR 3    /* reset mails one account may get */
 #define RESET_CLIENT_MAX 10 /* reset requests per client address ... */
@@ -66,16 +64,6 @@ reset_client_allowed(const char *client, int64_t now)
     return ok;
 }
 
-static void
-lower_copy(char *dst, size_t len, const char *src)
-{
-    size_t i = 0;
-
-    for (; src[i] && i + 1 < len; i++)
-        dst[i] = (char)tolower((unsigned char)src[i]);
-    dst[i] = '\0';
-}
-
 /* The hash of the token this request was authenticated with. */
 static void
 current_hash(struct srv_req *r, unsigned char hash[32])
@@ -90,8 +78,7 @@ current_hash(struct srv_req *r, unsigned char hash[32])
 static void
 internal(struct srv_req *r, const char *what, const char *err)
 {
-    log_error("%s: %s: %s", srv_req_id(r), what, err);
-    srv_error(r, 500, "internal", "Something failed on our side.");
+    srv_reply_internal(r, what, "%s", err);
 }
 
 /* JSON object text {"token": token, plus one more string pair}. */
@@ -145,9 +132,10 @@ account_signup(struct app *app, const char *email, const char *name,
 static int
 password_ok(struct srv_req *r, const char *pw)
 {
-    if (strlen(pw) < PASSWORD_MIN) {
+    if (strlen(pw) < USERS_PASSWORD_MIN) {
         srv_error(r, 422, "weak_password",
-                  "The password needs at least %d characters.", PASSWORD_MIN);
+                  "The password needs at least %d characters.",
+                  USERS_PASSWORD_MIN);
         return 0;
     }
     return 1;
@@ -207,7 +195,7 @@ token_error(struct srv_req *r, int rc, const char *err)
 }
 
 void
-verifications_use(struct srv_req *r)
+account_verify(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     unsigned char hash[32];
@@ -226,7 +214,7 @@ verifications_use(struct srv_req *r)
 }
 
 void
-verifications_create(struct srv_req *r)
+account_verify_resend(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const struct acc_user *u = srv_req_user(r);
@@ -270,7 +258,7 @@ verifications_create(struct srv_req *r)
 }
 
 void
-resets_create(struct srv_req *r)
+account_reset_request(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const char *email;
@@ -290,7 +278,7 @@ resets_create(struct srv_req *r)
                   "Too many reset requests from here: try again later.");
         return;
     }
-    lower_copy(lower, sizeof lower, email);
+    text_lower_copy(lower, sizeof lower, email);
     /* Whatever happens below, the answer is the same 202, at the same
      * time: it must not tell whether the address has an account. The
      * known address costs a durable insert more, so every answer waits
@@ -331,7 +319,7 @@ resets_create(struct srv_req *r)
 }
 
 void
-resets_use(struct srv_req *r)
+account_reset(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const char *password;
@@ -342,7 +330,7 @@ resets_use(struct srv_req *r)
     int rc;
 
     if (token_hash_of(r, hash) < 0 ||
-        srv_field_str(r, "password", 0, PASSWORD_MAX, 0, &password) < 0 ||
+        srv_field_str(r, "password", 0, USERS_PASSWORD_MAX, 0, &password) < 0 ||
         !password_ok(r, password))
         return;
     if (auth_hash_password(app->auth, password, pw_hash) < 0) {
@@ -360,7 +348,7 @@ resets_use(struct srv_req *r)
 }
 
 void
-me_password(struct srv_req *r)
+account_password(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const char *cur, *next;
@@ -368,8 +356,9 @@ me_password(struct srv_req *r)
     unsigned char keep[32];
     struct acc_mail notice = {"password_changed", NULL, NULL};
 
-    if (srv_field_str(r, "current_password", 1, PASSWORD_MAX, 0, &cur) < 0 ||
-        srv_field_str(r, "new_password", 0, PASSWORD_MAX, 0, &next) < 0 ||
+    if (srv_field_str(r, "current_password", 1, USERS_PASSWORD_MAX, 0, &cur) <
+            0 ||
+        srv_field_str(r, "new_password", 0, USERS_PASSWORD_MAX, 0, &next) < 0 ||
         !password_ok(r, next) || !current_password_ok(r, cur))
         return;
     if (auth_hash_password(app->auth, next, pw_hash) < 0) {
@@ -404,7 +393,7 @@ email_change(struct srv_req *r, const char *email, json_t *reply)
                   "That does not look like an email address.");
         return -1;
     }
-    lower_copy(lower, sizeof lower, email);
+    text_lower_copy(lower, sizeof lower, email);
     if (!strcmp(lower, u->email))
         return 0;
     rc = acc_user_find_email(app->db, lower, &other, err);
@@ -463,7 +452,7 @@ flag_field(struct srv_req *r, const char *key, int *out)
 }
 
 void
-me_patch(struct srv_req *r)
+account_patch(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const struct acc_user *u = srv_req_user(r);
@@ -474,7 +463,8 @@ me_patch(struct srv_req *r)
     int digest, reviews;
 
     if (srv_field_str(r, "email", 3, 254, 1, &email) < 0 ||
-        srv_field_str(r, "current_password", 1, PASSWORD_MAX, 1, &cur) < 0 ||
+        srv_field_str(r, "current_password", 1, USERS_PASSWORD_MAX, 1, &cur) <
+            0 ||
         flag_field(r, "notify_sales_digest", &digest) < 0 ||
         flag_field(r, "notify_reviews", &reviews) < 0)
         return;
@@ -500,24 +490,12 @@ me_patch(struct srv_req *r)
         internal(r, "user read", err);
         return;
     }
-    json_object_update_missing_new(reply, account_user_json(&fresh));
+    json_object_update_missing_new(reply, users_json(&fresh));
     srv_json(r, 200, reply);
 }
 
-json_t *
-account_user_json(const struct acc_user *u)
-{
-    json_t *j = users_json(u);
-
-    json_object_set_new(j, "email_verified", json_boolean(u->email_verified));
-    json_object_set_new(j, "notify_sales_digest",
-                        json_boolean(u->notify_sales_digest));
-    json_object_set_new(j, "notify_reviews", json_boolean(u->notify_reviews));
-    return j;
-}
-
 void
-me_sessions_list(struct srv_req *r)
+account_sessions_list(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     struct acc_session *list = NULL;
@@ -548,7 +526,7 @@ me_sessions_list(struct srv_req *r)
 }
 
 void
-me_session_delete(struct srv_req *r)
+account_session_delete(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     char err[DB_ERR_LEN];
@@ -567,7 +545,7 @@ me_session_delete(struct srv_req *r)
 }
 
 void
-me_sessions_delete(struct srv_req *r)
+account_sessions_delete(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     unsigned char keep[32];
@@ -583,7 +561,7 @@ me_sessions_delete(struct srv_req *r)
 }
 
 void
-unsubscribe_post(struct srv_req *r)
+account_unsubscribe(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const char *t = srv_req_param(r, 0);
@@ -633,7 +611,7 @@ account_payouts_create(struct srv_req *r)
 }
 
 void
-outbox_admin_list(struct srv_req *r)
+account_outbox_list(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const char *status = srv_req_query(r, "status");

@@ -48,7 +48,7 @@ export_row(void *arg, const char *section, int ncol, const char *const *names,
 }
 
 void
-me_export(struct srv_req *r)
+account_close_export(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const struct acc_user *u = srv_req_user(r);
@@ -71,7 +71,7 @@ me_export(struct srv_req *r)
 }
 
 void
-me_delete(struct srv_req *r)
+account_close_delete(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const struct acc_user *u = srv_req_user(r);
