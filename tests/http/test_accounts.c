@@ -890,6 +890,7 @@ test_wrong_role(void **state)
         {"GET", "/api/v1/review/queue", 1},
         {"GET", "/api/v1/payouts", 0},
         {"GET", "/api/v1/admin/ledger/verify", 0},
+        {"GET", "/api/v1/admin/outbox", 0},
         {"POST", "/api/v1/licences/no-such-licence/refund", 0},
     };
     char email[128], token[128], csrf[64], auth[200];

@@ -19,10 +19,28 @@
 
 #define PW "correct horse battery"
 
+/* What a test started: its teardown ends it even when the test failed
+ * halfway. */
+static struct ts_smtp smtp;
+static struct th_server srv, plain;
+
+static int
+cleanup(void **state)
+{
+    (void)state;
+    th_cleanup(&srv);
+    th_cleanup(&plain);
+    ts_smtp_cleanup(&smtp);
+    memset(&srv, 0, sizeof srv);
+    memset(&plain, 0, sizeof plain);
+    memset(&smtp, 0, sizeof smtp);
+    return 0;
+}
+
 /* Start a server sending to smtp (its url, trusting its certificate) with
  * the stand's password, or another one; more flags may follow. */
 static void
-start_server(struct th_server *s, const char *url, const char *ca,
+start_server(struct th_server *to, const char *url, const char *ca,
              const char *password, const char *extra)
 {
     const char *flags[12];
@@ -39,7 +57,7 @@ start_server(struct th_server *s, const char *url, const char *ca,
     if (extra)
         flags[n++] = extra;
     flags[n] = NULL;
-    assert_int_equal(th_start(s, flags), 0);
+    assert_int_equal(th_start(to, flags), 0);
 }
 
 static void
@@ -103,20 +121,18 @@ wait_outbox(struct th_server *s, const char *sql, long long min)
 static void
 test_signup_mail_over_starttls(void **state)
 {
-    struct ts_smtp smtp = {0};
-    struct th_server s = {0};
     char email[128], token[128], path[256];
     json_t *m;
     struct th_resp r;
 
     (void)state;
     assert_int_equal(ts_smtp_start(&smtp, 1, 0), 0);
-    start_server(&s, smtp.url, smtp.ca, TS_SMTP_PASSWORD, NULL);
+    start_server(&srv, smtp.url, smtp.ca, TS_SMTP_PASSWORD, NULL);
     tu_email("tls", email, sizeof email);
-    signup(&s, email, "Zoë Ünïcode");
+    signup(&srv, email, "Zoë Ünïcode");
     m = ts_smtp_wait(&smtp, email, 1, 20000);
     if (!m)
-        fail_msg("no mail arrived; see %s", s.log);
+        fail_msg("no mail arrived; see %s", srv.log);
     assert_true(json_is_true(json_object_get(m, "tls")));
     assert_string_equal(json_string_value(json_object_get(m, "user")),
                         TS_SMTP_USER);
@@ -131,12 +147,12 @@ test_signup_mail_over_starttls(void **state)
         strstr(json_string_value(json_object_get(m, "html")), "<a href="));
     assert_int_equal(ts_link_token(m, "verify.html", token, sizeof token), 0);
     snprintf(path, sizeof path, "/api/v1/email-verifications/%s", token);
-    assert_int_equal(th_req(&s, "POST", path, NULL, NULL, 0, &r), 0);
+    assert_int_equal(th_req(&srv, "POST", path, NULL, NULL, 0, &r), 0);
     assert_int_equal(r.status, 204);
     th_resp_free(&r);
     json_decref(m);
-    assert_int_equal(th_stop(&s), 0);
-    th_cleanup(&s);
+    assert_int_equal(th_stop(&srv), 0);
+    th_cleanup(&srv);
     ts_smtp_cleanup(&smtp);
 }
 
@@ -145,27 +161,25 @@ test_signup_mail_over_starttls(void **state)
 static void
 test_wrong_smtp_password(void **state)
 {
-    struct ts_smtp smtp = {0};
-    struct th_server s = {0};
     char email[128];
     json_t *all;
 
     (void)state;
     assert_int_equal(ts_smtp_start(&smtp, 1, 0), 0);
-    start_server(&s, smtp.url, smtp.ca, "not-the-password", NULL);
+    start_server(&srv, smtp.url, smtp.ca, "not-the-password", NULL);
     tu_email("badpw", email, sizeof email);
-    signup(&s, email, "Bad Password");
-    wait_outbox(&s, "SELECT attempts FROM outbox WHERE kind = 'verify'", 1);
+    signup(&srv, email, "Bad Password");
+    wait_outbox(&srv, "SELECT attempts FROM outbox WHERE kind = 'verify'", 1);
     assert_true(ts_smtp_refused(&smtp) >= 1);
     all = ts_smtp_mails(&smtp, NULL);
     assert_int_equal(json_array_size(all), 0);
     json_decref(all);
-    assert_int_equal(outbox_int(&s, "SELECT count(*) FROM outbox WHERE "
-                                    "status = 'queued' AND last_error LIKE "
-                                    "'%Login denied%'"),
+    assert_int_equal(outbox_int(&srv, "SELECT count(*) FROM outbox WHERE "
+                                      "status = 'queued' AND last_error LIKE "
+                                      "'%Login denied%'"),
                      1);
-    assert_int_equal(th_stop(&s), 0);
-    th_cleanup(&s);
+    assert_int_equal(th_stop(&srv), 0);
+    th_cleanup(&srv);
     ts_smtp_cleanup(&smtp);
 }
 
@@ -175,8 +189,6 @@ test_wrong_smtp_password(void **state)
 static void
 test_require_tls(void **state)
 {
-    struct ts_smtp smtp = {0};
-    struct th_server s = {0}, plain = {0};
     char email[128], admin[128], tok[128], csrf[64];
     json_t *all, *m;
     struct th_resp r;
@@ -189,11 +201,11 @@ test_require_tls(void **state)
 
         setenv("STOCKROOM_SMTP_USER", TS_SMTP_USER, 1);
         setenv("STOCKROOM_SMTP_PASSWORD", TS_SMTP_PASSWORD, 1);
-        assert_int_equal(th_start(&s, flags), 0);
+        assert_int_equal(th_start(&srv, flags), 0);
     }
     tu_email("notls", email, sizeof email);
-    signup(&s, email, "No TLS");
-    wait_outbox(&s,
+    signup(&srv, email, "No TLS");
+    wait_outbox(&srv,
                 "SELECT count(*) FROM outbox WHERE kind = 'verify' AND "
                 "status = 'failed'",
                 1);
@@ -201,16 +213,16 @@ test_require_tls(void **state)
     assert_int_equal(json_array_size(all), 0);
     json_decref(all);
     tu_email("mailadmin", admin, sizeof admin);
-    assert_int_equal(th_admin_add(&s, admin, "admin", PW), 0);
-    assert_int_equal(th_login(&s, admin, PW, tok, csrf), 201);
-    assert_int_equal(iu_req(&s, "GET", "/api/v1/admin/outbox?status=failed",
+    assert_int_equal(th_admin_add(&srv, admin, "admin", PW), 0);
+    assert_int_equal(th_login(&srv, admin, PW, tok, csrf), 201);
+    assert_int_equal(iu_req(&srv, "GET", "/api/v1/admin/outbox?status=failed",
                             tok, NULL, NULL, &r),
                      0);
     assert_int_equal(r.status, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
     th_resp_free(&r);
-    assert_int_equal(th_stop(&s), 0);
-    th_cleanup(&s);
+    assert_int_equal(th_stop(&srv), 0);
+    th_cleanup(&srv);
 
     start_server(&plain, smtp.url, NULL, TS_SMTP_PASSWORD, NULL);
     tu_email("plain", email, sizeof email);
@@ -229,8 +241,6 @@ test_require_tls(void **state)
 static void
 test_smtp_down_then_back(void **state)
 {
-    struct ts_smtp smtp = {0};
-    struct th_server s = {0};
     char email[128], url[64];
     int port = ts_free_port();
     json_t *all;
@@ -239,17 +249,17 @@ test_smtp_down_then_back(void **state)
     snprintf(url, sizeof url, "smtp://127.0.0.1:%d", port);
     /* No CA file yet: the stand makes its certificate when it starts, so
      * this server sends in the clear when offered nothing better. */
-    start_server(&s, url, NULL, TS_SMTP_PASSWORD, NULL);
+    start_server(&srv, url, NULL, TS_SMTP_PASSWORD, NULL);
     tu_email("down", email, sizeof email);
-    signup(&s, email, "Down Then Back");
-    wait_outbox(&s, "SELECT attempts FROM outbox WHERE kind = 'verify'", 1);
+    signup(&srv, email, "Down Then Back");
+    wait_outbox(&srv, "SELECT attempts FROM outbox WHERE kind = 'verify'", 1);
     assert_int_equal(ts_smtp_start(&smtp, 0, port), 0);
-    wait_outbox(&s, "SELECT count(*) FROM outbox WHERE status = 'sent'", 1);
+    wait_outbox(&srv, "SELECT count(*) FROM outbox WHERE status = 'sent'", 1);
     all = ts_smtp_mails(&smtp, email);
     assert_int_equal(json_array_size(all), 1);
     json_decref(all);
-    assert_int_equal(th_stop(&s), 0);
-    th_cleanup(&s);
+    assert_int_equal(th_stop(&srv), 0);
+    th_cleanup(&srv);
     ts_smtp_cleanup(&smtp);
 }
 
@@ -257,27 +267,25 @@ test_smtp_down_then_back(void **state)
 static void
 test_crash_with_mail_queued(void **state)
 {
-    struct ts_smtp smtp = {0};
-    struct th_server s = {0};
     char email[128], url[64];
     int port = ts_free_port();
     json_t *all;
 
     (void)state;
     snprintf(url, sizeof url, "smtp://127.0.0.1:%d", port);
-    start_server(&s, url, NULL, TS_SMTP_PASSWORD, NULL);
+    start_server(&srv, url, NULL, TS_SMTP_PASSWORD, NULL);
     tu_email("crash", email, sizeof email);
-    signup(&s, email, "Crash");
-    wait_outbox(&s, "SELECT attempts FROM outbox WHERE kind = 'verify'", 1);
-    th_crash(&s);
+    signup(&srv, email, "Crash");
+    wait_outbox(&srv, "SELECT attempts FROM outbox WHERE kind = 'verify'", 1);
+    th_crash(&srv);
     assert_int_equal(ts_smtp_start(&smtp, 0, port), 0);
-    start_server(&s, url, NULL, TS_SMTP_PASSWORD, NULL);
-    wait_outbox(&s, "SELECT count(*) FROM outbox WHERE status = 'sent'", 1);
+    start_server(&srv, url, NULL, TS_SMTP_PASSWORD, NULL);
+    wait_outbox(&srv, "SELECT count(*) FROM outbox WHERE status = 'sent'", 1);
     all = ts_smtp_mails(&smtp, email);
     assert_int_equal(json_array_size(all), 1);
     json_decref(all);
-    assert_int_equal(th_stop(&s), 0);
-    th_cleanup(&s);
+    assert_int_equal(th_stop(&srv), 0);
+    th_cleanup(&srv);
     ts_smtp_cleanup(&smtp);
 }
 
@@ -286,8 +294,6 @@ test_crash_with_mail_queued(void **state)
 static void
 test_header_injection(void **state)
 {
-    struct ts_smtp smtp = {0};
-    struct th_server s = {0};
     char email[128], db[400], sql[600], err[256];
     char *body;
     json_t *m;
@@ -295,12 +301,12 @@ test_header_injection(void **state)
 
     (void)state;
     assert_int_equal(ts_smtp_start(&smtp, 1, 0), 0);
-    start_server(&s, smtp.url, smtp.ca, TS_SMTP_PASSWORD, NULL);
+    start_server(&srv, smtp.url, smtp.ca, TS_SMTP_PASSWORD, NULL);
     tu_email("inject", email, sizeof email);
     body = tu_json("{s:s,s:s,s:s}", "email", email, "password", PW, "name",
                    "Eve\r\nBcc: victim@example.com");
     assert_int_equal(
-        th_req(&s, "POST", "/api/v1/users", NULL, body, strlen(body), &r), 0);
+        th_req(&srv, "POST", "/api/v1/users", NULL, body, strlen(body), &r), 0);
     assert_int_equal(r.status, 422);
     assert_string_equal(th_error_code(&r), "invalid_name");
     th_resp_free(&r);
@@ -309,17 +315,17 @@ test_header_injection(void **state)
                    "eve@example.com\r\nBcc: victim@example.com", "password", PW,
                    "name", "Eve");
     assert_int_equal(
-        th_req(&s, "POST", "/api/v1/users", NULL, body, strlen(body), &r), 0);
+        th_req(&srv, "POST", "/api/v1/users", NULL, body, strlen(body), &r), 0);
     assert_int_equal(r.status, 422);
     assert_string_equal(th_error_code(&r), "invalid_email");
     th_resp_free(&r);
     free(body);
 
-    signup(&s, email, "Eve");
+    signup(&srv, email, "Eve");
     m = ts_smtp_wait(&smtp, email, 1, 20000);
     assert_non_null(m);
     json_decref(m);
-    snprintf(db, sizeof db, "%s/stockroom.db", s.dir);
+    snprintf(db, sizeof db, "%s/stockroom.db", srv.dir);
     snprintf(sql, sizeof sql,
              "UPDATE users SET name = 'Eve' || char(13, 10) || 'Bcc: "
              "victim@example.com' || char(13, 10) || 'Subject: pwned' "
@@ -328,7 +334,7 @@ test_header_injection(void **state)
     if (tu_sql_exec(db, sql, err, sizeof err) != 0)
         fail_msg("%s", err);
     body = tu_json("{s:s}", "email", email);
-    assert_int_equal(th_req(&s, "POST", "/api/v1/password-resets", NULL, body,
+    assert_int_equal(th_req(&srv, "POST", "/api/v1/password-resets", NULL, body,
                             strlen(body), &r),
                      0);
     assert_int_equal(r.status, 202);
@@ -348,8 +354,8 @@ test_header_injection(void **state)
     m = ts_smtp_mails(&smtp, "victim@example.com");
     assert_int_equal(json_array_size(m), 0);
     json_decref(m);
-    assert_int_equal(th_stop(&s), 0);
-    th_cleanup(&s);
+    assert_int_equal(th_stop(&srv), 0);
+    th_cleanup(&srv);
     ts_smtp_cleanup(&smtp);
 }
 
@@ -359,42 +365,41 @@ test_header_injection(void **state)
 static void
 test_reset_client_limit(void **state)
 {
-    struct th_server s = {0};
     struct th_resp r;
     char body[128];
     int i;
 
     (void)state;
-    assert_int_equal(th_start(&s, NULL), 0);
+    assert_int_equal(th_start(&srv, NULL), 0);
     for (i = 0; i < 10; i++) {
         snprintf(body, sizeof body, "{\"email\":\"who%d@example.com\"}", i);
-        assert_int_equal(th_req(&s, "POST", "/api/v1/password-resets", NULL,
+        assert_int_equal(th_req(&srv, "POST", "/api/v1/password-resets", NULL,
                                 body, strlen(body), &r),
                          0);
         assert_int_equal(r.status, 202);
         th_resp_free(&r);
     }
-    assert_int_equal(th_req(&s, "POST", "/api/v1/password-resets", NULL, body,
+    assert_int_equal(th_req(&srv, "POST", "/api/v1/password-resets", NULL, body,
                             strlen(body), &r),
                      0);
     assert_int_equal(r.status, 429);
     assert_string_equal(th_error_code(&r), "rate_limited");
     th_resp_free(&r);
-    assert_int_equal(th_stop(&s), 0);
-    th_cleanup(&s);
+    assert_int_equal(th_stop(&srv), 0);
+    th_cleanup(&srv);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_signup_mail_over_starttls),
-        cmocka_unit_test(test_wrong_smtp_password),
-        cmocka_unit_test(test_require_tls),
-        cmocka_unit_test(test_smtp_down_then_back),
-        cmocka_unit_test(test_crash_with_mail_queued),
-        cmocka_unit_test(test_header_injection),
-        cmocka_unit_test(test_reset_client_limit),
+        cmocka_unit_test_teardown(test_signup_mail_over_starttls, cleanup),
+        cmocka_unit_test_teardown(test_wrong_smtp_password, cleanup),
+        cmocka_unit_test_teardown(test_require_tls, cleanup),
+        cmocka_unit_test_teardown(test_smtp_down_then_back, cleanup),
+        cmocka_unit_test_teardown(test_crash_with_mail_queued, cleanup),
+        cmocka_unit_test_teardown(test_header_injection, cleanup),
+        cmocka_unit_test_teardown(test_reset_client_limit, cleanup),
     };
 
     curl_global_init(CURL_GLOBAL_ALL);
