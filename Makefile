@@ -108,7 +108,54 @@ test: deps-test
 	$(MAKE) BUILD=build/asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    all unit
+	$(MAKE) fuzz-build
 	@scripts/run-tests.sh
+
+# --- Fuzzing (issue 10, item 8) ---------------------------------------------
+# libFuzzer targets, built with clang in build/fuzz: the libraries with
+# coverage (fuzzer-no-link), each target linked with the fuzzer's main.
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` replays the seeds and
+# runs each for a few seconds (scripts/run-tests.sh).
+FUZZ_BUILD   = build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     = -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_IMG = sniff xmp iptc exif base
+FUZZ_DB  = search cursor
+FUZZ_SRV = text
+FUZZ_NAMES = $(FUZZ_IMG) $(FUZZ_DB) $(FUZZ_SRV)
+FUZZ_BIN = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-bins
+
+$(FUZZ_IMG:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(BUILD)/libimaging.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iimaging $(call pc_cflags,$(IMG_PKGS)) -o $@ $< $(BUILD)/libimaging.a $(call pc_libs,$(IMG_PKGS)) -lm
+
+$(FUZZ_DB:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(BUILD)/libdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Idb $(call pc_cflags,$(DB_PKGS)) -o $@ $< $(BUILD)/libdb.a $(call pc_libs,$(DB_PKGS)) -lm
+
+$(BUILD)/tests/fuzz/fuzz_text: tests/fuzz/fuzz_text.c $(BUILD)/server/text.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver $(call pc_cflags,glib-2.0) -o $@ $^ $(call pc_libs,glib-2.0)
+
+fuzz-bins: $(FUZZ_BIN:$(FUZZ_BUILD)/%=$(BUILD)/%)
+
+fuzz-build:
+	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) OPT=-O1 SAN="$(FUZZ_SAN)" fuzz-bins
+
+# Each target for FUZZ_SECONDS from its seeds; new inputs go to a scratch
+# corpus, so the checked-in seeds change only by hand.
+fuzz: deps-test fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	    echo "=== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/tests/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/fuzz_$$n- \
+	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+# --- end of fuzzing ---------------------------------------------------------
 
 check:
 	@scripts/check.sh
