@@ -63,10 +63,11 @@ $(BUILD)/libdb.a: $(DB_OBJ)
 $(BUILD)/stockroom: $(SRV_OBJ) $(BUILD)/libimaging.a $(BUILD)/libdb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS)) -lm
 
-# A unit test links only the library of the module it tests.
-$(BUILD)/tests/unit/test_imaging: tests/unit/test_imaging.c $(BUILD)/libimaging.a
+# A unit test links only the library of the module it tests; those of
+# imaging/ share one fixture (imaging_kit.c).
+$(BUILD)/tests/unit/test_imaging_%: tests/unit/test_imaging_%.c tests/unit/imaging_kit.c tests/unit/imaging_kit.h $(BUILD)/libimaging.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iimaging $(call pc_cflags,$(IMG_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(IMG_PKGS) cmocka) -lm
+	$(CC) $(CFLAGS) -Iimaging $(call pc_cflags,$(IMG_PKGS) cmocka) -o $@ $(filter-out %.h,$^) $(call pc_libs,$(IMG_PKGS) cmocka) -lm
 
 # The server's pure parts are tested with just their own objects.
 $(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config.o $(BUILD)/server/text.o
