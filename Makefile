@@ -122,7 +122,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SAN     = -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_IMG = sniff xmp iptc exif base
-FUZZ_DB  = search cursor
+FUZZ_DB  = search cursor ids
 FUZZ_SRV = text
 FUZZ_NAMES = $(FUZZ_IMG) $(FUZZ_DB) $(FUZZ_SRV)
 FUZZ_BIN = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%)
