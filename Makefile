@@ -124,7 +124,10 @@ FUZZ_SAN     = -fsanitize=fuzzer-no-link,address,undefined \
 FUZZ_IMG = sniff xmp iptc exif base
 FUZZ_DB  = search cursor ids
 FUZZ_SRV = text
-FUZZ_NAMES = $(FUZZ_IMG) $(FUZZ_DB) $(FUZZ_SRV)
+# The client-byte parsers of server/parse.c (the split of http.c), once
+# that file is in the tree.
+FUZZ_PARSE = $(if $(wildcard server/parse.h),json_depth etag unescape int route)
+FUZZ_NAMES = $(FUZZ_IMG) $(FUZZ_DB) $(FUZZ_SRV) $(FUZZ_PARSE)
 FUZZ_BIN = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-bins
@@ -140,6 +143,10 @@ $(FUZZ_DB:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/
 $(BUILD)/tests/fuzz/fuzz_text: tests/fuzz/fuzz_text.c $(BUILD)/server/text.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver $(call pc_cflags,glib-2.0) -o $@ $^ $(call pc_libs,glib-2.0)
+
+$(FUZZ_PARSE:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/server/parse.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver $(call pc_cflags,jansson) -o $@ $^ $(call pc_libs,jansson)
 
 fuzz-bins: $(FUZZ_BIN:$(FUZZ_BUILD)/%=$(BUILD)/%)
 
