@@ -1,6 +1,6 @@
 /* Stockroom — unit tests of the group-commit batcher: one batch run by
  * hand, racing sales through ledger_licence_create, and the drain. */
-#include "ledger_fx.h"
+#include "ledger_fixture.h"
 #include "ledgerint.h"
 
 /* A sale request with its own key, for jobs queued by hand. */

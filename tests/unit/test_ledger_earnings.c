@@ -1,5 +1,5 @@
 /* Stockroom — unit tests of earnings reports and payouts. */
-#include "ledger_fx.h"
+#include "ledger_fixture.h"
 
 static void *
 race_payout(void *arg)

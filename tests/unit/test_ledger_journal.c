@@ -1,6 +1,6 @@
 /* Stockroom — unit tests of the books themselves: the triggers
  * that keep journals and postings immutable, and the verifier. */
-#include "ledger_fx.h"
+#include "ledger_fixture.h"
 
 /* Each write the books forbid must fail and leave the rows as they were. */
 static void

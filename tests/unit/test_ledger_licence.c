@@ -1,6 +1,6 @@
 /* Stockroom — unit tests of licences: funds, idempotency, the
  * exact split, files and licence refunds. */
-#include "ledger_fx.h"
+#include "ledger_fixture.h"
 
 static void
 test_licence_efunds(void **state)

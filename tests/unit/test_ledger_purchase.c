@@ -1,6 +1,6 @@
 /* Stockroom — unit tests of wallets, credit packs and their lots:
  * buying, idempotency, first-in first-out spending and pack refunds. */
-#include "ledger_fx.h"
+#include "ledger_fixture.h"
 
 /* Packs. */
 

@@ -1,7 +1,7 @@
 /* Stockroom — the fixture every ledger unit test shares: a fresh database
  * with four users, raw SQL access, buying, selling and racing helpers. */
-#ifndef STOCKROOM_LEDGER_FX_H
-#define STOCKROOM_LEDGER_FX_H
+#ifndef STOCKROOM_LEDGER_FIXTURE_H
+#define STOCKROOM_LEDGER_FIXTURE_H
 
 #include <setjmp.h>
 #include <stdarg.h>
