@@ -123,6 +123,45 @@ has_bytes(const unsigned char *p, size_t n, const char *needle)
     return memmem(p, n, needle, strlen(needle)) != NULL;
 }
 
+static unsigned
+rd16(const unsigned char *p, int le)
+{
+    return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+rd32(const unsigned char *p, int le)
+{
+    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                    (uint32_t)p[3] << 24
+              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* 1 when the TIFF block of an EXIF segment (t, n bytes) has a GPS IFD
+ * pointer (tag 0x8825) in IFD0: a position may be there even when no
+ * "GPS" text is. */
+static int
+exif_gps_ifd(const unsigned char *t, size_t n)
+{
+    int le;
+    uint32_t ifd;
+    unsigned count;
+
+    if (n < 8)
+        return 0;
+    le = t[0] == 'I';
+    ifd = rd32(t + 4, le);
+    if (ifd + 2 > n)
+        return 0;
+    count = rd16(t + ifd, le);
+    for (unsigned k = 0; k < count && ifd + 2 + 12 * (k + 1) <= n; k++) {
+        if (rd16(t + ifd + 2 + 12 * k, le) == 0x8825)
+            return 1;
+    }
+    return 0;
+}
+
 int
 iu_jpeg_parse(const void *data, size_t len, struct iu_jpeg *out)
 {
@@ -164,8 +203,11 @@ iu_jpeg_parse(const void *data, size_t len, struct iu_jpeg *out)
             out->components = p[5];
             frame = 1;
         } else if (m == 0xE1) {
-            if (n >= 6 && !memcmp(p, "Exif\0\0", 6))
+            if (n >= 6 && !memcmp(p, "Exif\0\0", 6)) {
                 out->has_exif = 1;
+                if (exif_gps_ifd(p + 6, n - 6))
+                    out->has_gps = 1;
+            }
             if (has_bytes(p, n, "ns.adobe.com/x"))
                 out->has_xmp = 1;
         } else if (m == 0xED) {
@@ -184,21 +226,6 @@ iu_jpeg_parse(const void *data, size_t len, struct iu_jpeg *out)
         i += seglen;
     }
     return -1;
-}
-
-static unsigned
-rd16(const unsigned char *p, int le)
-{
-    return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-rd32(const unsigned char *p, int le)
-{
-    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                    (uint32_t)p[3] << 24
-              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
 int

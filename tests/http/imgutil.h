@@ -36,7 +36,7 @@ struct iu_jpeg {
     int has_iptc;    /* APP13 Photoshop/IPTC */
     int has_icc;     /* APP2 ICC_PROFILE */
     int icc_srgb;    /* ... whose description names sRGB */
-    int has_gps;     /* "GPS" anywhere before the scan data */
+    int has_gps;     /* a GPS IFD, or "GPS" in a metadata segment */
     int has_comment; /* COM segment */
 };
 
