@@ -21,16 +21,26 @@ kit_use(struct th_server *s)
     srv = s;
 }
 
-long
-kit_try(const char *method, const char *path, const char *token,
-        const char *key, const char *body, struct th_resp *r)
+#define MAX_HEADERS 8
+
+/* The request with token's bearer header, extra headers and the key's
+ * Idempotency-Key; -1 with r zeroed when no answer came. */
+static long
+send_req(const char *method, const char *path, const char *token,
+         const char *const *extra, const char *key, const char *body,
+         struct th_resp *r)
 {
     char auth[200], idem[200];
-    const char *h[3] = {NULL, NULL, NULL};
+    const char *h[MAX_HEADERS + 3] = {NULL};
     int n = 0;
 
     if (token)
         h[n++] = th_bearer(token, auth, sizeof auth);
+    for (int i = 0; extra && extra[i]; i++) {
+        if (i == MAX_HEADERS)
+            fail_msg("%s %s: more than %d headers", method, path, MAX_HEADERS);
+        h[n++] = extra[i];
+    }
     if (key) {
         snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
         h[n++] = idem;
@@ -39,6 +49,22 @@ kit_try(const char *method, const char *path, const char *token,
         memset(r, 0, sizeof *r);
         return r->status = -1;
     }
+    return r->status;
+}
+
+long
+kit_try(const char *method, const char *path, const char *token,
+        const char *key, const char *body, struct th_resp *r)
+{
+    return send_req(method, path, token, NULL, key, body, r);
+}
+
+long
+kit_call_h(const char *method, const char *path, const char *token,
+           const char *const *headers, const char *body, struct th_resp *r)
+{
+    if (send_req(method, path, token, headers, NULL, body, r) < 0)
+        fail_msg("%s %s: no answer", method, path);
     return r->status;
 }
 
@@ -77,6 +103,20 @@ kit_want(const char *method, const char *path, const char *token,
     j = json_incref(r.json);
     th_resp_free(&r);
     return j;
+}
+
+void
+kit_check(const char *method, const char *path, const char *token,
+          const char *body, long status, const char *code, const char *who)
+{
+    char what[400];
+    struct th_resp r;
+
+    snprintf(what, sizeof what, "%s %s %s as %s", method, path,
+             body ? body : "", who);
+    kit_call(method, path, token, NULL, body, &r);
+    kit_expect(&r, status, code, what);
+    th_resp_free(&r);
 }
 
 json_int_t

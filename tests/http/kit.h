@@ -20,6 +20,12 @@ void kit_use(struct th_server *s);
 long kit_call(const char *method, const char *path, const char *token,
               const char *key, const char *body, struct th_resp *r);
 
+/* kit_call() with extra header lines ("Name: value", NULL-terminated, may
+ * be NULL) instead of an idempotency key. */
+long kit_call_h(const char *method, const char *path, const char *token,
+                const char *const *headers, const char *body,
+                struct th_resp *r);
+
 /* The same, but a missing answer (a server that is down) is status -1 with
  * r zeroed instead of a failure. */
 long kit_try(const char *method, const char *path, const char *token,
@@ -35,6 +41,12 @@ void kit_expect(const struct th_resp *r, long status, const char *code,
  * the caller drops (NULL for an empty or non-JSON body). */
 json_t *kit_want(const char *method, const char *path, const char *token,
                  const char *body, long status, const char *code);
+
+/* kit_want() for a request whose body does not matter; who names the
+ * caller in the message. */
+void kit_check(const char *method, const char *path, const char *token,
+               const char *body, long status, const char *code,
+               const char *who);
 
 /* The integer or string member k of j; fail the test when it is missing or
  * of another type. The string belongs to j. */
