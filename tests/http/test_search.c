@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "util.h"
 
 #define PW "correct horse battery"
@@ -131,50 +132,6 @@ static const char *const flags[] = {"--min-megapixels", "0.0001", "--workers",
 
 /* ---- requests --------------------------------------------------------- */
 
-/* method path as token (NULL: anonymous) with an optional JSON body and
- * one optional extra header. */
-static void
-req(const char *method, const char *path, const char *token, const char *json,
-    const char *extra, struct th_resp *r)
-{
-    char auth[200];
-    const char *hdrs[3] = {NULL, NULL, NULL};
-    int n = 0;
-
-    if (token)
-        hdrs[n++] = th_bearer(token, auth, sizeof auth);
-    if (extra)
-        hdrs[n++] = extra;
-    if (th_req(&srv, method, path, hdrs, json, json ? strlen(json) : 0, r) < 0)
-        fail_msg("%s %s: no answer", method, path);
-}
-
-/* GET path as token, expecting want: the body's JSON (json_decref it). */
-static json_t *
-get_json(const char *path, const char *token, long want)
-{
-    struct th_resp r;
-    json_t *j;
-
-    req("GET", path, token, NULL, NULL, &r);
-    if (r.status != want)
-        fail_msg("GET %s: %ld, expected %ld: %.300s", path, r.status, want,
-                 r.body);
-    if (!r.json)
-        fail_msg("GET %s: not JSON: %.200s", path, r.body);
-    j = json_incref(r.json);
-    th_resp_free(&r);
-    return j;
-}
-
-static const char *
-str(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
 /* Percent-encode every byte but the unreserved ones. */
 static void
 enc(const char *s, size_t n, char *out, size_t cap)
@@ -205,7 +162,7 @@ search(const char *query)
     char path[2600];
 
     snprintf(path, sizeof path, "/api/v1/images?%s", query);
-    return get_json(path, NULL, 200);
+    return kit_want("GET", path, NULL, NULL, 200, NULL);
 }
 
 /* Search with q (plain text, encoded here) and more parameters. */
@@ -239,7 +196,7 @@ pos_of(json_t *list, const char *id)
 
     json_array_foreach(list, i, it)
     {
-        if (!strcmp(str(it, "id"), id))
+        if (!strcmp(kit_jstr_or(it, "id"), id))
             return (int)i;
     }
     return -1;
@@ -265,11 +222,11 @@ names(json_t *list, char *buf, size_t len)
     buf[0] = '\0';
     json_array_foreach(list, i, it)
     {
-        int k = which(str(it, "id"));
+        int k = which(kit_jstr_or(it, "id"));
 
         o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s'%s'",
                               i ? ", " : "",
-                              k >= 0 ? imgs[k].title : str(it, "id"));
+                              k >= 0 ? imgs[k].title : kit_jstr_or(it, "id"));
         if (o >= len)
             break;
     }
@@ -291,29 +248,10 @@ assert_exactly(json_t *list, const int *want, int n, const char *what)
                      names(list, buf, sizeof buf));
 }
 
-static long
-status_of(const char *method, const char *path, const char *token)
-{
-    struct th_resp r;
-    long st;
-
-    req(method, path, token, NULL, NULL, &r);
-    st = r.status;
-    th_resp_free(&r);
-    return st;
-}
-
 static void
 approve(int k)
 {
-    char path[128];
-    struct th_resp r;
-
-    snprintf(path, sizeof path, "/api/v1/images/%s/review", imgs[k].id);
-    req("POST", path, admin, "{\"decision\":\"approve\"}", NULL, &r);
-    if (r.status != 200)
-        fail_msg("approve %s: %ld %s", imgs[k].title, r.status, r.body);
-    th_resp_free(&r);
+    kit_approve(imgs[k].dora ? dora : carl, admin, imgs[k].id);
     imgs[k].approved = 1;
 }
 
@@ -466,7 +404,7 @@ upload(int k)
         fail_msg("upload %s: no answer", path);
     if (r.status != 202)
         fail_msg("upload %s: %ld %s", path, r.status, r.body);
-    snprintf(m->id, sizeof m->id, "%s", str(r.json, "id"));
+    snprintf(m->id, sizeof m->id, "%s", kit_jstr_or(r.json, "id"));
     th_resp_free(&r);
 }
 
@@ -482,41 +420,18 @@ all_processed(void *arg)
         struct th_resp r;
         int busy;
 
-        char auth[200];
-        const char *h[] = {
-            th_bearer(imgs[k].dora ? dora : carl, auth, sizeof auth), NULL};
-
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        if (th_req(&srv, "GET", path, h, NULL, 0, &r) < 0)
+        if (kit_try("GET", path, imgs[k].dora ? dora : carl, NULL, NULL, &r) <
+            0)
             return 0;
-        busy = r.status == 200 && !strcmp(str(r.json, "status"), "processing");
+        busy = r.status == 200 &&
+               !strcmp(kit_jstr_or(r.json, "status"), "processing");
         th_resp_free(&r);
         *left += busy;
         if (busy)
             return 0;
     }
     return 1;
-}
-
-static void
-staff(const char *prefix, const char *role, char token[128])
-{
-    char email[128];
-
-    tu_email(prefix, email, sizeof email);
-    if (th_admin_add(&srv, email, role, PW) != 0)
-        fail_msg("stockroom user add %s failed", role);
-    if (th_login(&srv, email, PW, token, NULL) != 201)
-        fail_msg("%s cannot sign in", role);
-}
-
-static void
-my_id(const char *token, char *id)
-{
-    json_t *me = get_json("/api/v1/me", token, 200);
-
-    snprintf(id, 64, "%s", str(me, "id"));
-    json_decref(me);
 }
 
 static int
@@ -528,13 +443,14 @@ setup(void **state)
     snprintf(scratch, sizeof scratch, "/tmp/stockroom-search-XXXXXX");
     if (!mkdtemp(scratch) || th_start(&srv, flags) < 0)
         return -1;
+    kit_use(&srv);
     th_new_user(&srv, "carl", carl);
     th_new_user(&srv, "dora", dora);
     th_new_user(&srv, "buyer", buyer);
-    staff("admin", "admin", admin);
-    staff("reviewer", "reviewer", reviewer);
-    my_id(carl, carl_id);
-    my_id(dora, dora_id);
+    kit_staff("admin", "admin", admin);
+    kit_staff("reviewer", "reviewer", reviewer);
+    kit_my_id(carl, carl_id);
+    kit_my_id(dora, dora_id);
     /* Sequential uploads, so seq follows the enum; approvals in the same
      * order, so newest-first is exactly the reverse of the enum. */
     for (int k = 0; k < N_IMG; k++)
@@ -548,10 +464,11 @@ setup(void **state)
         json_t *j;
 
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        j = get_json(path, imgs[k].dora ? dora : carl, 200);
-        if (strcmp(str(j, "status"), "pending_review") != 0) {
+        j = kit_want("GET", path, imgs[k].dora ? dora : carl, NULL, 200, NULL);
+        if (strcmp(kit_jstr_or(j, "status"), "pending_review") != 0) {
             fprintf(stderr, "%s: status %s, expected pending_review (%s)\n",
-                    imgs[k].title, str(j, "status"), str(j, "fail_reason"));
+                    imgs[k].title, kit_jstr_or(j, "status"),
+                    kit_jstr_or(j, "fail_reason"));
             json_decref(j);
             return -1;
         }
@@ -562,16 +479,13 @@ setup(void **state)
             approve(k);
         } else if (imgs[k].fate == REJECT) {
             char path[128];
-            struct th_resp r;
 
             snprintf(path, sizeof path, "/api/v1/images/%s/review", imgs[k].id);
-            req("POST", path, admin,
+            json_decref(kit_want(
+                "POST", path, admin,
                 "{\"decision\":\"reject\","
                 "\"reason_code\":\"poor_quality\",\"reason\":\"Blurred.\"}",
-                NULL, &r);
-            if (r.status != 200)
-                fail_msg("reject: %ld %s", r.status, r.body);
-            th_resp_free(&r);
+                200, NULL));
         }
     }
     return 0;
@@ -609,7 +523,7 @@ test_ranking_keyword_beats_description(void **state)
     {
         struct th_resp r;
 
-        req("GET", "/api/v1/images?q=bicycle", NULL, NULL, NULL, &r);
+        kit_call("GET", "/api/v1/images?q=bicycle", NULL, NULL, NULL, &r);
         tu_assert_security_headers(&r, "search");
         th_resp_free(&r);
     }
@@ -620,7 +534,7 @@ test_ranking_keyword_beats_description(void **state)
     assert_true(json_equal(items(p), items(rel)));
     newest = search("q=bicycle&sort=newest");
     assert_exactly(items(newest), both, 2, "q=bicycle&sort=newest");
-    assert_string_equal(str(json_array_get(items(newest), 0), "id"),
+    assert_string_equal(kit_jstr_or(json_array_get(items(newest), 0), "id"),
                         imgs[LANE].id);
     json_decref(p);
     json_decref(rel);
@@ -706,13 +620,15 @@ check_filter(const char *query, int (*pred)(json_t *), const int *want,
     json_array_foreach(items(p), i, it)
     {
         if (!pred(it))
-            fail_msg("%s lists '%s' (%lldx%lld, %s)", query, str(it, "title"),
+            fail_msg("%s lists '%s' (%lldx%lld, %s)", query,
+                     kit_jstr_or(it, "title"),
                      json_integer_value(json_object_get(it, "width")),
                      json_integer_value(json_object_get(it, "height")),
-                     str(it, "colour"));
-        if (which(str(it, "id")) < 0 || !imgs[which(str(it, "id"))].approved)
+                     kit_jstr_or(it, "colour"));
+        if (which(kit_jstr_or(it, "id")) < 0 ||
+            !imgs[which(kit_jstr_or(it, "id"))].approved)
             fail_msg("%s lists '%s', which is not approved", query,
-                     str(it, "title"));
+                     kit_jstr_or(it, "title"));
     }
     for (int k = 0; k < nwant; k++)
         if (pos_of(items(p), imgs[want[k]].id) < 0)
@@ -804,15 +720,15 @@ test_filter_orientation(void **state)
 static void
 own_field(int k, const char *key, char *out, size_t len)
 {
-    json_t *mine = get_json("/api/v1/me/images?limit=100",
-                            imgs[k].dora ? dora : carl, 200);
+    json_t *mine = kit_want("GET", "/api/v1/me/images?limit=100",
+                            imgs[k].dora ? dora : carl, NULL, 200, NULL);
     json_t *it;
     size_t i;
 
     out[0] = '\0';
     json_array_foreach(json_object_get(mine, "items"), i,
-                       it) if (!strcmp(str(it, "id"), imgs[k].id))
-        snprintf(out, len, "%s", str(it, key));
+                       it) if (!strcmp(kit_jstr_or(it, "id"), imgs[k].id))
+        snprintf(out, len, "%s", kit_jstr_or(it, key));
     json_decref(mine);
 }
 
@@ -832,7 +748,7 @@ test_orientation_page_agrees_with_filter(void **state)
         p = search(query);
         json_array_foreach(items(p), i, it)
         {
-            int k = which(str(it, "id"));
+            int k = which(kit_jstr_or(it, "id"));
 
             assert_true(k >= 0);
             found[k]++;
@@ -870,7 +786,7 @@ static const char *want_colour;
 static int
 has_colour(json_t *it)
 {
-    return !strcmp(str(it, "colour"), want_colour);
+    return !strcmp(kit_jstr_or(it, "colour"), want_colour);
 }
 
 static const char *const palette[] = {
@@ -895,11 +811,11 @@ test_filter_colour(void **state)
         size_t c;
 
         for (c = 0; c < sizeof palette / sizeof palette[0]; c++)
-            if (!strcmp(str(it, "colour"), palette[c]))
+            if (!strcmp(kit_jstr_or(it, "colour"), palette[c]))
                 break;
         if (c == sizeof palette / sizeof palette[0])
             fail_msg("'%s' has colour \"%s\", not in the palette",
-                     str(it, "title"), str(it, "colour"));
+                     kit_jstr_or(it, "title"), kit_jstr_or(it, "colour"));
     }
     json_decref(all);
     for (size_t s = 0; s < sizeof subjects / sizeof subjects[0]; s++) {
@@ -908,19 +824,19 @@ test_filter_colour(void **state)
         json_t *j = NULL;
 
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        j = get_json(path, NULL, 200);
-        snprintf(colour, sizeof colour, "%s", str(j, "colour"));
+        j = kit_want("GET", path, NULL, NULL, 200, NULL);
+        snprintf(colour, sizeof colour, "%s", kit_jstr_or(j, "colour"));
         json_decref(j);
         if (!colour[0])
             fail_msg("'%s' has no colour", imgs[k].title);
         all = search("limit=100");
         json_array_foreach(items(all), i, it)
         {
-            if (strcmp(str(it, "colour"), colour) != 0)
-                other = which(str(it, "id"));
+            if (strcmp(kit_jstr_or(it, "colour"), colour) != 0)
+                other = which(kit_jstr_or(it, "id"));
             /* The listing says the same colour as the page. */
-            if (!strcmp(str(it, "id"), imgs[k].id))
-                assert_string_equal(str(it, "colour"), colour);
+            if (!strcmp(kit_jstr_or(it, "id"), imgs[k].id))
+                assert_string_equal(kit_jstr_or(it, "colour"), colour);
         }
         json_decref(all);
         want_colour = colour;
@@ -934,12 +850,12 @@ test_filter_colour(void **state)
         json_t *j;
 
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[CAMERA].id);
-        j = get_json(path, NULL, 200);
-        snprintf(a, sizeof a, "%s", str(j, "colour"));
+        j = kit_want("GET", path, NULL, NULL, 200, NULL);
+        snprintf(a, sizeof a, "%s", kit_jstr_or(j, "colour"));
         json_decref(j);
         snprintf(path, sizeof path, "/api/v1/images/%s", imgs[WATER].id);
-        j = get_json(path, NULL, 200);
-        snprintf(b, sizeof b, "%s", str(j, "colour"));
+        j = kit_want("GET", path, NULL, NULL, 200, NULL);
+        snprintf(b, sizeof b, "%s", kit_jstr_or(j, "colour"));
         json_decref(j);
         if (!strcmp(a, b))
             fail_msg("a grey cameraman and a lake at dusk are both '%s'", a);
@@ -965,10 +881,10 @@ test_filter_contributor(void **state)
     assert_true(pos_of(items(p), imgs[FLOWER].id) >= 0);
     json_array_foreach(items(p), i, it)
     {
-        assert_string_equal(str(json_object_get(it, "contributor"), "id"),
-                            carl_id);
-        assert_string_equal(str(json_object_get(it, "contributor"), "name"),
-                            "carl");
+        assert_string_equal(
+            kit_jstr_or(json_object_get(it, "contributor"), "id"), carl_id);
+        assert_string_equal(
+            kit_jstr_or(json_object_get(it, "contributor"), "name"), "carl");
     }
     json_decref(p);
     snprintf(query, sizeof query, "contributor=%s&q=photo", dora_id);
@@ -1019,45 +935,36 @@ test_sort_newest_default_without_q(void **state)
 static void
 test_sort_popular(void **state)
 {
-    char body[256], key[80], path[128];
+    char path[128];
     struct th_resp r;
     json_t *p, *it, *j;
     size_t i;
 
     (void)state;
-    snprintf(key, sizeof key, "Idempotency-Key: pack-%d", (int)tu_now_ms());
-    req("POST", "/api/v1/credits/purchases", buyer, "{\"pack\":\"10\"}", key,
-        &r);
-    if (r.status != 201)
-        fail_msg("buy a pack: %ld %s", r.status, r.body);
-    th_resp_free(&r);
-    snprintf(key, sizeof key, "Idempotency-Key: lic-%d", (int)tu_now_ms());
-    snprintf(body, sizeof body,
-             "{\"image_id\":\"%s\",\"size\":\"XL\","
-             "\"type\":\"standard\"}",
-             imgs[CAT].id);
-    req("POST", "/api/v1/licences", buyer, body, key, &r);
-    if (r.status != 201)
-        fail_msg("licence: %ld %s", r.status, r.body);
+    kit_buy(buyer, "10", NULL);
+    kit_licence(buyer, imgs[CAT].id, "XL", "standard", &r);
+    kit_expect(&r, 201, NULL, "licence");
     th_resp_free(&r);
 
     p = search("sort=popular&limit=100");
-    assert_string_equal(str(json_array_get(items(p), 0), "id"), imgs[CAT].id);
+    assert_string_equal(kit_jstr_or(json_array_get(items(p), 0), "id"),
+                        imgs[CAT].id);
     json_array_foreach(items(p), i, it) assert_int_equal(
         json_integer_value(json_object_get(it, "licences_sold")),
         i == 0 ? 1 : 0);
     assert_int_equal((int)json_array_size(items(p)), n_approved());
     json_decref(p);
     p = search("q=photo&sort=popular&limit=100");
-    assert_string_equal(str(json_array_get(items(p), 0), "id"), imgs[CAT].id);
+    assert_string_equal(kit_jstr_or(json_array_get(items(p), 0), "id"),
+                        imgs[CAT].id);
     json_decref(p);
     /* Without the sale CAT would not be first: ties go newest first. */
     p = search("q=photo&sort=newest&limit=100");
-    assert_string_not_equal(str(json_array_get(items(p), 0), "id"),
+    assert_string_not_equal(kit_jstr_or(json_array_get(items(p), 0), "id"),
                             imgs[CAT].id);
     json_decref(p);
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[CAT].id);
-    j = get_json(path, NULL, 200);
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
     assert_int_equal(json_integer_value(json_object_get(j, "licences_sold")),
                      1);
     json_decref(j);
@@ -1088,12 +995,12 @@ walk(const char *query, char seen[][64], void (*between)(int))
         json_array_foreach(items(p), i, it)
         {
             for (int s = 0; s < n; s++)
-                if (!strcmp(seen[s], str(it, "id")))
+                if (!strcmp(seen[s], kit_jstr_or(it, "id")))
                     fail_msg("%s: '%s' again on page %d", query,
-                             str(it, "title"), pages + 1);
+                             kit_jstr_or(it, "title"), pages + 1);
             if (n == MAX_SEEN)
                 fail_msg("%s: more than %d items", query, MAX_SEEN);
-            snprintf(seen[n++], 64, "%s", str(it, "id"));
+            snprintf(seen[n++], 64, "%s", kit_jstr_or(it, "id"));
         }
         next = json_object_get(p, "next_cursor");
         pages++;
@@ -1147,7 +1054,7 @@ test_cursor_paging(void **state)
             fail_msg("%s: %d items in pages of 2, %zu in one page", queries[q],
                      n, json_array_size(items(all)));
         for (int i = 0; i < n; i++)
-            if (strcmp(str(json_array_get(items(all), (size_t)i), "id"),
+            if (strcmp(kit_jstr_or(json_array_get(items(all), (size_t)i), "id"),
                        seen[i]) != 0)
                 fail_msg("%s: item %d differs between pages of 2 and 100",
                          queries[q], i);
@@ -1192,13 +1099,14 @@ test_paging_newest_while_approving(void **state)
         int at = -1;
 
         for (int s = 0; s < n; s++)
-            if (!strcmp(seen[s], str(it, "id")))
+            if (!strcmp(seen[s], kit_jstr_or(it, "id")))
                 at = s;
         if (at < 0)
             fail_msg("'%s' was skipped while images were approved",
-                     str(it, "title"));
+                     kit_jstr_or(it, "title"));
         if (at < last)
-            fail_msg("'%s' moved back across the cursor", str(it, "title"));
+            fail_msg("'%s' moved back across the cursor",
+                     kit_jstr_or(it, "title"));
         last = at;
     }
     for (int s = 0; s < n; s++) {
@@ -1334,14 +1242,11 @@ test_hostile_q(void **state)
         {
             struct th_resp r;
 
-            req("GET",
-                "/api/v1/images?limit=100&colour=%27%20OR%201%3D1"
-                "%20--",
-                NULL, NULL, NULL, &r);
-            if (r.status == 200)
-                assert_int_equal(json_array_size(items(r.json)), 0);
-            else if (r.status != 422)
-                fail_msg("colour=' OR 1=1 --: %ld", r.status);
+            kit_call("GET",
+                     "/api/v1/images?limit=100&colour=%27%20OR%201%3D1"
+                     "%20--",
+                     NULL, NULL, NULL, &r);
+            kit_expect(&r, 422, "invalid_parameter", "colour=' OR 1=1 --");
             th_resp_free(&r);
         }
         p = search("limit=100&contributor=%27%20OR%20%271%27%3D%271");
@@ -1446,7 +1351,7 @@ test_bad_parameters_422(void **state)
         struct th_resp r;
 
         snprintf(path, sizeof path, "/api/v1/images?%s", bad[b]);
-        req("GET", path, NULL, NULL, NULL, &r);
+        kit_call("GET", path, NULL, NULL, NULL, &r);
         if (r.status != 422 || strcmp(th_error_code(&r), "invalid_parameter"))
             fail_msg("%s: %ld %.200s, expected 422 invalid_parameter", bad[b],
                      r.status, r.body);
@@ -1455,22 +1360,22 @@ test_bad_parameters_422(void **state)
         /* The contributor page takes the same parameters. */
         snprintf(path, sizeof path, "/api/v1/contributors/%s?%s", carl_id,
                  bad[b]);
-        if (status_of("GET", path, NULL) != 422)
-            fail_msg("contributor page with %s: not 422", bad[b]);
+        kit_check("GET", path, NULL, NULL, 422, "invalid_parameter",
+                  "anonymous, the contributor page");
     }
     /* A cursor is refused by another sort. */
     p = search("limit=2");
-    snprintf(cursor, sizeof cursor, "%s", str(p, "next_cursor"));
+    snprintf(cursor, sizeof cursor, "%s", kit_jstr_or(p, "next_cursor"));
     json_decref(p);
     assert_true(cursor[0] != '\0');
     snprintf(path, sizeof path,
              "/api/v1/images?sort=popular&limit=2&"
              "cursor=%s",
              cursor);
-    assert_int_equal(status_of("GET", path, NULL), 422);
+    kit_check("GET", path, NULL, NULL, 422, "invalid_parameter", "anonymous");
     snprintf(path, sizeof path, "/api/v1/images?q=photo&limit=2&cursor=%s",
              cursor);
-    assert_int_equal(status_of("GET", path, NULL), 422);
+    kit_check("GET", path, NULL, NULL, 422, "invalid_parameter", "anonymous");
     /* The boundaries themselves are fine. */
     json_decref(search("limit=1"));
     json_decref(search("limit=100"));
@@ -1493,7 +1398,7 @@ test_unknown_colour_422(void **state)
         struct th_resp r;
 
         snprintf(path, sizeof path, "/api/v1/images?%s", bad[b]);
-        req("GET", path, NULL, NULL, NULL, &r);
+        kit_call("GET", path, NULL, NULL, NULL, &r);
         if (r.status != 422 || strcmp(th_error_code(&r), "invalid_parameter"))
             fail_msg("%s: %ld %.200s, expected 422 invalid_parameter", bad[b],
                      r.status, r.body);
@@ -1529,35 +1434,35 @@ test_visibility_by_role(void **state)
         for (int w = 0; w < 3; w++) {
             struct th_resp r;
 
-            req("GET", path, who[w], NULL, NULL, &r);
+            kit_call("GET", path, who[w], NULL, NULL, &r);
             if (r.status != 404 || strcmp(th_error_code(&r), "not_found"))
                 fail_msg("'%s' as %s: %ld %.200s", imgs[k].title, name[w],
                          r.status, r.body);
             th_resp_free(&r);
         }
-        j = get_json(path, carl, 200);
-        assert_string_equal(str(j, "status"),
+        j = kit_want("GET", path, carl, NULL, 200, NULL);
+        assert_string_equal(kit_jstr_or(j, "status"),
                             k == REJECTED ? "rejected" : "pending_review");
         if (k == REJECTED)
-            assert_string_equal(str(j, "reject_code"), "poor_quality");
+            assert_string_equal(kit_jstr_or(j, "reject_code"), "poor_quality");
         json_decref(j);
-        j = get_json(path, admin, 200);
-        assert_string_equal(str(j, "id"), imgs[k].id);
+        j = kit_want("GET", path, admin, NULL, 200, NULL);
+        assert_string_equal(kit_jstr_or(j, "id"), imgs[k].id);
         json_decref(j);
-        j = get_json(path, reviewer, 200);
-        assert_string_equal(str(j, "id"), imgs[k].id);
+        j = kit_want("GET", path, reviewer, NULL, 200, NULL);
+        assert_string_equal(kit_jstr_or(j, "id"), imgs[k].id);
         json_decref(j);
         snprintf(path, sizeof path, "/images/%s/thumbnail.jpg", imgs[k].id);
-        assert_int_equal(status_of("GET", path, NULL), 404);
-        assert_int_equal(status_of("GET", path, dora), 404);
-        assert_int_equal(status_of("GET", path, carl), 200);
+        kit_check("GET", path, NULL, NULL, 404, "not_found", "anonymous");
+        kit_check("GET", path, dora, NULL, 404, "not_found", "dora");
+        kit_check("GET", path, carl, NULL, 200, NULL, "carl");
         snprintf(path, sizeof path, "/images/%s/preview.jpg", imgs[k].id);
-        assert_int_equal(status_of("GET", path, NULL), 404);
+        kit_check("GET", path, NULL, NULL, 404, "not_found", "anonymous");
     }
-    assert_int_equal(status_of("GET", "/api/v1/images/i0000000000000000", NULL),
-                     404);
+    kit_check("GET", "/api/v1/images/i0000000000000000", NULL, NULL, 404,
+              "not_found", "anonymous");
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[FLOWER].id);
-    assert_int_equal(status_of("GET", path, NULL), 200);
+    kit_check("GET", path, NULL, NULL, 200, NULL, "anonymous");
 
     /* No listing shows them, whoever asks. */
     {
@@ -1576,7 +1481,7 @@ test_visibility_by_role(void **state)
         for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
             for (int w = 0; w < 4; w++) {
                 snprintf(path, sizeof path, "/api/v1/images?%s", queries[q]);
-                j = get_json(path, who[w], 200);
+                j = kit_want("GET", path, who[w], NULL, 200, NULL);
                 for (size_t h = 0; h < 2; h++)
                     if (pos_of(items(j), imgs[hidden[h]].id) >= 0)
                         fail_msg("%s lists '%s'", queries[q],
@@ -1586,7 +1491,7 @@ test_visibility_by_role(void **state)
         }
         snprintf(path, sizeof path, "/api/v1/contributors/%s?limit=100",
                  carl_id);
-        j = get_json(path, NULL, 200);
+        j = kit_want("GET", path, NULL, NULL, 200, NULL);
         for (size_t h = 0; h < 2; h++)
             assert_int_equal(pos_of(items(j), imgs[hidden[h]].id), -1);
         json_decref(j);
@@ -1613,7 +1518,7 @@ check_sizes(int k, const char *const *want, int nwant)
     size_t i;
 
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-    j = get_json(path, NULL, 200);
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
     ow = json_integer_value(json_object_get(j, "width"));
     oh = json_integer_value(json_object_get(j, "height"));
     olong = ow > oh ? ow : oh;
@@ -1624,7 +1529,7 @@ check_sizes(int k, const char *const *want, int nwant)
                  oh, json_array_size(sizes), nwant);
     json_array_foreach(sizes, i, s)
     {
-        const char *name = str(s, "name");
+        const char *name = kit_jstr_or(s, "name");
         long long w = json_integer_value(json_object_get(s, "width"));
         long long h = json_integer_value(json_object_get(s, "height"));
         long long c = json_integer_value(json_object_get(s, "credits"));
@@ -1675,19 +1580,19 @@ test_image_page(void **state)
     check_sizes(HOPPER, xl, 1);
 
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[FLOWER].id);
-    j = get_json(path, NULL, 200);
-    assert_string_equal(str(j, "id"), imgs[FLOWER].id);
-    assert_string_equal(str(j, "title"), "Garden flower");
-    assert_string_equal(str(j, "description"), "Petals in the sun.");
-    assert_string_equal(str(j, "status"), "approved");
-    assert_string_equal(str(j, "orientation"), "landscape");
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
+    assert_string_equal(kit_jstr_or(j, "id"), imgs[FLOWER].id);
+    assert_string_equal(kit_jstr_or(j, "title"), "Garden flower");
+    assert_string_equal(kit_jstr_or(j, "description"), "Petals in the sun.");
+    assert_string_equal(kit_jstr_or(j, "status"), "approved");
+    assert_string_equal(kit_jstr_or(j, "orientation"), "landscape");
     assert_int_equal(json_integer_value(json_object_get(j, "width")), 480);
     assert_int_equal(json_integer_value(json_object_get(j, "height")), 360);
     c = json_object_get(j, "contributor");
-    assert_string_equal(str(c, "id"), carl_id);
-    assert_string_equal(str(c, "name"), "carl");
+    assert_string_equal(kit_jstr_or(c, "id"), carl_id);
+    assert_string_equal(kit_jstr_or(c, "name"), "carl");
     snprintf(url, sizeof url, "/api/v1/contributors/%s", carl_id);
-    assert_string_equal(str(c, "url"), url);
+    assert_string_equal(kit_jstr_or(c, "url"), url);
     /* Keywords come back normalised, as a list. */
     kw = json_object_get(j, "keywords");
     assert_true(json_is_array(kw));
@@ -1697,23 +1602,23 @@ test_image_page(void **state)
     assert_string_equal(json_string_value(json_array_get(kw, 2)), "summer");
     assert_string_equal(json_string_value(json_array_get(kw, 3)), "photo");
     snprintf(url, sizeof url, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
-    assert_string_equal(str(j, "thumbnail_url"), url);
+    assert_string_equal(kit_jstr_or(j, "thumbnail_url"), url);
     snprintf(url, sizeof url, "/images/%s/preview.jpg", imgs[FLOWER].id);
-    assert_string_equal(str(j, "preview_url"), url);
+    assert_string_equal(kit_jstr_or(j, "preview_url"), url);
     for (i = 0; i < sizeof owner_only / sizeof owner_only[0]; i++)
         if (json_object_get(j, owner_only[i]))
             fail_msg("the public page shows '%s'", owner_only[i]);
     json_decref(j);
-    j = get_json(path, carl, 200);
+    j = kit_want("GET", path, carl, NULL, 200, NULL);
     assert_non_null(json_object_get(j, "views"));
-    assert_string_equal(str(j, "format"), "jpeg");
+    assert_string_equal(kit_jstr_or(j, "format"), "jpeg");
     json_decref(j);
 
     /* Similar: up to 12, never the image itself, only approved images; an
      * approved near duplicate comes before keyword matches. Every image
      * shares "photo", so the list is full. */
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[SAMPLE].id);
-    j = get_json(path, NULL, 200);
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
     sim = json_object_get(j, "similar");
     assert_true(json_is_array(sim));
     if (json_array_size(sim) != 12)
@@ -1721,25 +1626,26 @@ test_image_page(void **state)
                  names(sim, buf, sizeof buf));
     json_array_foreach(sim, i, it)
     {
-        int k = which(str(it, "id"));
+        int k = which(kit_jstr_or(it, "id"));
 
         if (k == SAMPLE)
             fail_msg("the image is similar to itself");
         if (k < 0 || !imgs[k].approved)
-            fail_msg("similar lists '%s', not approved", str(it, "title"));
+            fail_msg("similar lists '%s', not approved",
+                     kit_jstr_or(it, "title"));
         for (size_t m = 0; m < i; m++)
-            assert_string_not_equal(str(json_array_get(sim, m), "id"),
-                                    str(it, "id"));
-        assert_true(str(it, "thumbnail_url")[0] != '\0');
-        assert_true(str(it, "url")[0] != '\0');
+            assert_string_not_equal(kit_jstr_or(json_array_get(sim, m), "id"),
+                                    kit_jstr_or(it, "id"));
+        assert_true(kit_jstr_or(it, "thumbnail_url")[0] != '\0');
+        assert_true(kit_jstr_or(it, "url")[0] != '\0');
         if (i < 4 && (k < COPY1 || k > COPY4))
             fail_msg("similar[%zu] is '%s', not one of the four copies: %s", i,
-                     str(it, "title"), names(sim, buf, sizeof buf));
+                     kit_jstr_or(it, "title"), names(sim, buf, sizeof buf));
     }
     json_decref(j);
     /* A pending image's page (for its owner) lists no similar images. */
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[PENDING_IMG].id);
-    j = get_json(path, carl, 200);
+    j = kit_want("GET", path, carl, NULL, 200, NULL);
     sim = json_object_get(j, "similar");
     if (sim && json_array_size(sim))
         fail_msg("a pending image has similar images");
@@ -1757,13 +1663,11 @@ static int
 views_reached(void *arg)
 {
     struct views_wait *w = arg;
-    char auth[200];
-    const char *h[] = {th_bearer(carl, auth, sizeof auth), NULL};
     struct th_resp r;
     json_t *it;
     size_t i;
 
-    if (th_req(&srv, "GET", "/api/v1/me/images?limit=100", h, NULL, 0, &r) <
+    if (kit_try("GET", "/api/v1/me/images?limit=100", carl, NULL, NULL, &r) <
             0 ||
         r.status != 200) {
         th_resp_free(&r);
@@ -1771,7 +1675,7 @@ views_reached(void *arg)
     }
     json_array_foreach(json_object_get(r.json, "items"), i, it)
     {
-        if (!strcmp(str(it, "id"), imgs[w->k].id))
+        if (!strcmp(kit_jstr_or(it, "id"), imgs[w->k].id))
             w->views = json_integer_value(json_object_get(it, "views"));
     }
     th_resp_free(&r);
@@ -1792,19 +1696,20 @@ test_views_counted(void **state)
     (void)state;
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[PENDING_IMG].id);
     for (int n = 0; n < 2; n++)
-        json_decref(get_json(path, carl, 200));
+        json_decref(kit_want("GET", path, carl, NULL, 200, NULL));
     snprintf(path, sizeof path, "/api/v1/images/%s", imgs[ROCKET].id);
     for (int n = 0; n < 3; n++)
-        json_decref(get_json(path, NULL, 200));
+        json_decref(kit_want("GET", path, NULL, NULL, 200, NULL));
     if (!th_poll(views_reached, &w, VIEWS_MS))
         fail_msg("views of '%s' stayed at %lld after 3 page views",
                  imgs[ROCKET].title, w.views);
     assert_int_equal(w.views, 3);
     /* The flush that wrote those wrote everything counted before them. */
-    mine = get_json("/api/v1/me/images?limit=100", carl, 200);
+    mine =
+        kit_want("GET", "/api/v1/me/images?limit=100", carl, NULL, 200, NULL);
     json_array_foreach(json_object_get(mine, "items"), i, it)
     {
-        if (!strcmp(str(it, "id"), imgs[PENDING_IMG].id))
+        if (!strcmp(kit_jstr_or(it, "id"), imgs[PENDING_IMG].id))
             assert_int_equal(json_integer_value(json_object_get(it, "views")),
                              0);
     }
@@ -1822,10 +1727,11 @@ test_contributor_profile(void **state)
     long long approved = 0, sold = 0, sold_items = 0;
 
     (void)state;
-    mine = get_json("/api/v1/me/images?limit=100", carl, 200);
+    mine =
+        kit_want("GET", "/api/v1/me/images?limit=100", carl, NULL, 200, NULL);
     json_array_foreach(json_object_get(mine, "items"), i, it)
     {
-        if (!strcmp(str(it, "status"), "approved")) {
+        if (!strcmp(kit_jstr_or(it, "status"), "approved")) {
             approved++;
             sold += json_integer_value(json_object_get(it, "licences_sold"));
         }
@@ -1834,10 +1740,10 @@ test_contributor_profile(void **state)
     assert_true(approved >= 10);
 
     snprintf(path, sizeof path, "/api/v1/contributors/%s?limit=100", carl_id);
-    p = get_json(path, NULL, 200);
-    assert_string_equal(str(p, "id"), carl_id);
-    assert_string_equal(str(p, "name"), "carl");
-    assert_true(str(p, "member_since")[0] != '\0');
+    p = kit_want("GET", path, NULL, NULL, 200, NULL);
+    assert_string_equal(kit_jstr_or(p, "id"), carl_id);
+    assert_string_equal(kit_jstr_or(p, "name"), "carl");
+    assert_true(kit_jstr_or(p, "member_since")[0] != '\0');
     assert_int_equal(json_integer_value(json_object_get(p, "images")),
                      approved);
     assert_int_equal(json_integer_value(json_object_get(p, "licences_sold")),
@@ -1845,10 +1751,10 @@ test_contributor_profile(void **state)
     assert_int_equal((long long)json_array_size(items(p)), approved);
     json_array_foreach(items(p), i, it)
     {
-        int k = which(str(it, "id"));
+        int k = which(kit_jstr_or(it, "id"));
 
         if (k < 0 || !imgs[k].approved || imgs[k].dora)
-            fail_msg("carl's profile lists '%s'", str(it, "title"));
+            fail_msg("carl's profile lists '%s'", kit_jstr_or(it, "title"));
         sold_items += json_integer_value(json_object_get(it, "licences_sold"));
     }
     assert_int_equal(sold_items, sold);
@@ -1866,11 +1772,11 @@ test_contributor_profile(void **state)
     }
 
     snprintf(path, sizeof path, "/api/v1/contributors/%s", dora_id);
-    p = get_json(path, NULL, 200);
-    assert_string_equal(str(p, "name"), "dora");
+    p = kit_want("GET", path, NULL, NULL, 200, NULL);
+    assert_string_equal(kit_jstr_or(p, "name"), "dora");
     assert_int_equal(json_integer_value(json_object_get(p, "images")), 1);
     assert_int_equal(json_array_size(items(p)), 1);
-    assert_string_equal(str(json_array_get(items(p), 0), "id"),
+    assert_string_equal(kit_jstr_or(json_array_get(items(p), 0), "id"),
                         imgs[HARBOUR].id);
     json_decref(p);
 
@@ -1878,19 +1784,18 @@ test_contributor_profile(void **state)
     {
         char buyer_id[64];
 
-        my_id(buyer, buyer_id);
+        kit_my_id(buyer, buyer_id);
         snprintf(path, sizeof path, "/api/v1/contributors/%s", buyer_id);
-        p = get_json(path, NULL, 200);
+        p = kit_want("GET", path, NULL, NULL, 200, NULL);
         assert_int_equal(json_integer_value(json_object_get(p, "images")), 0);
         assert_int_equal(json_array_size(items(p)), 0);
         json_decref(p);
     }
 
-    p = get_json("/api/v1/contributors/u0000000000000000", NULL, 404);
-    assert_string_equal(str(json_object_get(p, "error"), "code"), "not_found");
-    json_decref(p);
-    assert_int_equal(
-        status_of("GET", "/api/v1/contributors/%27%20OR%201%3D1", NULL), 404);
+    kit_check("GET", "/api/v1/contributors/u0000000000000000", NULL, NULL, 404,
+              "not_found", "anonymous");
+    kit_check("GET", "/api/v1/contributors/%27%20OR%201%3D1", NULL, NULL, 404,
+              "not_found", "anonymous");
 }
 
 int
