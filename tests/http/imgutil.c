@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "imgutil.h"
+#include "kit.h"
 
 #define BOUNDARY "stockroom-test-boundary-7f3a9c1e"
 
@@ -444,23 +445,9 @@ iu_req(struct th_server *s, const char *method, const char *path,
        const char *token, const char *extra_header, const char *json,
        struct th_resp *out)
 {
-    char auth[200];
-    const char *hdrs[3] = {NULL, NULL, NULL};
-    int n = 0;
+    const char *h[2] = {extra_header, NULL};
 
-    if (token)
-        hdrs[n++] = th_bearer(token, auth, sizeof auth);
-    if (extra_header)
-        hdrs[n++] = extra_header;
-    return th_req(s, method, path, hdrs, json, json ? strlen(json) : 0, out);
-}
-
-const char *
-iu_str(const struct th_resp *r, const char *key)
-{
-    const char *v = json_string_value(json_object_get(r->json, key));
-
-    return v ? v : "";
+    return kit_try_on(s, method, path, token, h, NULL, json, out) < 0 ? -1 : 0;
 }
 
 struct wait_arg {
@@ -480,7 +467,8 @@ processed(void *arg)
     snprintf(path, sizeof path, "/api/v1/images/%s", w->id);
     if (iu_req(w->s, "GET", path, w->token, NULL, NULL, &r) < 0)
         return 0;
-    snprintf(w->status, 32, "%s", r.status == 200 ? iu_str(&r, "status") : "");
+    snprintf(w->status, 32, "%s",
+             r.status == 200 ? kit_jstr_or(r.json, "status") : "");
     done = r.status != 200 || strcmp(w->status, "processing") != 0;
     th_resp_free(&r);
     return done;
@@ -495,65 +483,4 @@ iu_wait_processed(struct th_server *s, const char *token, const char *id,
     snprintf(status, 32, "processing");
     th_poll(processed, &w, ms);
     return status;
-}
-
-const char *
-iu_my_id(struct th_server *s, const char *token, char *id)
-{
-    struct th_resp r;
-
-    id[0] = '\0';
-    assert_int_equal(iu_req(s, "GET", "/api/v1/me", token, NULL, NULL, &r), 0);
-    assert_int_equal(r.status, 200);
-    snprintf(id, 64, "%s", iu_str(&r, "id"));
-    th_resp_free(&r);
-    return id;
-}
-
-void
-iu_staff(struct th_server *s, const char *prefix, const char *role,
-         char token[128])
-{
-    static int seq;
-    char email[128];
-
-    snprintf(email, sizeof email, "%s%d-%d@example.com", prefix, getpid(),
-             __atomic_fetch_add(&seq, 1, __ATOMIC_SEQ_CST));
-    assert_int_equal(th_admin_add(s, email, role, "staff password 1234"), 0);
-    assert_int_equal(th_login(s, email, "staff password 1234", token, NULL),
-                     201);
-}
-
-int
-iu_connect(struct th_server *s)
-{
-    struct sockaddr_in a = {0};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return -1;
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)s->port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int
-iu_send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len) {
-        ssize_t k = send(fd, p, len, MSG_NOSIGNAL);
-
-        if (k <= 0)
-            return -1;
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
 }

@@ -80,27 +80,10 @@ int iu_req(struct th_server *s, const char *method, const char *path,
            const char *token, const char *extra_header, const char *json,
            struct th_resp *out);
 
-/* The string member key of r's JSON object, or "". */
-const char *iu_str(const struct th_resp *r, const char *key);
-
 /* Poll GET /api/v1/images/{id} as token until the status is no longer
  * "processing"; copies the final status into status (at least 32 bytes),
  * "processing" on timeout, "" when it could not be read. */
 const char *iu_wait_processed(struct th_server *s, const char *token,
                               const char *id, int ms, char *status);
-
-/* GET /api/v1/me as token; the user's id into id (at least 64 bytes). */
-const char *iu_my_id(struct th_server *s, const char *token, char *id);
-
-/* Sign in an account made with `stockroom user add --role role`; fills
- * token. Fails the test on error. */
-void iu_staff(struct th_server *s, const char *prefix, const char *role,
-              char token[128]);
-
-/* A TCP connection to the server, or -1. */
-int iu_connect(struct th_server *s);
-
-/* Send all of buf. 0 or -1. */
-int iu_send_all(int fd, const void *buf, size_t len);
 
 #endif

@@ -23,12 +23,10 @@ kit_use(struct th_server *s)
 
 #define MAX_HEADERS 8
 
-/* The request with token's bearer header, extra headers and the key's
- * Idempotency-Key; -1 with r zeroed when no answer came. */
-static long
-send_req(const char *method, const char *path, const char *token,
-         const char *const *extra, const char *key, const char *body,
-         struct th_resp *r)
+long
+kit_try_on(struct th_server *s, const char *method, const char *path,
+           const char *token, const char *const *extra, const char *key,
+           const char *body, struct th_resp *r)
 {
     char auth[200], idem[200];
     const char *h[MAX_HEADERS + 3] = {NULL};
@@ -45,7 +43,7 @@ send_req(const char *method, const char *path, const char *token,
         snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
         h[n++] = idem;
     }
-    if (th_req(srv, method, path, h, body, body ? strlen(body) : 0, r) < 0) {
+    if (th_req(s, method, path, h, body, body ? strlen(body) : 0, r) < 0) {
         memset(r, 0, sizeof *r);
         return r->status = -1;
     }
@@ -56,14 +54,14 @@ long
 kit_try(const char *method, const char *path, const char *token,
         const char *key, const char *body, struct th_resp *r)
 {
-    return send_req(method, path, token, NULL, key, body, r);
+    return kit_try_on(srv, method, path, token, NULL, key, body, r);
 }
 
 long
 kit_call_h(const char *method, const char *path, const char *token,
            const char *const *headers, const char *body, struct th_resp *r)
 {
-    if (send_req(method, path, token, headers, NULL, body, r) < 0)
+    if (kit_try_on(srv, method, path, token, headers, NULL, body, r) < 0)
         fail_msg("%s %s: no answer", method, path);
     return r->status;
 }

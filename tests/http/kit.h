@@ -20,6 +20,15 @@ void kit_use(struct th_server *s);
 long kit_call(const char *method, const char *path, const char *token,
               const char *key, const char *body, struct th_resp *r);
 
+/* The one way every helper sends a request: to s, as the holder of token
+ * (may be NULL), with extra header lines (NULL-terminated, at most 8, may
+ * be NULL), an Idempotency-Key when key is not NULL and a body when body
+ * is not NULL. Fills r (th_resp_free); returns the status, or -1 with r
+ * zeroed when no answer came. For tests that run more than one server. */
+long kit_try_on(struct th_server *s, const char *method, const char *path,
+                const char *token, const char *const *extra, const char *key,
+                const char *body, struct th_resp *r);
+
 /* kit_call() with extra header lines ("Name: value", NULL-terminated, may
  * be NULL) instead of an idempotency key. */
 long kit_call_h(const char *method, const char *path, const char *token,

@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "imgutil.h"
+#include "kit.h"
 
 #define PROCESS_MS 120000 /* one image's processing, ASan build */
 
@@ -40,7 +41,8 @@ setup(void **state)
         th_start(&strict, strict_flags) < 0)
         return -1;
     th_new_user(&srv, "contrib", contrib);
-    iu_staff(&srv, "reviewer", "reviewer", reviewer);
+    kit_use(&srv);
+    kit_staff("reviewer", "reviewer", reviewer);
     return 0;
 }
 
@@ -104,8 +106,8 @@ upload_ok(struct th_server *s, const char *token, const char *path,
     assert_int_equal(iu_upload(s, token, path, title, 0, &r), 0);
     if (r.status != 202)
         fail_msg("%s: %ld %s", path, r.status, r.body);
-    assert_string_equal(iu_str(&r, "status"), "processing");
-    snprintf(id, 64, "%s", iu_str(&r, "id"));
+    assert_string_equal(kit_jstr_or(r.json, "status"), "processing");
+    snprintf(id, 64, "%s", kit_jstr_or(r.json, "id"));
     assert_true(id[0] != '\0');
     th_resp_free(&r);
 }
@@ -384,7 +386,7 @@ test_real_corpus(void **state)
         if (r.status != f->x->status && (!f->x->alt || r.status != f->x->alt))
             fail_msg("%s: %ld %s", f->name, r.status, r.body);
         if (r.status == 202) {
-            snprintf(f->id, sizeof f->id, "%s", iu_str(&r, "id"));
+            snprintf(f->id, sizeof f->id, "%s", kit_jstr_or(r.json, "id"));
             accepted++;
         } else {
             assert_true(th_error_code(&r)[0] != '\0');
@@ -604,7 +606,7 @@ test_adversarial_corpus(void **state)
         if (r.status != x->status && (!x->alt || r.status != x->alt))
             fail_msg("%s: %ld %s", x->file, r.status, r.body);
         if (r.status == 202) {
-            snprintf(ids[i], sizeof ids[i], "%s", iu_str(&r, "id"));
+            snprintf(ids[i], sizeof ids[i], "%s", kit_jstr_or(r.json, "id"));
             if (!strcmp(x->file, "control-valid-640x480.jpg"))
                 memcpy(control, ids[i], sizeof control);
         } else {
@@ -870,7 +872,7 @@ test_keywords_limit(void **state)
         assert_int_equal(
             iu_multipart(&srv, "/api/v1/images", contrib, parts, 2, 0, &r), 0);
         assert_int_equal(r.status, 202);
-        snprintf(id, sizeof id, "%s", iu_str(&r, "id"));
+        snprintf(id, sizeof id, "%s", kit_jstr_or(r.json, "id"));
         th_resp_free(&r);
     }
     free(data);
@@ -1043,7 +1045,7 @@ test_hostile_filenames(void **state)
         free(body);
         ids[i][0] = '\0';
         if (r.status == 202) {
-            snprintf(ids[i], sizeof ids[i], "%s", iu_str(&r, "id"));
+            snprintf(ids[i], sizeof ids[i], "%s", kit_jstr_or(r.json, "id"));
         } else if (!(ctl && r.status == 400)) {
             /* Go on: one refused name must not hide the others. */
             print_error("filename %zu: %ld %s\n", i, r.status, r.body);
