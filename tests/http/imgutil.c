@@ -484,3 +484,70 @@ iu_wait_processed(struct th_server *s, const char *token, const char *id,
     th_poll(processed, &w, ms);
     return status;
 }
+
+const char *
+iu_path(const char *dir, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", dir, name);
+    return buf;
+}
+
+const char *
+iu_unique_corpus(const char *dir, const char *rel, const char *tag, char *buf,
+                 size_t len)
+{
+    char src[512], name[128];
+    const char *slash = strrchr(rel, '/');
+
+    snprintf(name, sizeof name, "%s-%s", tag, slash ? slash + 1 : rel);
+    iu_path(dir, name, buf, len);
+    assert_int_equal(iu_unique_copy(th_corpus(rel, src, sizeof src), buf, tag),
+                     0);
+    return buf;
+}
+
+void
+iu_upload_ok(struct th_server *s, const char *token, const char *path,
+             const char *title, char *id)
+{
+    struct th_resp r;
+
+    assert_int_equal(iu_upload(s, token, path, title, 0, &r), 0);
+    if (r.status != 202)
+        fail_msg("%s: %ld %s", path, r.status, r.body);
+    assert_string_equal(kit_jstr_or(r.json, "status"), "processing");
+    snprintf(id, 64, "%s", kit_jstr_or(r.json, "id"));
+    assert_true(id[0] != '\0');
+    th_resp_free(&r);
+}
+
+json_t *
+iu_get_image(struct th_server *s, const char *token, const char *id)
+{
+    char path[128];
+    struct th_resp r;
+    json_t *j;
+
+    snprintf(path, sizeof path, "/api/v1/images/%s", id);
+    assert_int_equal(iu_req(s, "GET", path, token, NULL, NULL, &r), 0);
+    if (r.status != 200)
+        fail_msg("GET %s: %ld %s", path, r.status, r.body);
+    j = json_incref(r.json);
+    th_resp_free(&r);
+    return j;
+}
+
+void
+iu_wait_pending(struct th_server *s, const char *token, const char *id, int ms,
+                const char *what)
+{
+    char status[32];
+    json_t *img;
+
+    iu_wait_processed(s, token, id, ms, status);
+    if (!strcmp(status, "pending_review"))
+        return;
+    img = iu_get_image(s, token, id);
+    fail_msg("%s ended %s: %s", what, status,
+             json_string_value(json_object_get(img, "fail_reason")));
+}

@@ -22,6 +22,14 @@ int iu_write_file(const char *path, const void *data, size_t len);
  * decoders ignore bytes after the end of the image. 0 or -1. */
 int iu_unique_copy(const char *src, const char *dst, const char *tag);
 
+/* dir/name into buf; returns buf. */
+const char *iu_path(const char *dir, const char *name, char *buf, size_t len);
+
+/* A copy in dir of the corpus file rel with its own SHA-256 (tag makes it
+ * unique); its path into buf, which is returned. Fails the test on error. */
+const char *iu_unique_corpus(const char *dir, const char *rel, const char *tag,
+                             char *buf, size_t len);
+
 /* Regular files under dir (recursively) whose name contains substr (""
  * counts every file); -1 when dir cannot be read. */
 int iu_count_files(const char *dir, const char *substr);
@@ -79,6 +87,20 @@ int iu_upload(struct th_server *s, const char *token, const char *file_path,
 int iu_req(struct th_server *s, const char *method, const char *path,
            const char *token, const char *extra_header, const char *json,
            struct th_resp *out);
+
+/* Upload the file at path to s as token and expect 202 processing; the
+ * new id into id (64 bytes). Fails the test otherwise. */
+void iu_upload_ok(struct th_server *s, const char *token, const char *path,
+                  const char *title, char *id);
+
+/* GET /api/v1/images/{id} on s as token, expecting 200: its JSON (the
+ * caller decrefs). */
+json_t *iu_get_image(struct th_server *s, const char *token, const char *id);
+
+/* Wait (up to ms) for processing to end; fail, with the server's reason,
+ * unless the image is then waiting for review. what names it. */
+void iu_wait_pending(struct th_server *s, const char *token, const char *id,
+                     int ms, const char *what);
 
 /* Poll GET /api/v1/images/{id} as token until the status is no longer
  * "processing"; copies the final status into status (at least 32 bytes),
