@@ -20,50 +20,10 @@
 #include "harness.h"
 #include "imgutil.h"
 #include "kit.h"
+#include "moneyfix.h"
 #include "util.h"
 
 #define PW "correct horse battery"
-#define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg" /* 2560 x 1600 */
-#define PENDING_IMAGE "real/18-plasma-Grey-2560x1600.jpg"
-#define GPS_IMAGE "real/21-forensics-IMG_1054.JPG" /* 1280 x 960 */
-
-static struct th_server srv;
-static char admin_tok[128];
-static char contrib_tok[128];
-static char image_id[64];   /* approved, for sale */
-static char gps_id[64];     /* approved; its original has GPS */
-static char pending_id[64]; /* uploaded, never reviewed */
-
-/* Ask for a licence; key NULL: a fresh one. The caller frees r. */
-static void
-licence_req(const char *token, const char *image, const char *size,
-            const char *type, const char *key, struct th_resp *r)
-{
-    char k[64], body[256];
-
-    if (!key) {
-        kit_fresh_key(k, "lic");
-        key = k;
-    }
-    snprintf(body, sizeof body,
-             "{\"image_id\":\"%s\",\"size\":\"%s\","
-             "\"type\":\"%s\"}",
-             image, size, type);
-    kit_call("POST", "/api/v1/licences", token, key, body, r);
-}
-
-/* A licence that must succeed; its id into id (may be NULL). */
-static void
-licence_ok(const char *token, const char *size, const char *type, char id[64])
-{
-    struct th_resp r;
-
-    licence_req(token, image_id, size, type, NULL, &r);
-    kit_expect(&r, 201, NULL, "licence");
-    if (id)
-        snprintf(id, 64, "%s", kit_jstr(r.json, "id"));
-    th_resp_free(&r);
-}
 
 /* The contributor's earnings; the caller decrefs. */
 static json_t *
@@ -72,7 +32,7 @@ earnings(void)
     struct th_resp r;
     json_t *j;
 
-    kit_call("GET", "/api/v1/me/earnings", contrib_tok, NULL, NULL, &r);
+    kit_call("GET", "/api/v1/me/earnings", mf_contrib_tok, NULL, NULL, &r);
     kit_expect(&r, 200, NULL, "earnings");
     j = json_incref(r.json);
     th_resp_free(&r);
@@ -116,7 +76,7 @@ settle(const char *payout_id, const char *status, long want, const char *code)
 
     snprintf(path, sizeof path, "/api/v1/payouts/%s", payout_id);
     snprintf(body, sizeof body, "{\"status\":\"%s\"}", status);
-    kit_call("PATCH", path, admin_tok, NULL, body, &r);
+    kit_call("PATCH", path, mf_admin_tok, NULL, body, &r);
     kit_expect(&r, want, code, "settle payout");
     if (want == 200)
         assert_string_equal(kit_jstr(r.json, "status"), status);
@@ -136,69 +96,9 @@ earn_at_least(json_int_t cents)
             kit_buy(whale_tok, "100", NULL);
             whale_left += 100;
         }
-        licence_ok(whale_tok, "XL", "extended", NULL);
+        mf_licence_ok(whale_tok, "XL", "extended", NULL);
         whale_left -= 36;
     }
-}
-
-/* ---- setup -------------------------------------------------------------- */
-
-static int
-upload(const char *rel, char id[64])
-{
-    char path[512];
-    const char *fields[] = {"title", "By the water", "keywords",
-                            "water, lake, evening", NULL};
-    struct th_resp r;
-
-    if (th_upload(&srv, "/api/v1/images", contrib_tok,
-                  th_corpus(rel, path, sizeof path), "photo.jpg", fields,
-                  &r) < 0 ||
-        r.status != 202) {
-        fprintf(stderr, "upload %s: %ld %s\n", rel, r.status,
-                r.body ? r.body : "");
-        th_resp_free(&r);
-        return -1;
-    }
-    snprintf(id, 64, "%s", json_string_value(json_object_get(r.json, "id")));
-    th_resp_free(&r);
-    return 0;
-}
-
-static int
-setup(void **state)
-{
-    const char *const flags[] = {"--min-megapixels", "0.01", NULL};
-    (void)state;
-    curl_global_init(CURL_GLOBAL_ALL);
-    if (sodium_init() < 0 || th_start(&srv, flags) < 0)
-        return -1;
-    kit_use(&srv);
-    kit_staff("admin", "admin", admin_tok);
-    kit_new_user("contributor", contrib_tok);
-    kit_new_user("whale", whale_tok);
-    if (upload(IMAGE, image_id) < 0 || upload(GPS_IMAGE, gps_id) < 0 ||
-        upload(PENDING_IMAGE, pending_id) < 0)
-        return -1;
-    kit_approve(contrib_tok, admin_tok, image_id);
-    kit_approve(contrib_tok, admin_tok, gps_id);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    int rc = th_stop(&srv), v;
-
-    (void)state;
-    if (rc != 0)
-        fprintf(stderr, "the server did not stop cleanly: %d\n", rc);
-    v = tu_ledger_verify(srv.dir);
-    if (v != 0)
-        fprintf(stderr, "stockroom ledger verify exited %d\n", v);
-    th_cleanup(&srv);
-    curl_global_cleanup();
-    return rc != 0 || v != 0 ? -1 : 0;
 }
 
 /* ---- packs and purchases ------------------------------------------------ */
@@ -235,7 +135,7 @@ test_purchase_idempotency(void **state)
     struct th_resp r;
 
     (void)state;
-    th_new_user(&srv, "packbuyer", tok);
+    th_new_user(&mf_srv, "packbuyer", tok);
     assert_int_equal(kit_credits(tok), 0);
     kit_call("POST", "/api/v1/credits/purchases", tok, NULL,
              "{\"pack\":\"10\"}", &r);
@@ -283,296 +183,6 @@ test_purchase_idempotency(void **state)
     th_resp_free(&r);
 }
 
-/* ---- licences ----------------------------------------------------------- */
-
-static char lic_buyer[128]; /* holds lic_s and lic_xl */
-static char lic_buyer_id[64];
-static char lic_s[64], lic_xl[64];
-
-static void
-test_licence_rules(void **state)
-{
-    char key[64], other[64];
-    struct th_resp r;
-
-    (void)state;
-    th_new_user(&srv, "licbuyer", lic_buyer);
-    kit_my_id(lic_buyer, lic_buyer_id);
-    /* No wallet at all yet. */
-    licence_req(lic_buyer, image_id, "S", "standard", NULL, &r);
-    kit_expect(&r, 402, "insufficient_credits", "licence without credits");
-    th_resp_free(&r);
-    kit_buy(lic_buyer, "10", NULL);
-
-    licence_req(lic_buyer, image_id, "L", "standard", NULL, &r);
-    kit_expect(&r, 422, "size_not_offered", "L of a 2560 px image");
-    th_resp_free(&r);
-    licence_req(lic_buyer, pending_id, "S", "standard", NULL, &r);
-    kit_expect(&r, 404, "not_found", "an image not approved");
-    th_resp_free(&r);
-    licence_req(lic_buyer, "i0000000000000000", "S", "standard", NULL, &r);
-    kit_expect(&r, 404, "not_found", "no such image");
-    th_resp_free(&r);
-    kit_call("POST", "/api/v1/licences", lic_buyer, NULL,
-             "{\"image_id\":\"x\",\"size\":\"S\"}", &r);
-    kit_expect(&r, 400, "missing_idempotency_key", "licence without a key");
-    th_resp_free(&r);
-    assert_int_equal(kit_credits(lic_buyer), 10);
-
-    kit_fresh_key(key, "lic");
-    licence_req(lic_buyer, image_id, "S", "standard", key, &r);
-    kit_expect(&r, 201, NULL, "licence S");
-    snprintf(lic_s, sizeof lic_s, "%s", kit_jstr(r.json, "id"));
-    assert_string_equal(kit_jstr(r.json, "image_id"), image_id);
-    assert_string_equal(kit_jstr(r.json, "size"), "S");
-    assert_string_equal(kit_jstr(r.json, "type"), "standard");
-    assert_int_equal(kit_jint(r.json, "credits"), 1);
-    assert_false(json_is_true(json_object_get(r.json, "already_held")));
-    assert_non_null(strstr(kit_jstr(r.json, "download_url"), lic_s));
-    assert_non_null(strstr(kit_jstr(r.json, "certificate_url"), lic_s));
-    th_resp_free(&r);
-    assert_int_equal(kit_credits(lic_buyer), 9);
-
-    /* The same request again: the same licence, nothing charged. */
-    licence_req(lic_buyer, image_id, "S", "standard", key, &r);
-    kit_expect(&r, 201, NULL, "licence replay");
-    assert_string_equal(kit_jstr(r.json, "id"), lic_s);
-    th_resp_free(&r);
-    assert_int_equal(kit_credits(lic_buyer), 9);
-    licence_req(lic_buyer, image_id, "XL", "standard", key, &r);
-    kit_expect(&r, 409, "idempotency_key_reused", "same key, other size");
-    th_resp_free(&r);
-    assert_int_equal(kit_credits(lic_buyer), 9);
-
-    /* Licensing again is allowed, and said. */
-    licence_req(lic_buyer, image_id, "S", "standard", NULL, &r);
-    kit_expect(&r, 201, NULL, "second S licence");
-    assert_true(json_is_true(json_object_get(r.json, "already_held")));
-    snprintf(other, sizeof other, "%s", kit_jstr(r.json, "id"));
-    assert_string_not_equal(other, lic_s);
-    th_resp_free(&r);
-
-    licence_ok(lic_buyer, "XL", "standard", lic_xl);
-    assert_int_equal(kit_credits(lic_buyer), 10 - 1 - 1 - 6);
-    licence_req(lic_buyer, image_id, "M", "standard", NULL, &r);
-    kit_expect(&r, 201, NULL, "licence M");
-    th_resp_free(&r);
-    licence_req(lic_buyer, image_id, "S", "extended", NULL, &r);
-    kit_expect(&r, 402, "insufficient_credits", "extended with 0 credits");
-    th_resp_free(&r);
-    assert_int_equal(kit_credits(lic_buyer), 0);
-
-    kit_call("GET", "/api/v1/me/licences", lic_buyer, NULL, NULL, &r);
-    kit_expect(&r, 200, NULL, "my licences");
-    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 4);
-    /* Newest first. */
-    assert_string_equal(
-        kit_jstr(json_array_get(json_object_get(r.json, "items"), 3), "id"),
-        lic_s);
-    th_resp_free(&r);
-}
-
-/* Download a licence as token; the caller frees r. */
-static void
-download(const char *token, const char *id, struct th_resp *r)
-{
-    char path[160];
-
-    snprintf(path, sizeof path, "/api/v1/licences/%s/download", id);
-    kit_call("GET", path, token, NULL, NULL, r);
-}
-
-static void
-check_file(const char *id, int edge, int ow, int oh, unsigned char sha[32])
-{
-    struct th_resp r;
-    char disp[300];
-    struct iu_jpeg jp;
-
-    download(lic_buyer, id, &r);
-    kit_expect(&r, 200, NULL, "download");
-    assert_non_null(th_header(&r, "Content-Disposition", disp, sizeof disp));
-    assert_non_null(strstr(disp, "attachment"));
-    assert_non_null(strstr(disp, id));
-    assert_int_equal(iu_jpeg_parse(r.body, r.len, &jp), 0);
-    assert_int_equal(jp.width > jp.height ? jp.width : jp.height, edge);
-    assert_true(abs(jp.width * oh - jp.height * ow) <= (ow > oh ? ow : oh));
-    /* The licence id is in the file's metadata; the position never. */
-    assert_non_null(memmem(r.body, r.len, id, strlen(id)));
-    assert_false(jp.has_gps);
-    crypto_hash_sha256(sha, (unsigned char *)r.body, r.len);
-    th_resp_free(&r);
-    /* Again, the same bytes. */
-    download(lic_buyer, id, &r);
-    kit_expect(&r, 200, NULL, "download again");
-    {
-        unsigned char again[32];
-
-        crypto_hash_sha256(again, (unsigned char *)r.body, r.len);
-        assert_memory_equal(sha, again, 32);
-    }
-    th_resp_free(&r);
-}
-
-static void
-test_download(void **state)
-{
-    unsigned char sha[32];
-    char other[128], s_gps[64], xl_gps[64], path[512];
-    struct th_resp r;
-    FILE *f;
-    unsigned char *orig = malloc(4 << 20);
-    size_t n;
-    struct iu_jpeg jp;
-
-    (void)state;
-    assert_true(lic_s[0] && lic_xl[0]);
-    check_file(lic_s, 1024, 2560, 1600, sha);
-    check_file(lic_xl, 2560, 2560, 1600, sha);
-    /* The original of this one has a GPS position: the licensed files
-     * must not. */
-    assert_non_null(orig);
-    f = fopen(th_corpus(GPS_IMAGE, path, sizeof path), "rb");
-    assert_non_null(f);
-    n = fread(orig, 1, 4 << 20, f);
-    fclose(f);
-    assert_int_equal(iu_jpeg_parse(orig, n, &jp), 0);
-    assert_true(jp.has_gps);
-    free(orig);
-    kit_buy(lic_buyer, "10", NULL);
-    licence_req(lic_buyer, gps_id, "M", "standard", NULL, &r);
-    kit_expect(&r, 422, "size_not_offered", "M of a 1280 px image");
-    th_resp_free(&r);
-    licence_req(lic_buyer, gps_id, "S", "standard", NULL, &r);
-    kit_expect(&r, 201, NULL, "licence S");
-    snprintf(s_gps, sizeof s_gps, "%s", kit_jstr(r.json, "id"));
-    th_resp_free(&r);
-    licence_req(lic_buyer, gps_id, "XL", "standard", NULL, &r);
-    kit_expect(&r, 201, NULL, "licence XL");
-    snprintf(xl_gps, sizeof xl_gps, "%s", kit_jstr(r.json, "id"));
-    th_resp_free(&r);
-    check_file(s_gps, 1024, 1280, 960, sha);
-    check_file(xl_gps, 1280, 1280, 960, sha);
-
-    download(NULL, lic_s, &r);
-    kit_expect(&r, 401, "unauthenticated", "anonymous download");
-    th_resp_free(&r);
-    th_new_user(&srv, "stranger", other);
-    download(other, lic_s, &r);
-    kit_expect(&r, 404, "not_found", "someone else's licence");
-    th_resp_free(&r);
-    download(contrib_tok, lic_s, &r);
-    kit_expect(&r, 404, "not_found", "the contributor is not the licensee");
-    th_resp_free(&r);
-    download(lic_buyer, "l00000000000000000000000000000000", &r);
-    kit_expect(&r, 404, "not_found", "no such licence");
-    th_resp_free(&r);
-}
-
-static int
-b64_decode(const char *s, unsigned char *out, size_t cap, size_t *len)
-{
-    return sodium_base642bin(out, cap, s, strlen(s), NULL, len, NULL,
-                             sodium_base64_VARIANT_ORIGINAL);
-}
-
-/* GET /licences/verify for this text and signature: "valid". */
-static int
-verify_remote(const char *text, const char *sig)
-{
-    char *t = curl_easy_escape(NULL, text, 0);
-    char *s = curl_easy_escape(NULL, sig, 0);
-    char *path = malloc(strlen(t) + strlen(s) + 64);
-    struct th_resp r;
-    int valid;
-
-    sprintf(path, "/api/v1/licences/verify?signed_text=%s&signature=%s", t, s);
-    kit_call("GET", path, NULL, NULL, NULL, &r);
-    kit_expect(&r, 200, NULL, "verify");
-    valid = json_is_true(json_object_get(r.json, "valid"));
-    th_resp_free(&r);
-    free(path);
-    curl_free(t);
-    curl_free(s);
-    return valid;
-}
-
-static void
-test_certificate(void **state)
-{
-    unsigned char sha[32], pk[crypto_sign_PUBLICKEYBYTES];
-    unsigned char sig[crypto_sign_BYTES];
-    char hex[65], path[160], *tampered;
-    const char *text, *sig64;
-    size_t len = 0;
-    struct th_resp r, k, d;
-    json_t *cert;
-
-    (void)state;
-    download(lic_buyer, lic_xl, &d);
-    kit_expect(&d, 200, NULL, "download");
-    crypto_hash_sha256(sha, (unsigned char *)d.body, d.len);
-    sodium_bin2hex(hex, sizeof hex, sha, sizeof sha);
-    th_resp_free(&d);
-
-    snprintf(path, sizeof path, "/api/v1/licences/%s/certificate", lic_xl);
-    kit_call("GET", path, NULL, NULL, NULL, &r); /* anyone with the id */
-    kit_expect(&r, 200, NULL, "certificate");
-    cert = json_object_get(r.json, "certificate");
-    assert_string_equal(kit_jstr(cert, "licence_id"), lic_xl);
-    assert_string_equal(kit_jstr(cert, "size"), "XL");
-    assert_string_equal(kit_jstr(cert, "type"), "standard");
-    assert_string_equal(kit_jstr(json_object_get(cert, "licensee"), "id"),
-                        lic_buyer_id);
-    assert_string_equal(kit_jstr(json_object_get(cert, "image"), "id"),
-                        image_id);
-    assert_string_equal(kit_jstr(cert, "file_sha256"), hex);
-    assert_true(strlen(kit_jstr(cert, "terms_version")) > 0);
-    assert_true(strlen(kit_jstr(cert, "date")) >= 10);
-    assert_string_equal(kit_jstr(r.json, "algorithm"), "Ed25519");
-    assert_false(json_is_true(json_object_get(r.json, "refunded")));
-
-    /* Offline: the signature over exactly signed_text, with the key. */
-    text = kit_jstr(r.json, "signed_text");
-    sig64 = kit_jstr(r.json, "signature");
-    assert_int_equal(
-        b64_decode(kit_jstr(r.json, "public_key"), pk, sizeof pk, &len), 0);
-    assert_int_equal(len, sizeof pk);
-    assert_int_equal(b64_decode(sig64, sig, sizeof sig, &len), 0);
-    assert_int_equal(len, sizeof sig);
-    assert_int_equal(crypto_sign_verify_detached(
-                         sig, (const unsigned char *)text, strlen(text), pk),
-                     0);
-    {
-        json_t *parsed = json_loads(text, 0, NULL);
-
-        assert_non_null(parsed);
-        assert_true(json_equal(parsed, cert));
-        json_decref(parsed);
-    }
-    kit_call("GET", "/api/v1/licences/public-key", NULL, NULL, NULL, &k);
-    kit_expect(&k, 200, NULL, "public key");
-    assert_string_equal(kit_jstr(k.json, "public_key"),
-                        kit_jstr(r.json, "public_key"));
-    th_resp_free(&k);
-
-    assert_true(verify_remote(text, sig64));
-    tampered = strdup(text);
-    {
-        char *p = strstr(tampered, "\"XL\"");
-
-        assert_non_null(p);
-        memcpy(p, "\"S\" ", 4);
-    }
-    assert_int_not_equal(
-        crypto_sign_verify_detached(sig, (const unsigned char *)tampered,
-                                    strlen(tampered), pk),
-        0);
-    assert_false(verify_remote(tampered, sig64));
-    free(tampered);
-    th_resp_free(&r);
-}
-
 /* ---- earnings ----------------------------------------------------------- */
 
 static void
@@ -583,12 +193,12 @@ test_earnings_split(void **state)
     json_int_t sold;
 
     (void)state;
-    th_new_user(&srv, "splitbuyer", tok);
+    th_new_user(&mf_srv, "splitbuyer", tok);
     kit_buy(tok, "10", NULL);
     before = earnings();
     sold = kit_jint(before, "licences_sold");
     assert_true(sold < 100); /* still in the 25% tier */
-    licence_ok(tok, "S", "standard", id);
+    mf_licence_ok(tok, "S", "standard", id);
     /* The sale is there at once, split exactly: $15 / 10 credits = 150
      * cents; floor(150 * 2500 / 10000) = 37 to the contributor. */
     after = earnings();
@@ -610,7 +220,7 @@ test_earnings_split(void **state)
     assert_int_equal(kit_jint(sale, "cash_cents"), 150);
     assert_int_equal(kit_jint(sale, "royalty_rate_bp"), 2500);
     assert_int_equal(kit_jint(sale, "share_cents"), 37);
-    assert_string_equal(kit_jstr(sale, "image_id"), image_id);
+    assert_string_equal(kit_jstr(sale, "image_id"), mf_image_id);
     assert_false(json_is_true(json_object_get(sale, "refunded")));
     json_decref(before);
     json_decref(after);
@@ -629,18 +239,18 @@ test_payouts(void **state)
     (void)state;
     earn_at_least(2600);
     b = balance();
-    assert_int_equal(payout(contrib_tok, 2499, NULL, "below_minimum"), 422);
-    assert_int_equal(payout(contrib_tok, b + 1, NULL, "insufficient_balance"),
-                     422);
+    assert_int_equal(payout(mf_contrib_tok, 2499, NULL, "below_minimum"), 422);
+    assert_int_equal(
+        payout(mf_contrib_tok, b + 1, NULL, "insufficient_balance"), 422);
     assert_int_equal(balance(), b);
 
     /* Requested, then failed: the money comes back. */
-    assert_int_equal(payout(contrib_tok, 2500, id, NULL), 201);
+    assert_int_equal(payout(mf_contrib_tok, 2500, id, NULL), 201);
     e = earnings();
     assert_int_equal(kit_jint(e, "balance_cents"), b - 2500);
     assert_true(kit_jint(e, "pending_cents") >= 2500);
     json_decref(e);
-    th_new_user(&srv, "notadmin", buyer);
+    th_new_user(&mf_srv, "notadmin", buyer);
     {
         char path[128];
 
@@ -648,17 +258,18 @@ test_payouts(void **state)
         kit_call("PATCH", path, buyer, NULL, "{\"status\":\"paid\"}", &r);
         kit_expect(&r, 403, "forbidden", "a non-admin settles a payout");
         th_resp_free(&r);
-        kit_call("PATCH", path, contrib_tok, NULL, "{\"status\":\"paid\"}", &r);
+        kit_call("PATCH", path, mf_contrib_tok, NULL, "{\"status\":\"paid\"}",
+                 &r);
         kit_expect(&r, 403, "forbidden",
                    "the contributor settles their payout");
         th_resp_free(&r);
     }
-    kit_call("GET", "/api/v1/payouts?status=requested", contrib_tok, NULL, NULL,
-             &r);
+    kit_call("GET", "/api/v1/payouts?status=requested", mf_contrib_tok, NULL,
+             NULL, &r);
     kit_expect(&r, 403, "forbidden", "a non-admin lists all payouts");
     th_resp_free(&r);
-    kit_call("GET", "/api/v1/payouts?status=requested", admin_tok, NULL, NULL,
-             &r);
+    kit_call("GET", "/api/v1/payouts?status=requested", mf_admin_tok, NULL,
+             NULL, &r);
     kit_expect(&r, 200, NULL, "admin lists payouts");
     assert_true(json_array_size(json_object_get(r.json, "items")) >= 1);
     th_resp_free(&r);
@@ -667,11 +278,11 @@ test_payouts(void **state)
     settle(id, "paid", 409, "not_requested");
 
     /* Requested, then paid: gone from the balance for good. */
-    assert_int_equal(payout(contrib_tok, 2500, id, NULL), 201);
+    assert_int_equal(payout(mf_contrib_tok, 2500, id, NULL), 201);
     settle(id, "paid", 200, NULL);
     settle(id, "failed", 409, "not_requested");
     assert_int_equal(balance(), b - 2500);
-    kit_call("GET", "/api/v1/me/payouts", contrib_tok, NULL, NULL, &r);
+    kit_call("GET", "/api/v1/me/payouts", mf_contrib_tok, NULL, NULL, &r);
     kit_expect(&r, 200, NULL, "my payouts");
     assert_string_equal(
         kit_jstr(json_array_get(json_object_get(r.json, "items"), 0), "status"),
@@ -690,15 +301,15 @@ race_payout(void *arg)
 {
     struct racer *p = arg;
     char body[64], auth[200];
-    const char *h[2] = {th_bearer(contrib_tok, auth, sizeof auth), NULL};
+    const char *h[2] = {th_bearer(mf_contrib_tok, auth, sizeof auth), NULL};
     struct th_resp r;
 
     snprintf(body, sizeof body, "{\"amount_cents\":%lld}",
              (long long)p->amount);
-    p->status =
-        th_req(&srv, "POST", "/api/v1/payouts", h, body, strlen(body), &r) < 0
-            ? -1
-            : r.status;
+    p->status = th_req(&mf_srv, "POST", "/api/v1/payouts", h, body,
+                       strlen(body), &r) < 0
+                    ? -1
+                    : r.status;
     snprintf(p->code, sizeof p->code, "%s",
              p->status > 0 ? th_error_code(&r) : "");
     th_resp_free(&r);
@@ -756,23 +367,23 @@ test_licence_refund(void **state)
     struct th_resp r;
 
     (void)state;
-    th_new_user(&srv, "refundbuyer", tok);
+    th_new_user(&mf_srv, "refundbuyer", tok);
     kit_buy(tok, "10", NULL);
     b = balance();
-    licence_ok(tok, "M", "standard", id);
+    mf_licence_ok(tok, "M", "standard", id);
     assert_int_equal(kit_credits(tok), 8);
     /* 2 credits of 150 cents: 300, a quarter floored is 75. */
     assert_int_equal(balance(), b + 75);
     refund(tok, id, 403, "forbidden");
-    refund(contrib_tok, id, 403, "forbidden");
+    refund(mf_contrib_tok, id, 403, "forbidden");
     assert_int_equal(kit_credits(tok), 8);
-    refund(admin_tok, id, 200, NULL);
+    refund(mf_admin_tok, id, 200, NULL);
     assert_int_equal(kit_credits(tok), 10);
     assert_int_equal(balance(), b);
-    refund(admin_tok, id, 409, "already_refunded");
+    refund(mf_admin_tok, id, 409, "already_refunded");
     assert_int_equal(kit_credits(tok), 10);
-    refund(admin_tok, "l0000000000000000000000000000000", 404, "not_found");
-    download(tok, id, &r);
+    refund(mf_admin_tok, "l0000000000000000000000000000000", 404, "not_found");
+    mf_download(tok, id, &r);
     kit_expect(&r, 410, "licence_refunded", "download a refunded licence");
     th_resp_free(&r);
     {
@@ -791,7 +402,7 @@ test_licence_refund(void **state)
         json_decref(e);
     }
     /* The credits spend again at their value. */
-    licence_ok(tok, "M", "standard", NULL);
+    mf_licence_ok(tok, "M", "standard", NULL);
     assert_int_equal(balance(), b + 75);
 }
 
@@ -808,22 +419,22 @@ test_refund_after_payout(void **state)
         kit_buy(whale_tok, "100", NULL);
         whale_left += 100;
     }
-    licence_ok(whale_tok, "XL", "extended", id);
+    mf_licence_ok(whale_tok, "XL", "extended", id);
     whale_left -= 36;
     b = balance();
     assert_true(b >= 2500);
-    assert_int_equal(payout(contrib_tok, b, pid, NULL), 201);
+    assert_int_equal(payout(mf_contrib_tok, b, pid, NULL), 201);
     settle(pid, "paid", 200, NULL);
     assert_int_equal(balance(), 0);
     /* The refund takes the royalty back: the balance goes below zero. */
-    refund(admin_tok, id, 200, NULL);
+    refund(mf_admin_tok, id, 200, NULL);
     assert_int_equal(balance(), -990);
-    assert_int_equal(payout(contrib_tok, 2500, NULL, "insufficient_balance"),
+    assert_int_equal(payout(mf_contrib_tok, 2500, NULL, "insufficient_balance"),
                      422);
     /* Later sales make it good. */
-    th_new_user(&srv, "recoverbuyer", tok);
+    th_new_user(&mf_srv, "recoverbuyer", tok);
     kit_buy(tok, "10", NULL);
-    licence_ok(tok, "S", "standard", NULL);
+    mf_licence_ok(tok, "S", "standard", NULL);
     assert_int_equal(balance(), -990 + 37);
 }
 
@@ -834,9 +445,9 @@ test_pack_refund(void **state)
     struct th_resp r;
 
     (void)state;
-    th_new_user(&srv, "packrefund", tok);
+    th_new_user(&mf_srv, "packrefund", tok);
     kit_buy(tok, "10", used);
-    licence_ok(tok, "S", "standard", NULL);
+    mf_licence_ok(tok, "S", "standard", NULL);
     kit_buy(tok, "30", unused);
     assert_int_equal(kit_credits(tok), 39);
     kit_call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
@@ -893,9 +504,10 @@ race_licence(void *arg)
         snprintf(idem, sizeof idem, "Idempotency-Key: race-%d-%d", getpid(),
                  b->n);
     snprintf(body, sizeof body, "{\"image_id\":\"%s\",\"size\":\"S\"}",
-             image_id);
+             mf_image_id);
     b->status = -1;
-    if (th_req(&srv, "POST", "/api/v1/licences", h, body, strlen(body), &r) < 0)
+    if (th_req(&mf_srv, "POST", "/api/v1/licences", h, body, strlen(body), &r) <
+        0)
         return NULL;
     b->status = r.status;
     snprintf(b->code, sizeof b->code, "%s", th_error_code(&r));
@@ -932,7 +544,7 @@ test_race_wallet(void **state)
     (void)state;
     sold = kit_jint(e, "licences_sold");
     json_decref(e);
-    th_new_user(&srv, "racer", tok);
+    th_new_user(&mf_srv, "racer", tok);
     kit_buy(tok, "10", NULL);
     for (int i = 0; i < N; i++)
         b[i] = (struct buyer_race){.token = tok, .n = i};
@@ -960,7 +572,7 @@ test_race_same_key(void **state)
     char tok[128], key[64];
 
     (void)state;
-    th_new_user(&srv, "samekey", tok);
+    th_new_user(&mf_srv, "samekey", tok);
     kit_buy(tok, "10", NULL);
     kit_fresh_key(key, "same");
     for (int i = 0; i < N; i++)
@@ -981,15 +593,27 @@ test_books_balance(void **state)
     struct th_resp r;
 
     (void)state;
-    kit_call("GET", "/api/v1/admin/ledger/verify", contrib_tok, NULL, NULL, &r);
+    kit_call("GET", "/api/v1/admin/ledger/verify", mf_contrib_tok, NULL, NULL,
+             &r);
     kit_expect(&r, 403, "forbidden", "a non-admin checks the books");
     th_resp_free(&r);
-    kit_call("GET", "/api/v1/admin/ledger/verify", admin_tok, NULL, NULL, &r);
+    kit_call("GET", "/api/v1/admin/ledger/verify", mf_admin_tok, NULL, NULL,
+             &r);
     kit_expect(&r, 200, NULL, "verify");
     if (!json_is_true(json_object_get(r.json, "ok")))
         fail_msg("the books do not balance:\n%s", kit_jstr(r.json, "report"));
     assert_non_null(strstr(kit_jstr(r.json, "report"), "inv. 14 ok"));
     th_resp_free(&r);
+}
+
+/* The shared fixture, and the buyer who spends big. */
+static int
+setup(void **state)
+{
+    if (mf_setup(state) < 0)
+        return -1;
+    kit_new_user("whale", whale_tok);
+    return 0;
 }
 
 int
@@ -998,9 +622,6 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packs),
         cmocka_unit_test(test_purchase_idempotency),
-        cmocka_unit_test(test_licence_rules),
-        cmocka_unit_test(test_download),
-        cmocka_unit_test(test_certificate),
         cmocka_unit_test(test_earnings_split),
         cmocka_unit_test(test_payouts),
         cmocka_unit_test(test_racing_payouts),
@@ -1012,5 +633,5 @@ main(void)
         cmocka_unit_test(test_books_balance),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, mf_teardown);
 }
