@@ -176,6 +176,21 @@ kit_staff(const char *prefix, const char *role, char token[128])
         fail_msg("%s could not sign in", email);
 }
 
+int
+kit_has_role(const json_t *user, const char *role)
+{
+    json_t *roles = json_object_get(user, "roles");
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(roles, i, v)
+    {
+        if (json_is_string(v) && !strcmp(json_string_value(v), role))
+            return 1;
+    }
+    return 0;
+}
+
 void
 kit_my_id(const char *token, char id[64])
 {

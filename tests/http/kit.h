@@ -79,6 +79,9 @@ void kit_new_user(const char *prefix, char token[128]);
  * token into token. Fails the test on error. */
 void kit_staff(const char *prefix, const char *role, char token[128]);
 
+/* 1 when the user object's "roles" array holds role. */
+int kit_has_role(const json_t *user, const char *role);
+
 /* GET /api/v1/me as token: the user's id into id. */
 void kit_my_id(const char *token, char id[64]);
 
