@@ -6,6 +6,7 @@
 #define STOCKROOM_IMGUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "harness.h"
 
@@ -33,6 +34,14 @@ const char *iu_unique_corpus(const char *dir, const char *rel, const char *tag,
 /* Regular files under dir (recursively) whose name contains substr (""
  * counts every file); -1 when dir cannot be read. */
 int iu_count_files(const char *dir, const char *substr);
+
+/* PNG. */
+
+/* v big-endian into p[0..3]. */
+void iu_put32(unsigned char *p, uint32_t v);
+
+/* The CRC-32 of a PNG chunk's type and data (n bytes at p). */
+uint32_t iu_crc32(const unsigned char *p, size_t n);
 
 /* JPEG. */
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "imgutil.h"
 #include "kit.h"
 #include "searchcat.h"
 #include "util.h"
@@ -247,39 +248,17 @@ unique_copy(const char *src, const char *tag, char *dst, size_t len)
 }
 
 static void
-put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t
-crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int b = 0; b < 8; b++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xffffffffu;
-}
-
-static void
 chunk(FILE *f, const char *type, const unsigned char *data, size_t n)
 {
     unsigned char *buf = malloc(n + 8);
 
     assert_non_null(buf);
-    put32(buf, (uint32_t)n);
+    iu_put32(buf, (uint32_t)n);
     memcpy(buf + 4, type, 4);
     if (n)
         memcpy(buf + 8, data, n);
     fwrite(buf, 1, n + 8, f);
-    put32(buf, crc32_of(buf + 4, n + 4));
+    iu_put32(buf, iu_crc32(buf + 4, n + 4));
     fwrite(buf, 1, 4, f);
     free(buf);
 }
@@ -324,10 +303,10 @@ write_png(const char *path, int w, int h)
         a = (a + raw[i]) % 65521;
         b = (b + a) % 65521;
     }
-    put32(z + o, b << 16 | a);
+    iu_put32(z + o, b << 16 | a);
     o += 4;
-    put32(ihdr, (uint32_t)w);
-    put32(ihdr + 4, (uint32_t)h);
+    iu_put32(ihdr, (uint32_t)w);
+    iu_put32(ihdr + 4, (uint32_t)h);
     ihdr[8] = 8; /* bit depth; colour type 0: grey */
     fwrite(sig, 1, 8, f);
     chunk(f, "IHDR", ihdr, 13);

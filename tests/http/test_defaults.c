@@ -290,28 +290,6 @@ test_payout_minimum(void **state)
 
 /* ---- upload limits ---------------------------------------------------- */
 
-static uint32_t
-crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xffffffffu;
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 /* Upload a PNG whose header says w x h, with a scan that ends at once;
  * the answer into r. */
 static void
@@ -325,22 +303,22 @@ upload_png_header(uint32_t w, uint32_t h, struct th_resp *r)
     unsigned char *c = png + 8;
     struct iu_part part = {"file", "header.png", 0, png, sizeof png};
 
-    put32(c, 13);
+    iu_put32(c, 13);
     memcpy(c + 4, "IHDR", 4);
-    put32(c + 8, w);
-    put32(c + 12, h);
+    iu_put32(c + 8, w);
+    iu_put32(c + 12, h);
     c[16] = 8; /* bit depth */
     c[17] = 2; /* RGB */
-    put32(c + 21, crc32_of(c + 4, 17));
+    iu_put32(c + 21, iu_crc32(c + 4, 17));
     c += 25;
-    put32(c, sizeof zlib);
+    iu_put32(c, sizeof zlib);
     memcpy(c + 4, "IDAT", 4);
     memcpy(c + 8, zlib, sizeof zlib);
-    put32(c + 8 + sizeof zlib, crc32_of(c + 4, 4 + sizeof zlib));
+    iu_put32(c + 8 + sizeof zlib, iu_crc32(c + 4, 4 + sizeof zlib));
     c += 12 + sizeof zlib;
-    put32(c, 0);
+    iu_put32(c, 0);
     memcpy(c + 4, "IEND", 4);
-    put32(c + 8, crc32_of(c + 4, 4));
+    iu_put32(c + 8, iu_crc32(c + 4, 4));
     if (iu_multipart(&srv, "/api/v1/images", contrib, &part, 1, 0, r) < 0)
         fail_msg("upload %ux%u: no answer", w, h);
 }
