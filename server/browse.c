@@ -311,7 +311,7 @@ images_page_extras(struct srv_req *r, const struct cat_image *img, json_t *j)
     struct cat_list l = {0};
     char err[DB_ERR_LEN];
 
-    if (!j || strcmp(img->status, "approved") != 0)
+    if (!j || img->status != DB_IMG_APPROVED)
         return;
     if (cat_similar(srv_req_app(r)->db, img->id, 12, &l, err) == DB_OK)
         json_object_set_new(j, "similar", items_json(&l));

@@ -131,11 +131,11 @@ images_json(struct app *app, const struct cat_image *img, int full)
         "{s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:s,s:s,s:{s:s,s:s,s:s},"
         "s:o,s:o,s:o,s:s,s:I}",
         "id", img->id, "title", img->title, "description", img->description,
-        "keywords", keywords_json(img->keywords), "status", img->status,
-        "width", img->width, "height", img->height, "orientation",
-        orientation(img->width, img->height), "colour", img->colour,
-        "contributor", "id", img->contributor_id, "name", img->contributor_name,
-        "url", contrib_url, "thumbnail_url",
+        "keywords", keywords_json(img->keywords), "status",
+        db_status_img_str(img->status), "width", img->width, "height",
+        img->height, "orientation", orientation(img->width, img->height),
+        "colour", img->colour, "contributor", "id", img->contributor_id, "name",
+        img->contributor_name, "url", contrib_url, "thumbnail_url",
         url_or_null(img->id, "thumbnail.jpg", img->thumb_etag), "preview_url",
         url_or_null(img->id, "preview.jpg", img->preview_etag), "sizes",
         images_sizes_json(app, img->width, img->height), "created_at", created,
@@ -188,13 +188,14 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
                 snprintf(thumb, sizeof thumb, "/images/%s/thumbnail.jpg",
                          x->other_id);
                 json_array_append_new(
-                    m, json_pack("{s:s,s:s,s:s,s:s,s:i,s:b,s:b,s:s}",
-                                 "image_id", x->other_id, "title",
-                                 x->other_title, "status", x->other_status,
-                                 "contributor_id", x->other_contributor_id,
-                                 "distance", x->distance, "rotated_or_mirrored",
-                                 x->variant != 0, "possible_theft",
-                                 x->possible_theft, "thumbnail_url", thumb));
+                    m,
+                    json_pack("{s:s,s:s,s:s,s:s,s:i,s:b,s:b,s:s}", "image_id",
+                              x->other_id, "title", x->other_title, "status",
+                              db_status_img_str(x->other_status),
+                              "contributor_id", x->other_contributor_id,
+                              "distance", x->distance, "rotated_or_mirrored",
+                              x->variant != 0, "possible_theft",
+                              x->possible_theft, "thumbnail_url", thumb));
             }
             json_object_set_new(j, "matches", m);
         }
@@ -440,7 +441,8 @@ images_create(struct srv_req *r)
         srv_part_take_file(file);
     if (res.status == 202)
         srv_json(r, 202,
-                 json_pack("{s:s,s:s}", "id", res.id, "status", "processing"));
+                 json_pack("{s:s,s:s}", "id", res.id, "status",
+                           db_status_img_str(DB_IMG_PROCESSING)));
     else if (res.status == 409)
         srv_json(r, 409,
                  json_pack("{s:{s:s,s:s,s:s}}", "error", "code", res.code,
@@ -493,7 +495,7 @@ images_get(struct srv_req *r)
         return;
     j = images_json(
         app, img, (u && !strcmp(u->id, img->contributor_id)) || is_reviewer(u));
-    if (!strcmp(img->status, "approved"))
+    if (img->status == DB_IMG_APPROVED)
         images_view_seen(app, img->id);
     images_page_extras(r, img, j);
     cat_image_free(img);
@@ -567,14 +569,14 @@ send_rendition(struct srv_req *r, const char *name, const char *file)
     snprintf(etag, sizeof etag, "\"%s\"", etag_src);
     blob_key_rendition(img->id, file, key, sizeof key);
     /* Approved renditions never change and are everyone's to see. */
-    if (!strcmp(img->status, "approved") &&
+    if (img->status == DB_IMG_APPROVED &&
         (e = cache_rendition(app, ckey, key, etag))) {
         send_cached(r, e);
         goto out;
     }
     srv_header(r, "ETag", etag);
     srv_header(r, "Cache-Control",
-               !strcmp(img->status, "approved")
+               img->status == DB_IMG_APPROVED
                    ? "public, max-age=31536000, immutable"
                    : "private, max-age=3600");
     inm = srv_req_header(r, "If-None-Match");

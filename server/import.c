@@ -120,7 +120,7 @@ still_processing(struct app *app, char (*ids)[24], int n)
         struct cat_image *img = NULL;
 
         if (cat_image_get(app->db, ids[i], &img, err) == DB_OK &&
-            !strcmp(img->status, "processing"))
+            img->status == DB_IMG_PROCESSING)
             busy++;
         cat_image_free(img);
     }

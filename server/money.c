@@ -192,6 +192,7 @@ purchases_create(struct srv_req *r)
     const char *key = idem_key(r), *pack;
     const struct cfg_pack *chosen = NULL;
     struct ledger_purchase p, settled;
+    enum db_purchase_status ps;
     char hash[65], canon[64], id[24], err[DB_ERR_LEN];
     int64_t balance = 0;
     json_t *j;
@@ -216,7 +217,8 @@ purchases_create(struct srv_req *r)
                                 &p, err);
     if (reply_ledger_error(r, rc, err) < 0)
         return;
-    if (strcmp(p.status, "pending") == 0) {
+    if (db_status_purchase_parse(p.status, &ps) == DB_OK &&
+        ps == DB_PURCHASE_PENDING) {
         if (pp->begin(app, &p, &settled, err, sizeof err) != 0) {
             log_error("%s: payment: %s", srv_req_id(r), err);
             srv_error(r, 502, "payment_failed",
@@ -344,7 +346,7 @@ licences_create(struct srv_req *r)
         return;
     }
     rc = cat_image_get(app->db, image_id, &img, err);
-    if (rc != DB_OK || strcmp(img->status, "approved") != 0) {
+    if (rc != DB_OK || img->status != DB_IMG_APPROVED) {
         srv_error(r, 404, "not_found", "There is no such image for sale.");
         goto out;
     }
@@ -807,20 +809,22 @@ void
 payouts_settle(struct srv_req *r)
 {
     struct ledger_payout p;
+    enum db_payout_status want;
     const char *status;
     char err[DB_ERR_LEN];
     int rc;
 
     if (srv_field_str(r, "status", 1, 12, 0, &status) < 0)
         return;
-    if (strcmp(status, "paid") != 0 && strcmp(status, "failed") != 0) {
+    if (db_status_payout_parse(status, &want) != DB_OK ||
+        want == DB_PAYOUT_REQUESTED) {
         srv_error(r, 422, "invalid_field",
                   "'status' must be paid or "
                   "failed.");
         return;
     }
     rc = ledger_payout_settle(srv_req_app(r)->db, srv_req_param(r, 0),
-                              !strcmp(status, "paid"), &p, err);
+                              want == DB_PAYOUT_PAID, &p, err);
     if (rc == DB_ECONFLICT) {
         srv_error(r, 409, "not_requested",
                   "This payout is settled "
