@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "imgutil.h"
+#include "kit.h"
 #include "smtpstand.h"
 #include "util.h"
 
@@ -154,7 +155,7 @@ test_verify_address(void **state)
         char path[128];
 
         snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund",
-                 iu_str(&r, "purchase_id"));
+                 kit_jstr_or(r.json, "purchase_id"));
         th_resp_free(&r);
         m = mail_to(email, 2);
         assert_string_equal(json_string_value(json_object_get(m, "subject")),
@@ -334,8 +335,8 @@ test_change_email(void **state)
     body = tu_json("{s:s,s:s}", "email", fresh, "current_password", PW);
     call("PATCH", "/api/v1/me", tok, NULL, body, 200, NULL, &r);
     free(body);
-    assert_string_equal(iu_str(&r, "pending_email"), fresh);
-    assert_string_equal(iu_str(&r, "email"), email);
+    assert_string_equal(kit_jstr_or(r.json, "pending_email"), fresh);
+    assert_string_equal(kit_jstr_or(r.json, "email"), email);
     th_resp_free(&r);
 
     m = mail_to(email, 2); /* the notice to the old address */
@@ -346,7 +347,7 @@ test_change_email(void **state)
     follow(m, "verify.html", "/api/v1/email-verifications", NULL, 204, NULL);
     json_decref(m);
     call("GET", "/api/v1/me", tok, NULL, NULL, 200, NULL, &r);
-    assert_string_equal(iu_str(&r, "email"), fresh);
+    assert_string_equal(kit_jstr_or(r.json, "email"), fresh);
     th_resp_free(&r);
     assert_int_equal(th_login(&srv, fresh, PW, tok, NULL), 201);
     assert_int_equal(th_login(&srv, email, PW, tok, NULL), 401);
@@ -366,7 +367,7 @@ test_sessions(void **state)
     body = tu_json("{s:s,s:s}", "email", email, "password", PW);
     call("POST", "/api/v1/sessions", NULL, "User-Agent: Browser-B/2.0", body,
          201, NULL, &r);
-    snprintf(b, sizeof b, "%s", iu_str(&r, "token"));
+    snprintf(b, sizeof b, "%s", kit_jstr_or(r.json, "token"));
     th_resp_free(&r);
     call_free("POST", "/api/v1/sessions", NULL, "User-Agent: Browser-C/3.0",
               body, 201, NULL);
@@ -453,7 +454,7 @@ image_is(void *arg)
     snprintf(path, sizeof path, "/api/v1/images/%s", w[0]);
     if (iu_req(&srv, "GET", path, w[2], NULL, NULL, &r) < 0)
         return 0;
-    ok = r.status == 200 && !strcmp(iu_str(&r, "status"), w[1]);
+    ok = r.status == 200 && !strcmp(kit_jstr_or(r.json, "status"), w[1]);
     th_resp_free(&r);
     return ok;
 }
@@ -487,7 +488,7 @@ test_notices_and_closing(void **state)
                                    "photo.jpg", fields, &r),
                          0);
         assert_int_equal(r.status, 202);
-        snprintf(image, sizeof image, "%s", iu_str(&r, "id"));
+        snprintf(image, sizeof image, "%s", kit_jstr_or(r.json, "id"));
         th_resp_free(&r);
     }
     w[0] = image;
@@ -530,7 +531,7 @@ test_notices_and_closing(void **state)
     call("POST", "/api/v1/licences", b_tok, "Idempotency-Key: close-lic-1",
          body, 201, NULL, &r);
     free(body);
-    snprintf(lic, sizeof lic, "%s", iu_str(&r, "id"));
+    snprintf(lic, sizeof lic, "%s", kit_jstr_or(r.json, "id"));
     th_resp_free(&r);
     m = mail_to(c_mail, 3);
     assert_string_equal(json_string_value(json_object_get(m, "subject")),
@@ -567,7 +568,7 @@ test_notices_and_closing(void **state)
 
         snprintf(pb, sizeof pb, "{\"amount_cents\":%lld}", balance);
         call("POST", "/api/v1/payouts", c_tok, NULL, pb, 201, NULL, &r);
-        snprintf(payout, sizeof payout, "%s", iu_str(&r, "id"));
+        snprintf(payout, sizeof payout, "%s", kit_jstr_or(r.json, "id"));
         th_resp_free(&r);
     }
     call_free("DELETE", "/api/v1/me", c_tok, NULL, body, 409,
