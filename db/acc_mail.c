@@ -473,6 +473,8 @@ out:
 int
 acc_user_close(struct db *db, const char *user_id, char err[DB_ERR_LEN])
 {
+    /* Multi-line entries in parentheses: one string each, not a missing
+     * comma (clang's -Wstring-concatenation). */
     static const char *const steps[] = {
         "DELETE FROM sessions WHERE user_id = ?1",
         "DELETE FROM email_tokens WHERE user_id = ?1",
@@ -480,20 +482,20 @@ acc_user_close(struct db *db, const char *user_id, char err[DB_ERR_LEN])
          * names the person does. An address nobody can own keeps the
          * UNIQUE column satisfied, and '!' is no password hash. First, so
          * that no trigger below queues mail to the account. */
-        "UPDATE users SET email = id || '@closed.invalid', name = '', "
-        "  pw_hash = '!', email_verified = 0, notify_sales_digest = 0, "
-        "  notify_reviews = 0, deleted_at = unixepoch() WHERE id = ?1",
+        ("UPDATE users SET email = id || '@closed.invalid', name = '', "
+         "  pw_hash = '!', email_verified = 0, notify_sales_digest = 0, "
+         "  notify_reviews = 0, deleted_at = unixepoch() WHERE id = ?1"),
         /* Off sale: the contributor's photos leave the catalogue through
          * the states it already knows; licences bought keep their files. */
-        "UPDATE images SET status = 'rejected', reject_code = "
-        "  'account_closed', reject_reason = 'The contributor closed their "
-        "account.' WHERE contributor_id = ?1 AND status IN ('approved', "
-        "  'pending_review')",
+        ("UPDATE images SET status = 'rejected', reject_code = "
+         "  'account_closed', reject_reason = 'The contributor closed their "
+         "account.' WHERE contributor_id = ?1 AND status IN ('approved', "
+         "  'pending_review')"),
         "DELETE FROM lightboxes WHERE owner_id = ?1",
         /* Mail not yet sent to the account is dropped; mail already sent
          * keeps its row for the record, without the address. */
-        "UPDATE outbox SET status = 'failed', last_error = 'account closed',"
-        "  params = '{}' WHERE user_id = ?1 AND status = 'queued'",
+        ("UPDATE outbox SET status = 'failed', last_error = 'account "
+         "closed', params = '{}' WHERE user_id = ?1 AND status = 'queued'"),
         "UPDATE outbox SET to_addr = '' WHERE user_id = ?1",
     };
     sqlite3 *c = db_conn_get(db);
