@@ -28,10 +28,17 @@ struct app {
     char tmp_dir[1100]; /* uploads in progress, same filesystem */
 };
 
-/* main.c: open the data directory, database, keys and libvips (0 or -1,
- * having said why on standard error); close in reverse. */
+/* main.c: open the data directory, database, blob store, keys and libvips
+ * (0, or -1 or APP_ECONFIG when the blob store's endpoint, bucket or
+ * credentials are wrong, having said why on standard error); close in
+ * reverse. */
+#define APP_ECONFIG (-2)
 int app_open(struct app *app);
 void app_close(struct app *app);
+
+/* blobs_cmd.c: stockroom blobs migrate|verify|gc; sub is the word after
+ * "blobs", argv the operands after the flags. Returns the exit status. */
+int cmd_blobs(struct app *app, const char *sub, int argc, char **argv);
 
 /* import.c */
 int cmd_import(struct app *app, int argc, char **argv);

@@ -8,7 +8,15 @@
 
 #include "config.h"
 
-enum opt_kind { OPT_LISTEN, OPT_STR, OPT_INT, OPT_I64, OPT_SIZE, OPT_MP };
+enum opt_kind {
+    OPT_LISTEN,
+    OPT_STR,
+    OPT_INT,
+    OPT_I64,
+    OPT_SIZE,
+    OPT_MP,
+    OPT_BOOL
+};
 
 struct opt {
     const char *flag; /* --flag; the variable is STOCKROOM_FLAG */
@@ -63,6 +71,23 @@ static const struct opt opts[] = {
      0, "'test' settles at once: for local use only"},
     {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
      "debug, info, warn or error"},
+    {"blob-store", OPT_STR, F(blob_store), S(blob_store), 0, 0,
+     "where photos live: file or s3"},
+    {"s3-endpoint", OPT_STR, F(s3_endpoint), S(s3_endpoint), 0, 0,
+     "S3 endpoint URL (default: AWS for the region)"},
+    {"s3-bucket", OPT_STR, F(s3_bucket), S(s3_bucket), 0, 0, "S3 bucket"},
+    {"s3-region", OPT_STR, F(s3_region), S(s3_region), 0, 0, "S3 region"},
+    {"s3-prefix", OPT_STR, F(s3_prefix), S(s3_prefix), 0, 0,
+     "key prefix inside the bucket"},
+    {"s3-path-style", OPT_BOOL, F(s3_path_style), 0, 0, 1,
+     "address the bucket in the path (MinIO, most self-hosted stores)"},
+    {"cache-dir", OPT_STR, F(cache_dir), S(cache_dir), 0, 0,
+     "local read-through cache of the S3 store (default DATA/cache)"},
+    {"cache-mb", OPT_I64, F(cache_mb), 0, 0, 16777216,
+     "size of that cache in MiB"},
+    {"rendition-base-url", OPT_STR, F(rendition_base_url),
+     S(rendition_base_url), 0, 0,
+     "public thumbnails and previews are linked under this URL (a CDN)"},
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -121,6 +146,9 @@ cfg_defaults(struct config *c)
     c->payout_min_cents = 2500;
     c->pack_refund_days = 14;
     snprintf(c->terms_version, sizeof c->terms_version, "2026-11");
+    snprintf(c->blob_store, sizeof c->blob_store, "file");
+    snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");
+    c->cache_mb = 2048;
 }
 
 static int
@@ -214,6 +242,15 @@ set_opt(struct config *c, const struct opt *o, const char *v)
         return 0;
     case OPT_MP:
         return parse_mp(v, o->min, o->max, (int64_t *)(void *)(base + o->off));
+    case OPT_BOOL:
+        if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+            n = 1;
+        else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
+            n = 0;
+        else
+            return -1;
+        *(int *)(void *)(base + o->off) = (int)n;
+        return 0;
     }
     return -1;
 }
@@ -233,6 +270,10 @@ check(const struct config *c, char *err, size_t errlen)
     if (strcmp(c->payment_provider, "test") != 0) {
         snprintf(err, errlen, "unknown payment provider '%s' (only 'test')",
                  c->payment_provider);
+        return -1;
+    }
+    if (strcmp(c->blob_store, "file") && strcmp(c->blob_store, "s3")) {
+        snprintf(err, errlen, "blob store must be file or s3");
         return -1;
     }
     if (c->min_pixels > c->max_pixels) {
@@ -292,6 +333,10 @@ cfg_from_args(struct config *c, int argc, char **argv, int *used, char *err,
             break;
         if (eq) {
             v = eq + 1;
+            i += 1;
+        } else if (o->kind == OPT_BOOL) {
+            /* A switch: present means on. */
+            v = "1";
             i += 1;
         } else if (i + 1 < argc) {
             v = argv[i + 1];

@@ -323,6 +323,16 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
                 "");
         goto out;
     }
+    /* Stored before any row names it: a crash in between leaves an object
+     * nothing names (blobs gc), never a row without its file. */
+    rc = blob_put_original(app->blobs, sha, path);
+    if (rc < 0) {
+        log_error("storing original %s failed", sha);
+        outcome(out, 503, "storage_unavailable",
+                "The photo could not be stored%s; try again shortly.", "");
+        goto out;
+    }
+    *moved = rc == BLOB_OK;
     in.contributor_id = contributor_id;
     in.title = title && *title ? title : embedded(a.title) ? a.title : "";
     in.description = desc && *desc ? desc : embedded(a.description);
@@ -357,19 +367,6 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
                 "");
         goto out;
     }
-    /* The record and its job exist first: if we stop before the original
-     * is stored, the job finds it missing and marks the image failed, so
-     * nothing is left half-done and no stray file outlives us. */
-    blob_key_original(sha, key, sizeof key);
-    if (blob_put_file(app->blobs, key, path) < 0) {
-        log_error("storing original %s failed", sha);
-        outcome(out, 503, "storage_unavailable",
-                "The photo could not be "
-                "stored%s.",
-                "");
-        goto out;
-    }
-    *moved = 1;
     blob_key_rendition(out->id, "thumb.jpg", key, sizeof key);
     if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) < 0)
         log_warn("%s: thumbnail not stored; the worker makes it", out->id);
@@ -441,7 +438,10 @@ images_create(struct srv_req *r)
     if (res.status == 202)
         srv_json(r, 202,
                  json_pack("{s:s,s:s}", "id", res.id, "status", "processing"));
-    else if (res.status == 409)
+    else if (res.status == 503) {
+        srv_header(r, "Retry-After", "10");
+        srv_error(r, 503, res.code, "%s", res.message);
+    } else if (res.status == 409)
         srv_json(r, 409,
                  json_pack("{s:{s:s,s:s,s:s}}", "error", "code", res.code,
                            "message", res.message, "image_id", res.id));

@@ -437,8 +437,8 @@ licensed_file(struct app *app, const struct ledger_licence *l, char key[256],
     struct tm tm;
     int idx = 0, edge, rc = -1;
 
-    snprintf(key, 256, "licensed/%s.jpg", l->id);
-    if (l->file_sha256[0] && blob_exists(app->blobs, key)) {
+    blob_key_licensed(l->id, key, 256);
+    if (l->file_sha256[0] && blob_exists(app->blobs, key) == 1) {
         snprintf(sha, 65, "%s", l->file_sha256);
         return 0;
     }
@@ -455,13 +455,20 @@ licensed_file(struct app *app, const struct ledger_licence *l, char key[256],
              "via Stockroom (%s licence, size %s).",
              year, img->contributor_name, buyer.name, l->type, l->size);
     blob_key_original(img->sha256, okey, sizeof okey);
-    blob_path(app->blobs, okey, src, sizeof src);
-    if (edge < 0 ||
-        img_render(src, edge, copyright, l->id, app->cfg.decode_deadline_ms,
-                   &buf, ierr) != IMG_OK) {
-        snprintf(why, whylen, "render: %s", edge < 0 ? "size" : ierr);
+    if (blob_local(app->blobs, okey, src, sizeof src) != BLOB_OK) {
+        snprintf(why, whylen, "the original could not be read");
         goto out;
     }
+    rc = edge < 0 ? IMG_EGENERIC
+                  : img_render(src, edge, copyright, l->id,
+                               app->cfg.decode_deadline_ms, &buf, ierr);
+    blob_local_done(app->blobs, okey);
+    if (rc != IMG_OK) {
+        snprintf(why, whylen, "render: %s", edge < 0 ? "size" : ierr);
+        rc = -1;
+        goto out;
+    }
+    rc = -1;
     blob_sha256_bytes(buf.data, buf.len, sha);
     /* Two first downloads at once make identical bytes: either write wins
      * and both record the same digest. */
