@@ -11,8 +11,9 @@
 // Control (plain HTTP, its own port):
 //   POST /bucket?name=B                      create a bucket
 //   POST /fault?mode=refuse|status|delay|cut|none[&status=503&code=SlowDown]
-//        [&delay_ms=N][&count=N]             count: requests affected (-1 all)
-//   GET  /stats                              {"requests", "refused_signatures"}
+//        [&delay_ms=N][&count=N][&match=S]   count: requests affected (-1 all);
+//                                            match: only URLs containing S
+//   GET  /stats                    {"requests", "refused_signatures", "faulted"}
 'use strict';
 
 const crypto = require('crypto');
@@ -34,7 +35,7 @@ if (!dir || !portFile) {
   process.exit(2);
 }
 
-const stats = { requests: 0, refused_signatures: 0 };
+const stats = { requests: 0, refused_signatures: 0, faulted: 0 };
 let fault = { mode: 'none', count: 0 };
 let backendPort = 0;
 
@@ -141,9 +142,11 @@ function verify(req, body) {
   return null;
 }
 
-function takeFault() {
+function takeFault(req) {
   if (fault.mode === 'none' || fault.count === 0) return null;
+  if (fault.match && !req.url.includes(fault.match)) return null;
   if (fault.count > 0) fault.count--;
+  stats.faulted++;
   return fault;
 }
 
@@ -188,7 +191,7 @@ const front = http.createServer((req, res) => {
       xmlError(res, bad[0], bad[1], bad[2]);
       return;
     }
-    const f = takeFault();
+    const f = takeFault(req);
     if (f && f.mode === 'status') {
       xmlError(res, f.status || 503, f.code || 'ServiceUnavailable', 'Injected fault.');
     } else if (f && f.mode === 'delay') {
@@ -256,6 +259,7 @@ const control = http.createServer((req, res) => {
       code: u.searchParams.get('code') || 'ServiceUnavailable',
       delay_ms: Number(u.searchParams.get('delay_ms') || 1000),
       count: Number(u.searchParams.get('count') || -1),
+      match: u.searchParams.get('match') || '',
     };
     if (!['none', 'refuse', 'status', 'delay', 'cut'].includes(mode)) return reply(400, { error: 'bad mode' });
     fault = next;
