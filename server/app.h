@@ -116,6 +116,11 @@ void workers_stop(struct app *app);
 
 /* util.c */
 void app_iso_time(int64_t unix_s, char out[32]);
+/* The URL of an image's rendition file ("thumbnail.jpg", "preview.jpg"):
+ * under --rendition-base-url (a CDN in front of the store's keys) when the
+ * image is approved and that is set, else Stockroom's own route. */
+void app_rendition_url(struct app *app, const char *image_id, int approved,
+                       const char *file, char *out, size_t len);
 
 /* money.c */
 int app_credits(struct app *app, const char *user_id, int64_t *credits);

@@ -50,13 +50,15 @@ keywords_json(const char *csv)
 }
 
 static json_t *
-url_or_null(const char *id, const char *name, const char *etag)
+url_or_null(struct app *app, const struct cat_image *img, const char *name,
+            const char *etag)
 {
-    char url[128];
+    char url[512];
 
     if (!etag[0])
         return json_null();
-    snprintf(url, sizeof url, "/images/%s/%s", id, name);
+    app_rendition_url(app, img->id, !strcmp(img->status, "approved"), name, url,
+                      sizeof url);
     return json_string(url);
 }
 
@@ -136,8 +138,8 @@ images_json(struct app *app, const struct cat_image *img, int full)
         orientation(img->width, img->height), "colour", img->colour,
         "contributor", "id", img->contributor_id, "name", img->contributor_name,
         "url", contrib_url, "thumbnail_url",
-        url_or_null(img->id, "thumbnail.jpg", img->thumb_etag), "preview_url",
-        url_or_null(img->id, "preview.jpg", img->preview_etag), "sizes",
+        url_or_null(app, img, "thumbnail.jpg", img->thumb_etag), "preview_url",
+        url_or_null(app, img, "preview.jpg", img->preview_etag), "sizes",
         images_sizes_json(app, img->width, img->height), "created_at", created,
         "licences_sold", (json_int_t)img->licences_sold);
     if (!j)

@@ -23,8 +23,13 @@
 #define WAIT_MS 120000
 
 static const char *const flags[] = {"--min-megapixels", "0.00005", NULL};
-static const char *const tiny_cache[] = {"--min-megapixels", "0.00005",
-                                         "--cache-mb", "0", NULL};
+static const char *const tiny_cache[] = {"--min-megapixels",
+                                         "0.00005",
+                                         "--cache-mb",
+                                         "0",
+                                         "--rendition-base-url",
+                                         "https://cdn.example/photos/",
+                                         NULL};
 
 static const char *const photos[] = {
     "real/07-digikam-body-background.jpg",
@@ -367,11 +372,27 @@ test_processing_waits_for_the_store(void **state)
     assert_int_equal(th_stop(&srv), 0);
 }
 
-/* A cache smaller than one preview: every read fetches again, and works. */
+static const char *
+thumb_url(struct th_server *s, const char *token, const char *id, char *buf)
+{
+    char path[128];
+    struct th_resp r;
+
+    snprintf(path, sizeof path, "/api/v1/images/%s", id);
+    assert_int_equal(iu_req(s, "GET", path, token, NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    snprintf(buf, 256, "%s", iu_str(&r, "thumbnail_url"));
+    th_resp_free(&r);
+    return buf;
+}
+
+/* A cache smaller than one preview: every read fetches again, and works.
+ * With --rendition-base-url, approved renditions are linked on the CDN,
+ * private ones stay with Stockroom. */
 static void
 test_cache_smaller_than_a_preview(void **state)
 {
-    char token[128], id[64], url[128];
+    char token[128], reviewer[128], id[64], url[256], want[256];
     struct th_resp a, b;
 
     (void)state;
@@ -389,6 +410,28 @@ test_cache_smaller_than_a_preview(void **state)
     assert_memory_equal(a.body, b.body, a.len);
     th_resp_free(&a);
     th_resp_free(&b);
+
+    snprintf(want, sizeof want, "/images/%s/thumbnail.jpg", id);
+    assert_string_equal(thumb_url(&srv, token, id, url), want);
+    snprintf(url, sizeof url, "/api/v1/images/%s", id);
+    assert_int_equal(iu_req(&srv, "PATCH", url, token, NULL,
+                            "{\"title\":\"Body background\",\"keywords\":"
+                            "\"body,background,texture,skin,light\"}",
+                            &a),
+                     0);
+    assert_int_equal(a.status, 200);
+    th_resp_free(&a);
+    iu_staff(&srv, "cdn-reviewer", "reviewer", reviewer);
+    snprintf(url, sizeof url, "/api/v1/images/%s/review", id);
+    assert_int_equal(iu_req(&srv, "POST", url, reviewer, NULL,
+                            "{\"decision\":\"approve\"}", &a),
+                     0);
+    if (a.status != 200)
+        fail_msg("approve: %ld %s", a.status, a.body);
+    th_resp_free(&a);
+    snprintf(want, sizeof want,
+             "https://cdn.example/photos/renditions/%s/thumb.jpg", id);
+    assert_string_equal(thumb_url(&srv, token, id, url), want);
     assert_int_equal(th_stop(&srv), 0);
 }
 
