@@ -254,26 +254,25 @@ struct gc {
     uint64_t found, bytes, removed;
 };
 
-/* A render job's base is named by the job, not a row: while the image is
- * processing it is in use. */
+/* Renditions are named by their image as a whole: the thumbnail exists
+ * before its ETag is recorded, and the base only while the job runs. */
 static int
-in_use_base(struct app *app, const char *key)
+image_names(struct app *app, const char *key)
 {
     struct cat_image *img = NULL;
     char id[64], err[DB_ERR_LEN];
     const char *slash;
-    int busy;
+    int found;
 
     if (strncmp(key, "renditions/", 11) != 0)
         return 0;
     slash = strchr(key + 11, '/');
-    if (!slash || strcmp(slash, "/base.raw") != 0)
+    if (!slash || slash - key - 11 >= (long)sizeof id)
         return 0;
     snprintf(id, sizeof id, "%.*s", (int)(slash - key - 11), key + 11);
-    busy = cat_image_get(app->db, id, &img, err) == DB_OK &&
-           !strcmp(img->status, "processing");
+    found = cat_image_get(app->db, id, &img, err) == DB_OK;
     cat_image_free(img);
-    return busy;
+    return found;
 }
 
 static int
@@ -283,8 +282,9 @@ gc_one(const char *key, uint64_t size, int64_t mtime, void *arg)
     const char *k = key;
 
     if (mtime >= g->before ||
-        bsearch(&k, g->ns->keys, g->ns->n, sizeof *g->ns->keys, cmp_str) ||
-        in_use_base(g->app, key))
+        (g->ns->n > 0 &&
+         bsearch(&k, g->ns->keys, g->ns->n, sizeof *g->ns->keys, cmp_str)) ||
+        image_names(g->app, key))
         return 0;
     g->found++;
     g->bytes += size;
@@ -311,7 +311,8 @@ blobs_gc(struct app *app, int delete, long hours)
      * default age keeps those. */
     rc = cat_blob_refs(app->db, name_one, &ns, err);
     if (rc == DB_OK) {
-        qsort(ns.keys, ns.n, sizeof *ns.keys, cmp_str);
+        if (ns.n > 0)
+            qsort(ns.keys, ns.n, sizeof *ns.keys, cmp_str);
         rc = blob_list(app->blobs, "", gc_one, &g);
     }
     for (size_t i = 0; i < ns.n; i++)
