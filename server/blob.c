@@ -70,9 +70,14 @@ blob_put_original(struct blob *b, const char *sha256_hex, const char *tmp_path)
 {
     char key[256];
 
+    int has;
+
     blob_key_original(sha256_hex, key, sizeof key);
-    if (blob_exists(b, key) == 1)
-        return 1;
+    has = blob_exists(b, key);
+    /* A store that did not answer the question will not take the file
+     * either: say so now, within the upload's deadline. */
+    if (has != 0)
+        return has;
     return blob_put_file(b, key, tmp_path);
 }
 

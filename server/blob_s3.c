@@ -332,12 +332,14 @@ const char *
 blob__s3_health(struct blob *b)
 {
     long now = now_ms();
+    long last = __atomic_load_n(&b->last_ping_ms, __ATOMIC_RELAXED);
 
     /* Degraded stays degraded until a request gets through: without other
-     * traffic, ask the store now and then, one short try. */
-    if (!s3_reachable(b->s3) && now - b->last_ping_ms > PING_EVERY_MS) {
-        b->last_ping_ms = now;
+     * traffic, ask the store now and then, one short try (one caller at a
+     * time wins the exchange and asks). */
+    if (!s3_reachable(b->s3) && now - last > PING_EVERY_MS &&
+        __atomic_compare_exchange_n(&b->last_ping_ms, &last, now, 0,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         s3_ping(b->s3);
-    }
     return s3_reachable(b->s3) ? "ok" : "degraded";
 }

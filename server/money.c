@@ -505,7 +505,7 @@ licences_download(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     struct ledger_licence l;
-    char key[256], sha[65], why[300], disp[200];
+    char key[256], sha[65], why[300] = "", disp[200];
     uint64_t size;
     int fd;
 
@@ -518,6 +518,12 @@ licences_download(struct srv_req *r)
     if (licensed_file(app, &l, key, sha, why, sizeof why) < 0 ||
         blob_open_read(app->blobs, key, &fd, &size) < 0) {
         log_error("%s: licensed file %s: %s", srv_req_id(r), l.id, why);
+        if (!strcmp(blob_health(app->blobs), "degraded")) {
+            srv_header(r, "Retry-After", "10");
+            srv_error(r, 503, "storage_unavailable",
+                      "The file store cannot be reached; try again shortly.");
+            return;
+        }
         srv_error(r, 500, "internal", "The licensed file could not be made.");
         return;
     }

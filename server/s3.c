@@ -39,7 +39,7 @@ struct s3 {
     pthread_key_t tls;
     pthread_mutex_t lock;
     struct handle *handles;
-    volatile int unreachable;
+    int unreachable; /* atomic: every thread's requests set it */
 };
 
 struct membuf {
@@ -167,7 +167,7 @@ s3_free(struct s3 *s)
 int
 s3_reachable(const struct s3 *s)
 {
-    return !s->unreachable;
+    return !__atomic_load_n(&s->unreachable, __ATOMIC_RELAXED);
 }
 
 static CURL *
@@ -480,7 +480,7 @@ perform(struct s3 *s, struct call *c, char err[S3_ERR_LEN])
             rc = S3_EFAIL;
         break;
     }
-    s->unreachable = rc == S3_EUNAVAIL;
+    __atomic_store_n(&s->unreachable, rc == S3_EUNAVAIL, __ATOMIC_RELAXED);
     if (rc == S3_OK && c->out_fd >= 0 && c->clen && c->out_len != c->clen) {
         snprintf(err, S3_ERR_LEN, "GET %s: %llu of %llu bytes", c->key,
                  (unsigned long long)c->out_len, (unsigned long long)c->clen);
