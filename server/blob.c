@@ -101,7 +101,7 @@ blob_local(struct blob *b, const char *key, char *out, size_t len)
     if (b->s3)
         return blob__s3_local(b, key, out, len);
     blob__file_path(b, key, out, len);
-    return BLOB_OK;
+    return access(out, F_OK) == 0 ? BLOB_OK : BLOB_ENOTFOUND;
 }
 
 void
