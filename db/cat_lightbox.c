@@ -264,8 +264,8 @@ cat_lightbox_get(struct db *db, const char *id, const char *viewer_id,
     sqlite3_stmt *st = NULL;
     struct cat_lightbox found;
     int64_t key = INT64_MAX, seq = INT64_MAX;
-    int page = cat_page_size(limit), src;
-    int rc = cat_cursor_parse(cursor, CAT_CUR_LIGHTBOX, &key, &seq, err);
+    int page = cat__page_size(limit), src;
+    int rc = cat__cursor_parse(cursor, CAT__CUR_LIGHTBOX, &key, &seq, err);
 
     memset(items, 0, sizeof *items);
     if (rc < 0)
@@ -276,7 +276,7 @@ cat_lightbox_get(struct db *db, const char *id, const char *viewer_id,
         rc = lb_open(c, id, viewer_id, token, &found, err);
     if (rc == DB_OK)
         rc = db_prepare(c,
-                        "SELECT " CAT_ITEM_COLS ", li.added_at, i.seq"
+                        "SELECT " CAT__ITEM_COLS ", li.added_at, i.seq"
                         " FROM lightbox_items li"
                         " JOIN images i ON i.id = li.image_id"
                         " JOIN users u ON u.id = i.contributor_id"
@@ -294,18 +294,18 @@ cat_lightbox_get(struct db *db, const char *id, const char *viewer_id,
         struct cat_item *it;
 
         if (items->n == page) {
-            cat_cursor_make(items->next_cursor, CAT_CUR_LIGHTBOX, key, seq);
+            cat__cursor_make(items->next_cursor, CAT__CUR_LIGHTBOX, key, seq);
             break;
         }
-        it = cat_list_push(items);
+        it = cat__list_push(items);
         if (!it) {
             snprintf(err, DB_ERR_LEN, "out of memory");
             rc = DB_EGENERIC;
             goto out;
         }
-        cat_item_row(st, it);
-        key = sqlite3_column_int64(st, CAT_ITEM_NCOLS);
-        seq = sqlite3_column_int64(st, CAT_ITEM_NCOLS + 1);
+        cat__item_row(st, it);
+        key = sqlite3_column_int64(st, CAT__ITEM_NCOLS);
+        seq = sqlite3_column_int64(st, CAT__ITEM_NCOLS + 1);
     }
     if (src != SQLITE_ROW && src != SQLITE_DONE) {
         rc = db_fail(c, src, "lightbox items", err);
@@ -351,6 +351,7 @@ static int
 lb_can_add(sqlite3 *c, const char *id, const char *image_id,
            char err[DB_ERR_LEN])
 {
+    enum db_img_status status;
     sqlite3_stmt *st = NULL;
     int rc =
         db_prepare(c,
@@ -368,7 +369,9 @@ lb_can_add(sqlite3 *c, const char *id, const char *image_id,
         rc = DB_ENOTFOUND;
     } else if (rc != SQLITE_ROW) {
         rc = db_fail(c, rc, "lightbox add", err);
-    } else if (strcmp((const char *)sqlite3_column_text(st, 0), "approved")) {
+    } else if (db_status_img_parse((const char *)sqlite3_column_text(st, 0),
+                                   &status) != DB_OK ||
+               status != DB_IMG_APPROVED) {
         snprintf(err, DB_ERR_LEN, "only approved images go in a lightbox");
         rc = DB_EINVAL;
     } else if (sqlite3_column_int(st, 1) >= CAT_LIGHTBOX_ITEMS) {

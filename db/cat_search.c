@@ -19,84 +19,6 @@
 #define SIMILAR_DEFAULT 12
 #define SIMILAR_KEYWORDS 16 /* keywords of the image used to find more */
 
-/* Cursors: a kind letter, then the key and the seq as 16 hex digits each. */
-
-void
-cat_cursor_make(char out[CAT_CURSOR_LEN], int kind, int64_t key, int64_t seq)
-{
-    snprintf(out, CAT_CURSOR_LEN, "%c%016llx%016llx", kind,
-             (unsigned long long)key, (unsigned long long)seq);
-}
-
-int
-cat_cursor_parse(const char *s, int kind, int64_t *key, int64_t *seq,
-                 char err[DB_ERR_LEN])
-{
-    unsigned long long k = 0, q = 0;
-
-    if (!s || !*s)
-        return 1;
-    if (strlen(s) != 33 || s[0] != kind ||
-        strspn(s + 1, "0123456789abcdef") != 32) {
-        snprintf(err, DB_ERR_LEN, "malformed cursor");
-        return DB_EINVAL;
-    }
-    for (int i = 1; i < 17; i++) {
-        k = k << 4 |
-            (unsigned long long)(s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10);
-        q = q << 4 |
-            (unsigned long long)(s[i + 16] <= '9' ? s[i + 16] - '0'
-                                                  : s[i + 16] - 'a' + 10);
-    }
-    *key = (int64_t)k;
-    *seq = (int64_t)q;
-    return 0;
-}
-
-int
-cat_page_size(int limit)
-{
-    if (limit <= 0)
-        return CAT_LIST_DEFAULT;
-    return limit > CAT_LIST_MAX ? CAT_LIST_MAX : limit;
-}
-
-void
-cat_item_row(sqlite3_stmt *st, struct cat_item *it)
-{
-    db_col_copy(st, 0, it->id, sizeof it->id);
-    db_col_copy(st, 1, it->title, sizeof it->title);
-    it->width = sqlite3_column_int(st, 2);
-    it->height = sqlite3_column_int(st, 3);
-    db_col_copy(st, 4, it->contributor_id, sizeof it->contributor_id);
-    db_col_copy(st, 5, it->contributor_name, sizeof it->contributor_name);
-    db_col_copy(st, 6, it->thumb_etag, sizeof it->thumb_etag);
-    db_col_copy(st, 7, it->colour, sizeof it->colour);
-    it->licences_sold = sqlite3_column_int64(st, 8);
-    it->created_at = sqlite3_column_int64(st, 9);
-    it->approved_at = sqlite3_column_int64(st, 10);
-}
-
-struct cat_item *
-cat_list_push(struct cat_list *l)
-{
-    struct cat_item *grown =
-        realloc(l->items, (size_t)(l->n + 1) * sizeof *l->items);
-
-    if (!grown)
-        return NULL;
-    l->items = grown;
-    memset(&l->items[l->n], 0, sizeof *l->items);
-    return &l->items[l->n++];
-}
-
-void
-cat_list_release(struct cat_list *l)
-{
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
 /* From user text to an FTS5 expression. Everything user-typed ends up
  * inside "double quotes" (as FTS5 strings, where no character is an
  * operator), so no input can make MATCH fail. */
@@ -371,10 +293,10 @@ static int
 sort_kind(enum cat_sort sort, int has_text)
 {
     if (sort == CAT_SORT_POPULAR)
-        return CAT_CUR_POPULAR;
+        return CAT__CUR_POPULAR;
     if (sort == CAT_SORT_NEWEST || !has_text)
-        return CAT_CUR_NEWEST;
-    return CAT_CUR_RELEVANCE;
+        return CAT__CUR_NEWEST;
+    return CAT__CUR_RELEVANCE;
 }
 
 /* Append the filters of q to sql (named parameters, bound by bind_filters).
@@ -460,13 +382,13 @@ static const struct {
     int kind;
     const char *key, *after, *order;
 } sorts[] = {
-    {CAT_CUR_RELEVANCE, "w.rank",
+    {CAT__CUR_RELEVANCE, "w.rank",
      " AND (w0.rank > :key OR (w0.rank = :key AND w0.seq > :seq))",
      " ORDER BY w.rank, w.seq"},
-    {CAT_CUR_NEWEST, "i.approved_at",
+    {CAT__CUR_NEWEST, "i.approved_at",
      " AND (i.approved_at, i.seq) < (:key, :seq)",
      " ORDER BY i.approved_at DESC, i.seq DESC LIMIT :limit"},
-    {CAT_CUR_POPULAR, "i.licences_sold",
+    {CAT__CUR_POPULAR, "i.licences_sold",
      " AND (i.licences_sold, i.seq) < (:key, :seq)",
      " ORDER BY i.licences_sold DESC, i.seq DESC LIMIT :limit"},
 };
@@ -485,10 +407,10 @@ static int
 search_sql(const struct cat_query *q, int s, int terms, int has_cursor,
            struct mbuf *sql, char err[DB_ERR_LEN])
 {
-    int relevance = sorts[s].kind == CAT_CUR_RELEVANCE;
+    int relevance = sorts[s].kind == CAT__CUR_RELEVANCE;
     int rc = DB_OK;
 
-    puts_(sql, "SELECT " CAT_ITEM_COLS ", ");
+    puts_(sql, "SELECT " CAT__ITEM_COLS ", ");
     puts_(sql, sorts[s].key);
     puts_(sql, ", i.seq FROM ");
     if (!terms) {
@@ -530,7 +452,7 @@ cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
     struct mbuf mb = {match, 0, sizeof match};
     int terms = q->text ? match_build(q->text, match, last) : 0;
     int kind = sort_kind(q->sort, terms > 0), s = 0;
-    int page = cat_page_size(q->limit);
+    int page = cat__page_size(q->limit);
     int64_t key = 0, seq = 0;
     sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
@@ -539,7 +461,7 @@ cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
     while (sorts[s].kind != kind)
         s++;
     /* Read the cursor before emptying out: it may be out's own. */
-    cur = cat_cursor_parse(q->cursor, kind, &key, &seq, err);
+    cur = cat__cursor_parse(q->cursor, kind, &key, &seq, err);
     memset(out, 0, sizeof *out);
     if (cur < 0)
         return cur;
@@ -564,7 +486,7 @@ cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
     bind_named_int(st, ":seq", seq);
     bind_named_int(st, ":limit", page + 1);
     bind_named_int(st, ":window", CAT_TEXT_WINDOW);
-    if (kind == CAT_CUR_RELEVANCE) {
+    if (kind == CAT__CUR_RELEVANCE) {
         double r;
 
         memcpy(&r, &key, sizeof r);
@@ -576,24 +498,24 @@ cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
         struct cat_item *it;
 
         if (out->n == page) {
-            cat_cursor_make(out->next_cursor, kind, key, seq);
+            cat__cursor_make(out->next_cursor, kind, key, seq);
             break;
         }
-        it = cat_list_push(out);
+        it = cat__list_push(out);
         if (!it) {
             snprintf(err, DB_ERR_LEN, "out of memory");
             rc = DB_EGENERIC;
             goto out;
         }
-        cat_item_row(st, it);
-        if (kind == CAT_CUR_RELEVANCE) {
-            double r = sqlite3_column_double(st, CAT_ITEM_NCOLS);
+        cat__item_row(st, it);
+        if (kind == CAT__CUR_RELEVANCE) {
+            double r = sqlite3_column_double(st, CAT__ITEM_NCOLS);
 
             memcpy(&key, &r, sizeof key);
         } else {
-            key = sqlite3_column_int64(st, CAT_ITEM_NCOLS);
+            key = sqlite3_column_int64(st, CAT__ITEM_NCOLS);
         }
-        seq = sqlite3_column_int64(st, CAT_ITEM_NCOLS + 1);
+        seq = sqlite3_column_int64(st, CAT__ITEM_NCOLS + 1);
     }
     rc = src == SQLITE_ROW || src == SQLITE_DONE
              ? DB_OK
@@ -651,12 +573,12 @@ similar_add(sqlite3 *c, sqlite3_stmt *st, int limit, struct cat_list *l,
             dup = strcmp(l->items[i].id, id) == 0;
         if (dup)
             continue;
-        it = cat_list_push(l);
+        it = cat__list_push(l);
         if (!it) {
             snprintf(err, DB_ERR_LEN, "out of memory");
             return DB_EGENERIC;
         }
-        cat_item_row(st, it);
+        cat__item_row(st, it);
     }
     if (l->n < limit && src != SQLITE_DONE)
         return db_fail(c, src, "similar", err);
@@ -673,7 +595,7 @@ cat_similar(struct db *db, const char *id, int limit, struct cat_list *out,
     int rc;
 
     memset(out, 0, sizeof *out);
-    limit = limit <= 0 ? SIMILAR_DEFAULT : cat_page_size(limit);
+    limit = limit <= 0 ? SIMILAR_DEFAULT : cat__page_size(limit);
     rc = db_prepare(c, "SELECT keywords FROM images WHERE id = ?1", &st, err);
     if (rc != DB_OK)
         goto out;
@@ -693,7 +615,7 @@ cat_similar(struct db *db, const char *id, int limit, struct cat_list *out,
     if (rc != DB_OK)
         goto out;
     rc = db_prepare(c,
-                    "SELECT " CAT_ITEM_COLS " FROM image_matches m"
+                    "SELECT " CAT__ITEM_COLS " FROM image_matches m"
                     " JOIN images i ON i.id = m.other_id"
                     " JOIN users u ON u.id = i.contributor_id"
                     " WHERE m.image_id = ?1 AND i.status = 'approved'"
@@ -709,7 +631,7 @@ cat_similar(struct db *db, const char *id, int limit, struct cat_list *out,
     if (rc != DB_OK || out->n >= limit || !match[0])
         goto out;
     rc = db_prepare(c,
-                    "SELECT " CAT_ITEM_COLS " FROM image_fts f"
+                    "SELECT " CAT__ITEM_COLS " FROM image_fts f"
                     " CROSS JOIN images i ON i.seq = f.rowid"
                     " JOIN users u ON u.id = i.contributor_id"
                     " WHERE f.image_fts MATCH ?1 AND i.id <> ?2"

@@ -1,13 +1,19 @@
 /* Stockroom — the catalogue in SQLite: images and their states, the durable
  * render queue, review, near-duplicate matches, full-text search, views,
  * popularity and lightboxes. Knows nothing of HTTP, JSON or pixels: the
- * server analyses uploads and renders; this module stores what it is given. */
+ * server analyses uploads and renders; this module stores what it is given.
+ *
+ * Every function may be called from any thread: each borrows a pooled
+ * connection for the length of the call and keeps no pointer to its
+ * arguments. Fallible functions return DB_OK or a negative DB_ code and
+ * write the reason into err. */
 #ifndef STOCKROOM_CATALOG_H
 #define STOCKROOM_CATALOG_H
 
 #include <stdint.h>
 
 #include "db.h"
+#include "status.h"
 
 #define CAT_ID_LEN 24     /* "i" + 16 hex digits, NUL; users' ids fit */
 #define CAT_TOKEN_LEN 40  /* lightbox share token: 32 hex digits, NUL */
@@ -29,7 +35,7 @@
 #define CAT_NEAR_DIST 6         /* Hamming distance of a near duplicate */
 #define CAT_LIGHTBOX_ITEMS 1000 /* images per lightbox */
 
-/* Images. */
+/* Images (cat_images.c). */
 
 /* What the server learnt about an upload. Strings are borrowed for the call;
  * NULL and "" both mean absent for the optional ones. */
@@ -55,7 +61,7 @@ struct cat_match {
     char other_id[CAT_ID_LEN];
     char other_contributor_id[CAT_ID_LEN];
     char other_title[CAT_TITLE_MAX + 1];
-    char other_status[CAT_SHORT_LEN];
+    enum db_img_status other_status;
     int distance;       /* Hamming distance, 0..CAT_NEAR_DIST */
     int variant;        /* which IMG_DHASH_* of this image matched the
                            other's upright hash: 0 same way up, else
@@ -67,11 +73,10 @@ struct cat_image {
     char id[CAT_ID_LEN];
     char contributor_id[CAT_ID_LEN];
     char contributor_name[CAT_NAME_LEN];
-    char status[CAT_SHORT_LEN]; /* processing pending_review approved
-                                   rejected failed */
-    char *title;                /* heap, never NULL */
-    char *description;          /* heap, never NULL ("" when absent) */
-    char *keywords;             /* heap, never NULL: "a,b,c" normalised */
+    enum db_img_status status;
+    char *title;       /* heap, never NULL */
+    char *description; /* heap, never NULL ("" when absent) */
+    char *keywords;    /* heap, never NULL: "a,b,c" normalised */
     int width, height;
     char format[CAT_SHORT_LEN];
     char mime[CAT_SHORT_LEN];
@@ -126,7 +131,7 @@ int cat_image_get(struct db *db, const char *id, struct cat_image **out,
 void cat_image_free(struct cat_image *img);
 
 /* May viewer_id (NULL: anonymous) see img? Approved images: anyone; any
- * other state: the owner and reviewers only. */
+ * other state: the owner and reviewers only. Returns 1 or 0; pure. */
 int cat_image_is_visible(const struct cat_image *img, const char *viewer_id,
                          int viewer_is_reviewer);
 
@@ -137,15 +142,6 @@ int cat_image_is_visible(const struct cat_image *img, const char *viewer_id,
 int cat_image_update_meta(struct db *db, const char *id, const char *owner_id,
                           const char *title, const char *description,
                           const char *keywords, char err[DB_ERR_LEN]) DB_WUR;
-
-/* The near duplicates of an image, closest first (at most CAT_LIST_MAX),
- * in *out (n in *n_out; NULL when there are none). The caller frees *out
- * with cat_matches_free(). DB_ENOTFOUND if the image is absent. */
-int cat_image_matches(struct db *db, const char *id, struct cat_match **out,
-                      int *n_out, char err[DB_ERR_LEN]) DB_WUR;
-
-/* Free a cat_match array from cat_image_matches; accepts NULL. */
-void cat_matches_free(struct cat_match *m);
 
 /* One image's images, newest upload first, every state, with reasons and
  * queue positions. cursor: "" or NULL for the first page, else a
@@ -161,13 +157,26 @@ int cat_images_of_contributor(struct db *db, const char *contributor_id,
 void cat_image_list_release(struct cat_image_list *l);
 
 /* Add counts[i] views to ids[i], for i < n, in one transaction: the server
- * counts in memory and flushes every few seconds. Unknown ids are skipped. */
+ * counts in memory and flushes every few seconds. Unknown ids and counts
+ * below 1 are skipped; DB_OK unless the write itself failed. */
 int cat_views_add(struct db *db, const char *const *ids, const int *counts,
                   int n, char err[DB_ERR_LEN]) DB_WUR;
 
-/* The render queue. A job is 'queued', 'running' under a lease, 'done' or
- * 'failed'. Work of a dead worker comes back when its lease runs out (or at
- * once through cat_jobs_reset at start-up). */
+/* Near duplicates (cat_near.c). */
+
+/* The near duplicates of an image, closest first (at most CAT_LIST_MAX),
+ * in *out (n in *n_out; NULL when there are none). The caller frees *out
+ * with cat_matches_free(). DB_ENOTFOUND if the image is absent. */
+int cat_image_matches(struct db *db, const char *id, struct cat_match **out,
+                      int *n_out, char err[DB_ERR_LEN]) DB_WUR;
+
+/* Free a cat_match array from cat_image_matches; accepts NULL. */
+void cat_matches_free(struct cat_match *m);
+
+/* The render queue (cat_jobs.c). A job is DB_JOB_QUEUED, DB_JOB_RUNNING
+ * under a lease, DB_JOB_DONE or DB_JOB_FAILED. Work of a dead worker comes
+ * back when its lease runs out (or at once through cat_jobs_reset at
+ * start-up). */
 
 struct cat_job {
     char id[CAT_ID_LEN];
@@ -198,17 +207,17 @@ int cat_job_fail(struct db *db, const char *job_id, const char *reason,
                  int max_attempts, char err[DB_ERR_LEN]) DB_WUR;
 
 /* cat_image_create queues the render job held, so no worker takes it
- * before the original is stored; release it once it is. */
+ * before the original is stored; release it once it is. DB_OK also when
+ * image_id has no held job. */
 int cat_job_release(struct db *db, const char *image_id,
                     char err[DB_ERR_LEN]) DB_WUR;
 
-/* At start-up, before any worker runs: every 'running' job goes back to
- * 'queued', since the process that held it is gone, and held jobs are
- * released. Returns how many, or a
- * negative DB_ code. */
-int cat_jobs_reset(struct db *db, char err[DB_ERR_LEN]);
+/* At start-up, before any worker runs: every running job goes back to
+ * queued, since the process that held it is gone, and held jobs are
+ * released. Returns how many (>= 0), or a negative DB_ code. */
+int cat_jobs_reset(struct db *db, char err[DB_ERR_LEN]) DB_WUR;
 
-/* Review. */
+/* Review (cat_review.c). */
 
 /* Images waiting for review, oldest first, each with its near duplicates in
  * matches (closest first) and its queue_position. cursor and limit as in
@@ -225,7 +234,8 @@ int cat_review_decide(struct db *db, const char *id, const char *reviewer_id,
                       int approve, const char *reason_code,
                       const char *reason_text, char err[DB_ERR_LEN]) DB_WUR;
 
-/* Search. Only approved images are ever found. */
+/* Search (cat_search.c; paging in cat_page.c). Only approved images are
+ * ever found. */
 
 enum cat_sort {
     CAT_SORT_DEFAULT = 0, /* relevance with text, newest without */
@@ -280,7 +290,8 @@ struct cat_list {
 int cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
                char err[DB_ERR_LEN]) DB_WUR;
 
-/* Free the items of a list and empty it; accepts an empty list. */
+/* Free the items of a list and empty it; accepts an empty list. The
+ * struct itself is the caller's. */
 void cat_list_release(struct cat_list *l);
 
 /* Approved images like id: near duplicates first (closest first), then
@@ -303,9 +314,10 @@ int cat_contributor_profile(struct db *db, const char *contributor_id,
                             struct cat_profile *out,
                             char err[DB_ERR_LEN]) DB_WUR;
 
-/* Lightboxes: a buyer's named collections of approved images, private to
- * the owner unless shared by an unguessable token. Someone else's lightbox
- * is DB_ENOTFOUND, never DB_EINVAL, so ids cannot be probed. */
+/* Lightboxes (cat_lightbox.c): a buyer's named collections of approved
+ * images, private to the owner unless shared by an unguessable token.
+ * Someone else's lightbox is DB_ENOTFOUND, never DB_EINVAL, so ids cannot
+ * be probed. */
 
 struct cat_lightbox {
     char id[CAT_ID_LEN];
@@ -320,19 +332,23 @@ struct cat_lightbox {
 };
 
 /* Create a lightbox named name (1..CAT_NAME_LEN-1 bytes, else DB_EINVAL);
- * id_out gets its id. */
+ * id_out gets its id. DB_ENOTFOUND if owner_id is no user. */
 int cat_lightbox_create(struct db *db, const char *owner_id, const char *name,
                         char id_out[CAT_ID_LEN], char err[DB_ERR_LEN]) DB_WUR;
 
+/* Rename a lightbox of owner_id's. DB_EINVAL for a bad name as at create;
+ * DB_ENOTFOUND unless it exists and owner_id owns it. */
 int cat_lightbox_rename(struct db *db, const char *id, const char *owner_id,
                         const char *name, char err[DB_ERR_LEN]) DB_WUR;
 
-/* Delete a lightbox and its items (not the images). */
+/* Delete a lightbox and its items (not the images). DB_ENOTFOUND unless
+ * it exists and owner_id owns it. */
 int cat_lightbox_delete(struct db *db, const char *id, const char *owner_id,
                         char err[DB_ERR_LEN]) DB_WUR;
 
-/* The owner's lightboxes, newest first, all of them (there are few).
- * *out is heap: the caller frees it with free(). */
+/* The owner's lightboxes, newest first, all of them (there are few), in
+ * *out and *n_out. *out is heap (NULL when there are none): the caller
+ * frees it with free(). */
 int cat_lightboxes_of(struct db *db, const char *owner_id,
                       struct cat_lightbox **out, int *n_out,
                       char err[DB_ERR_LEN]) DB_WUR;
@@ -348,7 +364,8 @@ int cat_lightbox_get(struct db *db, const char *id, const char *viewer_id,
                      char err[DB_ERR_LEN]) DB_WUR;
 
 /* Give the lightbox a new random share token (replacing any old one, which
- * stops working) and copy it to token_out; or remove it. */
+ * stops working) and copy it to token_out; or remove it. DB_ENOTFOUND
+ * unless it exists and owner_id owns it. */
 int cat_lightbox_share(struct db *db, const char *id, const char *owner_id,
                        char token_out[CAT_TOKEN_LEN],
                        char err[DB_ERR_LEN]) DB_WUR;
@@ -360,7 +377,8 @@ int cat_lightbox_unshare(struct db *db, const char *id, const char *owner_id,
 int cat_lightbox_add(struct db *db, const char *id, const char *owner_id,
                      const char *image_id, char err[DB_ERR_LEN]) DB_WUR;
 
-/* Remove an image; removing one that is not there is fine. */
+/* Remove an image; removing one that is not there is fine. DB_ENOTFOUND
+ * unless the lightbox exists and owner_id owns it. */
 int cat_lightbox_remove(struct db *db, const char *id, const char *owner_id,
                         const char *image_id, char err[DB_ERR_LEN]) DB_WUR;
 

@@ -1,7 +1,15 @@
 /* Stockroom — the double-entry ledger: credit packs, licences, royalties,
  * payouts, refunds and the verifier, in SQLite. Knows nothing of HTTP, JSON,
  * signatures or hashing: the server passes plain values in (docs/LEDGER.md
- * describes the accounts, journals and numbered invariants). */
+ * describes the accounts, journals and numbered invariants).
+ *
+ * Every function may be called from any thread: each borrows its own pooled
+ * connection, and what one call changes it changes in one BEGIN IMMEDIATE
+ * transaction (sales may share theirs: ledger_licence_create). Fallible ones
+ * return DB_OK or a negative DB_E* code with the reason in err (DB_EBUSY
+ * when the database stayed locked); strings passed in are borrowed for the
+ * call. Lists and earnings hand out heap arrays the caller frees with the
+ * matching _release. */
 #ifndef STOCKROOM_LEDGER_H
 #define STOCKROOM_LEDGER_H
 
@@ -217,7 +225,10 @@ void ledger_purchase_list_release(struct ledger_purchase_list *l);
  * same key and hash again: the same licence, nothing charged, replayed = 1;
  * another hash: DB_EREUSED. DB_EFUNDS when the wallet is short (nothing is
  * written); DB_EINVAL on bad values or tiers. Safe from any number of
- * threads: exactly as many sales succeed as the credits allow. */
+ * threads: exactly as many sales succeed as the credits allow. Sales that
+ * arrive together are committed together (group commit, one wait for the
+ * disk), each under its own savepoint, so each succeeds or fails as if
+ * alone; it returns once the commit holding its sale is durable. */
 int ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
                           struct ledger_licence *out,
                           char err[DB_ERR_LEN]) DB_WUR;

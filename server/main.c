@@ -96,6 +96,11 @@ app_open(struct app *app)
     char path[1100], err[DB_ERR_LEN], berr[BLOB_ERR_LEN];
     int rc;
 
+    for (int i = 0; i < app->cfg.n_tiers; i++) {
+        app->tiers[i].min_sold = app->cfg.tiers[i].min_sold;
+        app->tiers[i].rate_bp = app->cfg.tiers[i].rate_bp;
+    }
+    app->n_tiers = (size_t)app->cfg.n_tiers;
     snprintf(app->tmp_dir, sizeof app->tmp_dir, "%s/tmp", app->cfg.data_dir);
     if (mkdir_p(app->cfg.data_dir) < 0 || mkdir_p(app->tmp_dir) < 0) {
         fprintf(stderr, "stockroom: cannot create data directory %s: %s\n",
@@ -230,7 +235,8 @@ cmd_serve(struct app *app)
         close(fd);
         goto out;
     }
-    if (workers_start(app) < 0 || views_start(app) < 0) {
+    if (workers_start(app) < 0 || views_open(app) < 0 ||
+        chores_start(app) < 0) {
         fprintf(stderr, "stockroom: background threads did not start\n");
         close(fd);
         goto out;
@@ -260,7 +266,8 @@ out:
     srv_http_stop(app->http, 10000);
     app->http = NULL;
     workers_stop(app);
-    views_stop(app);
+    chores_stop(app);
+    views_close(app);
     rcache_free(app->rcache);
     app->rcache = NULL;
     app_close(app);
@@ -424,6 +431,36 @@ cmd_ledger_verify(struct app *app, int argc)
     return rc == DB_OK ? 0 : 1;
 }
 
+/* `blobs` has switches without a value (--deep, --delete), which the
+ * flag parser would pair with the next item: a copy of argv with them
+ * behind a "--", where they stay operands for cmd_blobs. */
+static char **
+blobs_switches_last(int *argc, char **argv)
+{
+    static char dashes[] = "--";
+    static char *out[260];
+    char *sw[8];
+    int n = 0, kept = 0;
+
+    if (*argc > 250)
+        return argv;
+    for (int i = 0; i < *argc; i++) {
+        if (i >= 3 && n < 8 &&
+            (!strcmp(argv[i], "--deep") || !strcmp(argv[i], "--delete")))
+            sw[n++] = argv[i];
+        else
+            out[kept++] = argv[i];
+    }
+    if (n == 0)
+        return argv;
+    out[kept++] = dashes;
+    for (int i = 0; i < n; i++)
+        out[kept++] = sw[i];
+    out[kept] = NULL;
+    *argc = kept;
+    return out;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -431,7 +468,7 @@ main(int argc, char **argv)
     char err[256];
     const char *cmd = argc > 1 ? argv[1] : "";
     const char *sub = argc > 2 ? argv[2] : "";
-    int used = 0, skip = 2;
+    int rest = 0, skip = 2;
 
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
@@ -451,9 +488,11 @@ main(int argc, char **argv)
         (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")) ||
         (!strcmp(cmd, "blobs") && argc > 2))
         skip = 3;
+    if (!strcmp(cmd, "blobs"))
+        argv = blobs_switches_last(&argc, argv);
     cfg_defaults(&app.cfg);
     if (cfg_from_env(&app.cfg, err, sizeof err) < 0 ||
-        cfg_from_args(&app.cfg, argc - skip, argv + skip, &used, err,
+        cfg_from_args(&app.cfg, argc - skip, argv + skip, &rest, err,
                       sizeof err) < 0) {
         fprintf(stderr, "stockroom: %s\n", err);
         return EXIT_USAGE;
@@ -462,8 +501,8 @@ main(int argc, char **argv)
                   : !strcmp(app.cfg.log_level, "warn")  ? LOG_WARN
                   : !strcmp(app.cfg.log_level, "error") ? LOG_ERROR
                                                         : LOG_INFO);
-    argc -= skip + used;
-    argv += skip + used;
+    argc = rest;
+    argv += skip;
     if (!strcmp(cmd, "serve")) {
         if (argc > 0) {
             fprintf(stderr, "stockroom: unknown flag '%s' (see --help)\n",
