@@ -2,6 +2,7 @@
  * that every blob the database names is there, and find the ones nothing
  * names. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,8 +302,12 @@ static int
 blobs_gc(struct app *app, int delete, long hours)
 {
     struct names ns = {0};
-    struct gc g = {app, &ns, delete, (int64_t)time(NULL) - hours * 3600,
-                   0,   0,   0};
+    /* --older-than 0: every object, however new. */
+    struct gc g = {
+        app,    &ns,
+        delete, hours > 0 ? (int64_t)time(NULL) - hours * 3600 : INT64_MAX,
+        0,      0,
+        0};
     char err[DB_ERR_LEN] = "";
     int rc;
 
