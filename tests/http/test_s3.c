@@ -394,6 +394,7 @@ test_cache_smaller_than_a_preview(void **state)
 {
     char token[128], reviewer[128], id[64], url[256], want[256];
     struct th_resp a, b;
+    long faulted;
 
     (void)state;
     fresh_s3(&srv);
@@ -408,6 +409,31 @@ test_cache_smaller_than_a_preview(void **state)
     assert_true(a.len > 1000);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.body, b.body, a.len);
+    th_resp_free(&b);
+    /* The thumbnail pushes the preview out; its next fetch is cut half-way
+     * once, then delayed once: retried, and the same bytes arrive. */
+    assert_int_equal(get_status(&srv, token,
+                                strstr(thumb_url(&srv, token, id, want), "/"),
+                                NULL),
+                     200);
+    assert_int_equal(s3s_fault(stand(), "mode=cut&count=1&match=/preview.jpg"),
+                     0);
+    faulted = s3s_stat(s3s_shared(), "faulted");
+    assert_int_equal(iu_req(&srv, "GET", url, token, NULL, NULL, &b), 0);
+    assert_int_equal(s3s_stat(s3s_shared(), "faulted"), faulted + 1);
+    assert_int_equal(b.status, 200);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.body, b.body, a.len);
+    th_resp_free(&b);
+    assert_int_equal(get_status(&srv, token, strstr(want, "/"), NULL), 200);
+    assert_int_equal(
+        s3s_fault(stand(),
+                  "mode=delay&delay_ms=500&count=1&match=/preview.jpg"),
+        0);
+    assert_int_equal(iu_req(&srv, "GET", url, token, NULL, NULL, &b), 0);
+    assert_int_equal(s3s_stat(s3s_shared(), "faulted"), faulted + 2);
+    assert_int_equal(b.status, 200);
+    assert_int_equal(a.len, b.len);
     th_resp_free(&a);
     th_resp_free(&b);
 
