@@ -11,6 +11,47 @@
 #include "blobint.h"
 #include "config.h"
 
+#ifdef STOCKROOM_FAULTS
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* The test build's hook: STOCKROOM_FAULT=blob:N makes the Nth blob write
+ * of the process fail once, as a full disk would. */
+static atomic_long blob_countdown;
+
+static void
+blob_fault_init(void)
+{
+    const char *spec = getenv("STOCKROOM_FAULT");
+    const char *p = spec ? strstr(spec, "blob:") : NULL;
+
+    if (p)
+        atomic_store(&blob_countdown, atol(p + 5));
+}
+
+static int
+blob_fault_hit(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    long n;
+
+    pthread_once(&once, blob_fault_init);
+    n = atomic_load(&blob_countdown);
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&blob_countdown, &n, n - 1)) {
+            if (n == 1) {
+                errno = ENOSPC;
+                return 1;
+            }
+            return 0;
+        }
+    }
+    return 0;
+}
+#else
+#define blob_fault_hit() 0
+#endif
+
 int
 blob_open(const struct config *cfg, const char *kind, struct blob **out,
           char err[BLOB_ERR_LEN])
@@ -61,6 +102,8 @@ blob_kind(const struct blob *b)
 int
 blob_put_file(struct blob *b, const char *key, const char *tmp_path)
 {
+    if (blob_fault_hit())
+        return BLOB_EIO;
     return b->s3 ? blob__s3_put_file(b, key, tmp_path)
                  : blob__file_put_file(b, key, tmp_path);
 }
@@ -69,7 +112,6 @@ int
 blob_put_original(struct blob *b, const char *sha256_hex, const char *tmp_path)
 {
     char key[256];
-
     int has;
 
     blob_key_original(sha256_hex, key, sizeof key);
@@ -84,6 +126,8 @@ blob_put_original(struct blob *b, const char *sha256_hex, const char *tmp_path)
 int
 blob_put_bytes(struct blob *b, const char *key, const void *data, size_t len)
 {
+    if (blob_fault_hit())
+        return BLOB_EIO;
     return b->s3 ? blob__s3_put_bytes(b, key, data, len)
                  : blob__file_put_bytes(b, key, data, len);
 }
