@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "imgutil.h"
+#include "kit.h"
 #include "s3stand.h"
 #include "util.h"
 
@@ -87,7 +88,7 @@ upload_ok(struct th_server *s, const char *token, int i, char id[64])
                      0);
     if (r.status != 202)
         fail_msg("%s: %ld %s", photos[i], r.status, r.body);
-    snprintf(id, 64, "%s", iu_str(&r, "id"));
+    snprintf(id, 64, "%s", kit_jstr(r.json, "id"));
     th_resp_free(&r);
     iu_wait_processed(s, token, id, WAIT_MS, status);
     if (!strcmp(status, "processing") || !strcmp(status, "failed") ||
@@ -252,7 +253,7 @@ storage_is(void *arg)
 
     if (th_req(w->s, "GET", "/healthz", NULL, NULL, 0, &r) < 0)
         return 0;
-    ok = r.status == 200 && !strcmp(iu_str(&r, "storage"), w->want);
+    ok = r.status == 200 && !strcmp(kit_jstr_or(r.json, "storage"), w->want);
     th_resp_free(&r);
     return ok;
 }
@@ -357,7 +358,7 @@ test_processing_waits_for_the_store(void **state)
                                &r),
                      0);
     assert_int_equal(r.status, 202);
-    snprintf(id, sizeof id, "%s", iu_str(&r, "id"));
+    snprintf(id, sizeof id, "%s", kit_jstr(r.json, "id"));
     th_resp_free(&r);
     if (!th_poll(faulted_enough, &f, WAIT_MS))
         fail_msg("the worker never tried to store the preview");
@@ -381,7 +382,7 @@ thumb_url(struct th_server *s, const char *token, const char *id, char *buf)
     snprintf(path, sizeof path, "/api/v1/images/%s", id);
     assert_int_equal(iu_req(s, "GET", path, token, NULL, NULL, &r), 0);
     assert_int_equal(r.status, 200);
-    snprintf(buf, 256, "%s", iu_str(&r, "thumbnail_url"));
+    snprintf(buf, 256, "%s", kit_jstr(r.json, "thumbnail_url"));
     th_resp_free(&r);
     return buf;
 }
@@ -447,7 +448,8 @@ test_cache_smaller_than_a_preview(void **state)
                      0);
     assert_int_equal(a.status, 200);
     th_resp_free(&a);
-    iu_staff(&srv, "cdn-reviewer", "reviewer", reviewer);
+    kit_use(&srv);
+    kit_staff("cdn-reviewer", "reviewer", reviewer);
     snprintf(url, sizeof url, "/api/v1/images/%s/review", id);
     assert_int_equal(iu_req(&srv, "POST", url, reviewer, NULL,
                             "{\"decision\":\"approve\"}", &a),
