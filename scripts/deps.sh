@@ -49,6 +49,12 @@ if [ "$what" != run ]; then
         (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
             npm ci --no-audit --no-fund --loglevel=error)
     fi
+    # The S3 stand-in: s3rver behind a signature-checking front, from the
+    # lockfile into a git-ignored node_modules.
+    if [ ! -d tests/services/s3/node_modules/s3rver ]; then
+        echo "Installing npm packages for tests/services/s3"
+        (cd tests/services/s3 && npm ci --no-audit --no-fund --loglevel=error)
+    fi
 fi
 # The SMTP stand-in of the mail tests: smtp-server and mailparser.
 if [ "$what" = test ] && [ ! -d tests/services/smtp/node_modules/smtp-server ]; then

@@ -37,10 +37,17 @@ struct app {
     size_t n_tiers;
 };
 
-/* main.c: open the data directory, database, keys and libvips (0 or -1,
- * having said why on standard error); close in reverse. */
+/* main.c: open the data directory, database, blob store, keys and libvips
+ * (0, or -1 or APP_ECONFIG when the blob store's endpoint, bucket or
+ * credentials are wrong, having said why on standard error); close in
+ * reverse. */
+#define APP_ECONFIG (-2)
 int app_open(struct app *app);
 void app_close(struct app *app);
+
+/* blobs_cmd.c: stockroom blobs migrate|verify|gc; sub is the word after
+ * "blobs", argv the operands after the flags. Returns the exit status. */
+int cmd_blobs(struct app *app, const char *sub, int argc, char **argv);
 
 /* import.c */
 int cmd_import(struct app *app, int argc, char **argv);
@@ -144,8 +151,9 @@ struct cat_list;
 int search_query_params(struct srv_req *r, struct cat_query *q);
 /* Run q and reply with a page, merged with extra (taken; may be NULL). */
 void search_run(struct srv_req *r, struct cat_query *q, json_t *extra);
-/* The items of a list as a JSON array (new reference). */
-json_t *search_items_json(const struct cat_list *l);
+/* The items of a list as a JSON array (new reference); their rendition
+ * URLs as app_rendition_url gives them. */
+json_t *search_items_json(struct app *app, const struct cat_list *l);
 
 /* contributors.c */
 void contributors_get(struct srv_req *r);
@@ -177,6 +185,11 @@ void workers_stop(struct app *app);
 
 /* util.c */
 void app_iso_time(int64_t unix_s, char out[32]);
+/* The URL of an image's rendition file ("thumbnail.jpg", "preview.jpg"):
+ * under --rendition-base-url (a CDN in front of the store's keys) when the
+ * image is approved and that is set, else Stockroom's own route. */
+void app_rendition_url(struct app *app, const char *image_id, int approved,
+                       const char *file, char *out, size_t len);
 
 /* money.c: what the money resources share. */
 int money_keys_load(struct app *app);

@@ -91,6 +91,23 @@ static const struct opt opts[] = {
      "seconds of retries before a message is marked failed"},
     {"digest-interval", OPT_I64, F(digest_interval_s), 0, 1, 31536000,
      "seconds between two sales digests"},
+    {"blob-store", OPT_STR, F(blob_store), S(blob_store), 0, 0,
+     "where photos live: file or s3"},
+    {"s3-endpoint", OPT_STR, F(s3_endpoint), S(s3_endpoint), 0, 0,
+     "S3 endpoint URL (default: AWS for the region)"},
+    {"s3-bucket", OPT_STR, F(s3_bucket), S(s3_bucket), 0, 0, "S3 bucket"},
+    {"s3-region", OPT_STR, F(s3_region), S(s3_region), 0, 0, "S3 region"},
+    {"s3-prefix", OPT_STR, F(s3_prefix), S(s3_prefix), 0, 0,
+     "key prefix inside the bucket"},
+    {"s3-path-style", OPT_BOOL, F(s3_path_style), 0, 0, 1,
+     "address the bucket in the path (MinIO, most self-hosted stores)"},
+    {"cache-dir", OPT_STR, F(cache_dir), S(cache_dir), 0, 0,
+     "local read-through cache of the S3 store (default DATA/cache)"},
+    {"cache-mb", OPT_I64, F(cache_mb), 0, 0, 16777216,
+     "size of that cache in MiB"},
+    {"rendition-base-url", OPT_STR, F(rendition_base_url),
+     S(rendition_base_url), 0, 0,
+     "public thumbnails and previews are linked under this URL (a CDN)"},
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -155,6 +172,9 @@ cfg_defaults(struct config *c)
     c->verify_ttl_s = 7 * 24 * 3600;
     c->mail_give_up_s = 24 * 3600;
     c->digest_interval_s = 24 * 3600;
+    snprintf(c->blob_store, sizeof c->blob_store, "file");
+    snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");
+    c->cache_mb = 2048;
 }
 
 static int
@@ -249,9 +269,13 @@ set_opt(struct config *c, const struct opt *o, const char *v)
     case OPT_MP:
         return parse_mp(v, o->min, o->max, (int64_t *)(void *)(base + o->off));
     case OPT_BOOL:
-        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+        if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+            n = 1;
+        else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
+            n = 0;
+        else
             return -1;
-        *(int *)(void *)(base + o->off) = v[0] == '1';
+        *(int *)(void *)(base + o->off) = (int)n;
         return 0;
     }
     return -1;
@@ -281,6 +305,10 @@ check(const struct config *c, char *err, size_t errlen)
     }
     if (strpbrk(c->mail_from, "\r\n")) {
         snprintf(err, errlen, "mail-from must be one line");
+        return -1;
+    }
+    if (strcmp(c->blob_store, "file") && strcmp(c->blob_store, "s3")) {
+        snprintf(err, errlen, "blob store must be file or s3");
         return -1;
     }
     if (c->min_pixels > c->max_pixels) {
@@ -366,6 +394,7 @@ cfg_from_args(struct config *c, int argc, char **argv, int *rest, char *err,
             v = eq + 1;
             i += 1;
         } else if (o->kind == OPT_BOOL) {
+            /* A switch: present means on. */
             v = "1";
             i += 1;
         } else if (i + 1 < argc) {

@@ -65,6 +65,17 @@ struct config {
     int64_t verify_ttl_s;      /* an address verification link */
     int64_t mail_give_up_s;    /* a message is failed after trying this long */
     int64_t digest_interval_s; /* between two sales digests */
+    /* Where photos live: "file" (DATA/blobs) or "s3". The S3 credentials
+     * are never configuration: blob_open reads them from the environment. */
+    char blob_store[8];
+    char s3_endpoint[256]; /* "" means the AWS endpoint of the region */
+    char s3_bucket[64];
+    char s3_region[32];
+    char s3_prefix[128];
+    int s3_path_style;
+    char cache_dir[1024]; /* "" means DATA/cache */
+    int64_t cache_mb;
+    char rendition_base_url[256]; /* "" means Stockroom serves them */
 };
 
 /* Fill c with the defaults of DESIGN.md. */

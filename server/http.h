@@ -110,9 +110,10 @@ void srv_error(struct srv_req *r, unsigned status, const char *code,
  * DB_EBUSY 503 busy with Retry-After, anything else 500 internal. */
 int srv_reply_db(struct srv_req *r, int rc, const char *err, const char *what);
 
-/* rc (with errno) from a blob_ call: 0 replies nothing and returns 0; a
- * missing stored file 500 internal; any other failure 503
- * storage_unavailable with Retry-After. Returns -1 after replying. */
+/* rc (a BLOB_ code, with errno for BLOB_EIO) from a blob_ call: 0
+ * replies nothing and returns 0; a missing stored file 500 internal; any
+ * other failure 503 storage_unavailable with Retry-After. Returns -1
+ * after replying. */
 int srv_reply_blob(struct srv_req *r, int rc, const char *what);
 
 /* rc and err from imaging/ on a file the store already holds: 0 replies

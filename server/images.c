@@ -47,13 +47,15 @@ keywords_json(const char *csv)
 }
 
 static json_t *
-url_or_null(const char *id, const char *name, const char *etag)
+url_or_null(struct app *app, const struct cat_image *img, const char *name,
+            const char *etag)
 {
-    char url[128];
+    char url[512];
 
     if (!etag[0])
         return json_null();
-    snprintf(url, sizeof url, "/images/%s/%s", id, name);
+    app_rendition_url(app, img->id, img->status == DB_IMG_APPROVED, name, url,
+                      sizeof url);
     return json_string(url);
 }
 
@@ -133,8 +135,8 @@ images_json(struct app *app, const struct cat_image *img, int full)
         img->height, "orientation", orientation(img->width, img->height),
         "colour", img->colour, "contributor", "id", img->contributor_id, "name",
         img->contributor_name, "url", contrib_url, "thumbnail_url",
-        url_or_null(img->id, "thumbnail.jpg", img->thumb_etag), "preview_url",
-        url_or_null(img->id, "preview.jpg", img->preview_etag), "sizes",
+        url_or_null(app, img, "thumbnail.jpg", img->thumb_etag), "preview_url",
+        url_or_null(app, img, "preview.jpg", img->preview_etag), "sizes",
         images_sizes_json(app, img->width, img->height), "created_at", created,
         "licences_sold", (json_int_t)img->licences_sold);
     if (!j)
@@ -326,6 +328,16 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
                 "read back.");
         goto out;
     }
+    /* Stored before any row names it: a crash in between leaves an object
+     * nothing names (blobs gc), never a row without its file. */
+    rc = blob_put_original(app->blobs, sha, path);
+    if (rc < 0) {
+        log_error("storing original %s failed", sha);
+        outcome(out, 503, "storage_unavailable",
+                "The photo could not be stored; try again shortly.");
+        goto out;
+    }
+    *moved = rc == BLOB_OK;
     in.contributor_id = contributor_id;
     in.title = title && *title ? title : embedded(a.title) ? a.title : "";
     in.description = desc && *desc ? desc : embedded(a.description);
@@ -359,18 +371,6 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
                 "The upload could not be recorded: %s.", err);
         goto out;
     }
-    /* The record and its job exist first: if we stop before the original
-     * is stored, the job finds it missing and marks the image failed, so
-     * nothing is left half-done and no stray file outlives us. */
-    blob_key_original(sha, key, sizeof key);
-    if (blob_put_file(app->blobs, key, path) < 0) {
-        log_error("storing original %s failed", sha);
-        outcome(out, 503, "storage_unavailable",
-                "The photo could not be "
-                "stored.");
-        goto out;
-    }
-    *moved = 1;
     blob_key_rendition(out->id, "thumb.jpg", key, sizeof key);
     if (blob_put_bytes(app->blobs, key, a.thumbnail.data, a.thumbnail.len) < 0)
         log_warn("%s: thumbnail not stored; the worker makes it", out->id);
@@ -443,7 +443,10 @@ images_create(struct srv_req *r)
         srv_json(r, 202,
                  json_pack("{s:s,s:s}", "id", res.id, "status",
                            db_status_img_str(DB_IMG_PROCESSING)));
-    else if (res.status == 409)
+    else if (res.status == 503) {
+        srv_header(r, "Retry-After", "10");
+        srv_error(r, 503, res.code, "%s", res.message);
+    } else if (res.status == 409)
         srv_json(r, 409,
                  json_pack("{s:{s:s,s:s,s:s}}", "error", "code", res.code,
                            "message", res.message, "image_id", res.id));

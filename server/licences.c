@@ -164,8 +164,8 @@ licensed_file(struct srv_req *r, const struct ledger_licence *l,
     struct tm tm;
     int idx = 0, edge, rc;
 
-    snprintf(key, 256, "licensed/%s.jpg", l->id);
-    if (l->file_sha256[0] && blob_exists(app->blobs, key)) {
+    blob_key_licensed(l->id, key, 256);
+    if (l->file_sha256[0] && blob_exists(app->blobs, key) == 1) {
         snprintf(sha, 65, "%s", l->file_sha256);
         return 0;
     }
@@ -195,9 +195,12 @@ licensed_file(struct srv_req *r, const struct ledger_licence *l,
              "via Stockroom (%s licence, size %s).",
              year, img->contributor_name, buyer.name, l->type, l->size);
     blob_key_original(img->sha256, okey, sizeof okey);
-    blob_path(app->blobs, okey, src, sizeof src);
+    rc = srv_reply_blob(r, blob_local(app->blobs, okey, src, sizeof src), what);
+    if (rc < 0)
+        goto out;
     rc = img_render(src, edge, copyright, l->id, app->cfg.decode_deadline_ms,
                     &buf, ierr);
+    blob_local_done(app->blobs, okey);
     if (srv_reply_img(r, rc, ierr, what) < 0) {
         rc = -1;
         goto out;

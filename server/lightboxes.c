@@ -73,7 +73,8 @@ lightbox_reply(struct srv_req *r, const char *id, unsigned status)
         srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
     else if (srv_reply_db(r, rc, err, "lightbox") == 0) {
         j = lightbox_json(&lb, u && !strcmp(u->id, lb.owner_id));
-        json_object_set_new(j, "items", search_items_json(&items));
+        json_object_set_new(j, "items",
+                            search_items_json(srv_req_app(r), &items));
         json_object_set_new(j, "next_cursor",
                             items.next_cursor[0]
                                 ? json_string(items.next_cursor)

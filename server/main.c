@@ -40,6 +40,13 @@ usage(FILE *f)
             "  backup FILE                   copy the database, consistently\n"
             "  ledger verify                 check the books (exit 0 when they "
             "balance)\n"
+            "  blobs migrate --to s3         copy every local blob into the "
+            "bucket\n"
+            "  blobs verify [--deep]         check that every blob named "
+            "exists\n"
+            "  blobs gc [--older-than H] [--delete]\n"
+            "                                list (remove) blobs no row "
+            "names\n"
             "  --help, --version\n\n"
             "flags (each also read from its environment variable):\n");
     cfg_usage(f);
@@ -87,7 +94,7 @@ clean_tmp(const char *dir)
 int
 app_open(struct app *app)
 {
-    char path[1100], err[DB_ERR_LEN];
+    char path[1100], err[DB_ERR_LEN], berr[BLOB_ERR_LEN];
     int rc;
 
     for (int i = 0; i < app->cfg.n_tiers; i++) {
@@ -111,11 +118,10 @@ app_open(struct app *app)
         fprintf(stderr, "stockroom: libsodium could not start\n");
         return -1;
     }
-    snprintf(path, sizeof path, "%s/blobs", app->cfg.data_dir);
-    if (blob_open(path, &app->blobs) < 0) {
-        fprintf(stderr, "stockroom: cannot open %s: %s\n", path,
-                strerror(errno));
-        return -1;
+    rc = blob_open(&app->cfg, NULL, &app->blobs, berr);
+    if (rc != BLOB_OK) {
+        fprintf(stderr, "stockroom: %s\n", berr);
+        return rc == BLOB_ECONFIG ? APP_ECONFIG : -1;
     }
     if (money_keys_load(app) < 0) {
         fprintf(stderr,
@@ -217,10 +223,14 @@ cmd_serve(struct app *app)
     fd = listen_on(&app->cfg, &port);
     if (fd < 0)
         return EXIT_USAGE;
-    if (app_open(app) < 0) {
+    rc = app_open(app);
+    if (rc < 0) {
+        /* Wrong endpoint, bucket or credentials: a usage error. */
+        rc = rc == APP_ECONFIG ? EXIT_USAGE : 1;
         close(fd);
         goto out;
     }
+    rc = 1;
     clean_tmp(app->tmp_dir);
     if (rcache_new((size_t)app->cfg.rcache_files, &app->rcache) < 0) {
         close(fd);
@@ -423,12 +433,43 @@ cmd_ledger_verify(struct app *app, int argc)
     return rc == DB_OK ? 0 : 1;
 }
 
+/* `blobs` has switches without a value (--deep, --delete), which the
+ * flag parser would pair with the next item: a copy of argv with them
+ * behind a "--", where they stay operands for cmd_blobs. */
+static char **
+blobs_switches_last(int *argc, char **argv)
+{
+    static char dashes[] = "--";
+    static char *out[260];
+    char *sw[8];
+    int n = 0, kept = 0;
+
+    if (*argc > 250)
+        return argv;
+    for (int i = 0; i < *argc; i++) {
+        if (i >= 3 && n < 8 &&
+            (!strcmp(argv[i], "--deep") || !strcmp(argv[i], "--delete")))
+            sw[n++] = argv[i];
+        else
+            out[kept++] = argv[i];
+    }
+    if (n == 0)
+        return argv;
+    out[kept++] = dashes;
+    for (int i = 0; i < n; i++)
+        out[kept++] = sw[i];
+    out[kept] = NULL;
+    *argc = kept;
+    return out;
+}
+
 int
 main(int argc, char **argv)
 {
     static struct app app; /* static: big, and lives as long as main */
     char err[256];
     const char *cmd = argc > 1 ? argv[1] : "";
+    const char *sub = argc > 2 ? argv[2] : "";
     int rest = 0, skip = 2;
 
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
@@ -446,8 +487,11 @@ main(int argc, char **argv)
         }
     }
     if ((!strcmp(cmd, "user") && argc > 2 && !strcmp(argv[2], "add")) ||
-        (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")))
+        (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")) ||
+        (!strcmp(cmd, "blobs") && argc > 2))
         skip = 3;
+    if (!strcmp(cmd, "blobs"))
+        argv = blobs_switches_last(&argc, argv);
     cfg_defaults(&app.cfg);
     if (cfg_from_env(&app.cfg, err, sizeof err) < 0 ||
         cfg_from_args(&app.cfg, argc - skip, argv + skip, &rest, err,
@@ -469,6 +513,8 @@ main(int argc, char **argv)
         }
         return cmd_serve(&app);
     }
+    if (skip == 3 && !strcmp(cmd, "blobs"))
+        return cmd_blobs(&app, sub, argc, argv);
     if (skip == 3 && !strcmp(cmd, "ledger"))
         return cmd_ledger_verify(&app, argc);
     if (skip == 3)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "blob.h"
 #include "imaging.h"
 #include "httpint.h"
 #include "log.h"
@@ -236,12 +237,13 @@ srv_reply_blob(struct srv_req *r, int rc, const char *what)
 
     if (rc == 0)
         return 0;
-    if (e == ENOENT) {
+    if (rc == BLOB_ENOTFOUND || (rc == BLOB_EIO && e == ENOENT)) {
         /* A row that names a file the store no longer has: ours to fix. */
         srv_reply_internal(r, what, "blob store: stored file missing");
         return -1;
     }
-    log_error("%s: %s: blob store: %s", r->id, what, strerror(e));
+    log_error("%s: %s: blob store: %s", r->id, what,
+              rc == BLOB_EUNAVAIL ? "unavailable" : strerror(e));
     srv_header(r, "Retry-After", "5");
     srv_error(r, 503, "storage_unavailable",
               "The %s could not be stored or read: try again later.", what);

@@ -10,13 +10,14 @@
 
 /* ---- search ----------------------------------------------------------- */
 
+/* Lists hold approved images only. */
 static json_t *
-item_json(const struct cat_item *it)
+item_json(struct app *app, const struct cat_item *it)
 {
-    char thumb[96], preview[96], page[96];
+    char thumb[512], preview[512], page[96];
 
-    snprintf(thumb, sizeof thumb, "/images/%s/thumbnail.jpg", it->id);
-    snprintf(preview, sizeof preview, "/images/%s/preview.jpg", it->id);
+    app_rendition_url(app, it->id, 1, "thumbnail.jpg", thumb, sizeof thumb);
+    app_rendition_url(app, it->id, 1, "preview.jpg", preview, sizeof preview);
     snprintf(page, sizeof page, "/api/v1/images/%s", it->id);
     return json_pack("{s:s,s:s,s:i,s:i,s:{s:s,s:s},s:s,s:s,s:s,s:s,s:I}", "id",
                      it->id, "title", it->title, "width", it->width, "height",
@@ -27,21 +28,21 @@ item_json(const struct cat_item *it)
 }
 
 json_t *
-search_items_json(const struct cat_list *l)
+search_items_json(struct app *app, const struct cat_list *l)
 {
     json_t *a = json_array();
 
     for (int i = 0; i < l->n; i++)
-        json_array_append_new(a, item_json(&l->items[i]));
+        json_array_append_new(a, item_json(app, &l->items[i]));
     return a;
 }
 
 static json_t *
-page_json(const struct cat_list *l)
+page_json(struct app *app, const struct cat_list *l)
 {
-    return json_pack("{s:o,s:o}", "items", search_items_json(l), "next_cursor",
-                     l->next_cursor[0] ? json_string(l->next_cursor)
-                                       : json_null());
+    return json_pack(
+        "{s:o,s:o}", "items", search_items_json(app, l), "next_cursor",
+        l->next_cursor[0] ? json_string(l->next_cursor) : json_null());
 }
 
 static int
@@ -138,7 +139,7 @@ search_run(struct srv_req *r, struct cat_query *q, json_t *extra)
     } else if (srv_reply_db(r, rc, err, "search") < 0) {
         json_decref(extra);
     } else {
-        json_t *page = page_json(&l);
+        json_t *page = page_json(srv_req_app(r), &l);
 
         if (extra) {
             json_object_update(page, extra);
@@ -172,7 +173,8 @@ search_similar(struct srv_req *r, const struct cat_image *img, json_t *j)
     if (!j || img->status != DB_IMG_APPROVED)
         return;
     if (cat_similar(srv_req_app(r)->db, img->id, 12, &l, err) == DB_OK)
-        json_object_set_new(j, "similar", search_items_json(&l));
+        json_object_set_new(j, "similar",
+                            search_items_json(srv_req_app(r), &l));
     else
         log_warn("%s: similar: %s", srv_req_id(r), err);
     cat_list_release(&l);

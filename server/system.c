@@ -8,13 +8,21 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "blob.h"
 #include "log.h"
 #include "parse.h"
 
 void
 system_healthz(struct srv_req *r)
 {
-    srv_json(r, 200, json_pack("{s:s}", "status", "ok"));
+    struct app *app = srv_req_app(r);
+
+    /* Alive even when the blob store is not: cached renditions are still
+     * served, and uploads say 503 themselves. */
+    srv_json(r, 200,
+             json_pack("{s:s,s:s,s:s}", "status", "ok", "blob_store",
+                       blob_kind(app->blobs), "storage",
+                       blob_health(app->blobs)));
 }
 
 void

@@ -13,9 +13,12 @@
 #include "catalog.h"
 #include "imaging.h"
 #include "log.h"
+#include "storage.h"
 
-#define LEASE_S 300  /* a job held longer is presumed dead */
-#define IDLE_MS 2000 /* look at the queue this often anyway */
+#define LEASE_S 300    /* a job held longer is presumed dead */
+#define IDLE_MS 2000   /* look at the queue this often anyway */
+#define DEFER_S 5      /* a job that found the store down waits this long */
+#define RENDER_DEFER 1 /* render(): the store was unavailable, try later */
 
 struct workers {
     struct app *app;
@@ -41,9 +44,13 @@ static int
 etag_of_blob(struct app *app, const char *key, char etag[CAT_ETAG_LEN])
 {
     char path[1400], hex[65];
+    int rc = blob_local(app->blobs, key, path, sizeof path);
 
-    blob_path(app->blobs, key, path, sizeof path);
-    if (blob_sha256_file(path, hex) < 0)
+    if (rc != BLOB_OK)
+        return rc;
+    rc = blob_sha256_file(path, hex);
+    blob_local_done(app->blobs, key);
+    if (rc < 0)
         return -1;
     snprintf(etag, CAT_ETAG_LEN, "%.32s", hex);
     return 0;
@@ -68,7 +75,7 @@ remake_thumb(struct app *app, const char *src, const char *key, char *why,
     img_analysis_release(&a);
     if (rc < 0)
         snprintf(why, whylen, "thumbnail could not be stored");
-    return rc;
+    return rc == BLOB_EUNAVAIL ? RENDER_DEFER : rc;
 }
 
 /* Read the preview base the upload stored under key into *data (caller
@@ -137,37 +144,53 @@ make_preview(struct app *app, const struct cat_image *img, const char *src,
     return 0;
 }
 
-/* Render one job's image. 0, or -1 with the reason in why. */
+/* Render one job's image. 0; -1 with the reason in why; or RENDER_DEFER
+ * when the blob store could not be reached, which is no fault of the
+ * image. */
 static int
 render(struct app *app, const struct cat_image *img, char thumb[CAT_ETAG_LEN],
        char preview[CAT_ETAG_LEN], char *why, size_t whylen)
 {
     char okey[256], tkey[256], pkey[256], bkey[256], src[1400];
     struct img_buf buf = {0};
-    int rc = -1;
+    int rc, has;
 
     blob_key_original(img->sha256, okey, sizeof okey);
     blob_key_rendition(img->id, "thumb.jpg", tkey, sizeof tkey);
     blob_key_rendition(img->id, "preview.jpg", pkey, sizeof pkey);
     blob_key_rendition(img->id, "base.raw", bkey, sizeof bkey);
-    if (!blob_exists(app->blobs, okey)) {
+    rc = blob_local(app->blobs, okey, src, sizeof src);
+    if (rc == BLOB_EUNAVAIL) {
+        snprintf(why, whylen, "the blob store is unavailable");
+        return RENDER_DEFER;
+    }
+    if (rc != BLOB_OK) {
         snprintf(why, whylen,
                  "the upload was interrupted before the file "
                  "was stored: upload it again");
         return -1;
     }
-    blob_path(app->blobs, okey, src, sizeof src);
-    if (!blob_exists(app->blobs, tkey) &&
-        remake_thumb(app, src, tkey, why, whylen) < 0)
-        return -1;
-    if (etag_of_blob(app, tkey, thumb) < 0) {
-        snprintf(why, whylen, "thumbnail unreadable");
-        return -1;
+    has = blob_exists(app->blobs, tkey);
+    if (has < 0) {
+        snprintf(why, whylen, "the blob store is unavailable");
+        rc = RENDER_DEFER;
+        goto out;
     }
+    if (!has && (rc = remake_thumb(app, src, tkey, why, whylen)) != 0)
+        goto out;
+    rc = etag_of_blob(app, tkey, thumb);
+    if (rc != 0) {
+        snprintf(why, whylen, "thumbnail unreadable");
+        rc = rc == BLOB_EUNAVAIL ? RENDER_DEFER : -1;
+        goto out;
+    }
+    rc = -1;
     if (make_preview(app, img, src, bkey, &buf, why, whylen) < 0)
         goto out;
-    if (blob_put_bytes(app->blobs, pkey, buf.data, buf.len) < 0) {
+    rc = blob_put_bytes(app->blobs, pkey, buf.data, buf.len);
+    if (rc != BLOB_OK) {
         snprintf(why, whylen, "preview could not be stored");
+        rc = rc == BLOB_EUNAVAIL ? RENDER_DEFER : -1;
         goto out;
     }
     /* The base has served: a crash before this line leaves it for the
@@ -178,6 +201,7 @@ render(struct app *app, const struct cat_image *img, char thumb[CAT_ETAG_LEN],
     rc = 0;
 out:
     img_buf_release(&buf);
+    blob_local_done(app->blobs, okey);
     return rc;
 }
 
@@ -205,6 +229,9 @@ run_job(struct app *app, const struct cat_job *job)
     }
     if (rc == 0) {
         rc = cat_job_done(app->db, job->id, thumb, preview, err);
+    } else if (rc == RENDER_DEFER) {
+        rc = cat_job_defer(app->db, job->id, (int64_t)time(NULL) + DEFER_S, why,
+                           err);
     } else {
         rc = cat_job_fail(app->db, job->id, why, app->cfg.job_attempts, err);
         /* Failed for good: nothing will read the upload's base again. */

@@ -85,8 +85,10 @@ build() { # OUT SRC... -- EXTRA...
 }
 build par "$SRC/par.c"
 build ingest -Iimaging -Iserver $(pkg-config --cflags vips libcrypto) \
-    "$SRC/ingest.c" build/server/blob.o build/libimaging.a \
-    $(pkg-config --libs vips libcrypto) -lm
+    "$SRC/ingest.c" build/server/blob.o build/server/blob_file.o \
+    build/server/blob_s3.o build/server/blobcache.o build/server/s3.o \
+    build/server/log.o build/libimaging.a \
+    $(pkg-config --libs vips libcrypto libcurl libsodium) -lm
 build vipsref $(pkg-config --cflags vips) "$SRC/vipsref.c" \
     $(pkg-config --libs vips) -lm
 build client $(pkg-config --cflags libcurl jansson) "$SRC/client.c" \
@@ -139,12 +141,13 @@ machine=(
 
 # ---- a server of our own ----------------------------------------------------
 
-# start_server DATA LOG: sets SRV_PID and SRV_URL.
+# start_server DATA LOG [FLAGS...]: sets SRV_PID and SRV_URL.
 start_server() {
     local data=$1 log=$2 port=$WORK/port.$$.$RANDOM
+    shift 2
     mkdir -p "$data"
     "$STOCKROOM" serve --listen 127.0.0.1:0 --port-file "$port" \
-        --data "$data" >"$log" 2>&1 &
+        --data "$data" "$@" >"$log" 2>&1 &
     SRV_PID=$!
     STARTED+=("$SRV_PID")
     for _ in $(seq 300); do [ -s "$port" ] && break; sleep 0.05; done
@@ -156,6 +159,35 @@ start_server() {
 }
 stop_server() { stop_pid "$SRV_PID"; }
 hwm_mb() { awk '/^VmHWM:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+# The S3 stand-in of the tests (s3rver behind the signature-checking
+# front), on loopback; every S3 server of the run gets a bucket of its own.
+S3_UP=0
+S3_SEQ=0
+s3_up() {
+    [ "$S3_UP" = 1 ] && return 0
+    [ -d tests/services/s3/node_modules/s3rver ] ||
+        (cd tests/services/s3 && npm ci --no-audit --no-fund --loglevel=error)
+    node tests/services/s3/stand.js --dir "$WORK/s3" \
+        --port-file "$WORK/s3.ports" >"$LOGS/s3-stand.log" 2>&1 &
+    S3_PID=$!
+    STARTED+=("$S3_PID")
+    for _ in $(seq 200); do [ -s "$WORK/s3.ports" ] && break; sleep 0.05; done
+    [ -s "$WORK/s3.ports" ] || { say "the S3 stand-in did not start"; return 1; }
+    read -r S3_PORT S3_CONTROL <"$WORK/s3.ports"
+    export STOCKROOM_S3_ACCESS_KEY_ID=stockroom-test-key
+    export STOCKROOM_S3_SECRET_ACCESS_KEY=stockroom-test-secret-0123456789
+    S3_UP=1
+}
+# s3_flags: a fresh bucket; the serve flags into S3_FLAGS.
+s3_flags() {
+    s3_up || return 1
+    S3_SEQ=$((S3_SEQ + 1))
+    curl -sf -X POST "http://127.0.0.1:$S3_CONTROL/bucket?name=bench-$S3_SEQ" \
+        >/dev/null || return 1
+    S3_FLAGS=(--blob-store s3 --s3-path-style --s3-bucket "bench-$S3_SEQ"
+              --s3-endpoint "http://127.0.0.1:$S3_PORT")
+}
 
 PW=bench-password-long
 # The photos: generated once into the cache with the vips CLI (never
@@ -262,6 +294,18 @@ bench_upload() {
         echo "$out" >>"$LOGS/upload.log"
         rec upload.ips "$(kv images_per_s "$out")"
         rec upload.hwm "$(hwm_mb "$SRV_PID")"
+        stop_server
+        rm -rf "$data"
+        # The same uploads with every blob in s3rver on this machine.
+        s3_flags || return 1
+        start_server "$data" "$LOGS/upload-s3-server-$RUN.log" \
+            "${S3_FLAGS[@]}" || return 1
+        tok=$("$CLIENT" "$SRV_URL" signup "up$RUN@bench.test" "$PW") || return 1
+        out=$("$CLIENT" "$SRV_URL" uploads "$tok" "$photo" "$count" "$conc" \
+              "s$RUN-$$" 2>>"$LOGS/upload.log") ||
+            { say "upload to S3 failed: $out"; stop_server; return 1; }
+        echo "s3 $out" >>"$LOGS/upload.log"
+        rec upload.s3.ips "$(kv images_per_s "$out")"
         stop_server
         rm -rf "$data"
         # The same photos through img_analyse + img_preview directly.
@@ -397,6 +441,64 @@ bench_previews() {
         say "previews run $RUN/$RUNS done"
     done
     stop_pid "$ngx"
+    bench_previews_s3 "$secs"
+}
+
+# An approved photo on a server whose blobs are in S3: IDS gets its id.
+s3_store() { # DATA LOG PHOTO... -- FLAGS...
+    local data=$1 log=$2 tok admin id photos=()
+    shift 2
+    while [ "$1" != -- ]; do photos+=("$1"); shift; done
+    shift
+    s3_flags || return 1
+    start_server "$data" "$log" "${S3_FLAGS[@]}" "$@" || return 1
+    tok=$("$CLIENT" "$SRV_URL" signup "s3-$S3_SEQ@bench.test" "$PW") || return 1
+    IDS=()
+    for p in "${photos[@]}"; do
+        id=$("$CLIENT" "$SRV_URL" upload "$tok" "$p") || return 1
+        IDS+=("$id")
+    done
+    "$CLIENT" "$SRV_URL" wait "$tok" 120 >/dev/null || return 1
+    printf '%s\n' "$PW" | "$STOCKROOM" user add --data "$data" \
+        --email admin@bench.test --role admin >/dev/null || return 1
+    admin=$("$CLIENT" "$SRV_URL" login admin@bench.test "$PW") || return 1
+    for id in "${IDS[@]}"; do
+        "$CLIENT" "$SRV_URL" approve "$admin" "$id" || return 1
+    done
+}
+
+# Previews with the S3 store: from the cache (as the file store serves
+# them), and cold: two photos, a cache too small for both and no
+# open-file cache, so every request fetches from s3rver.
+bench_previews_s3() {
+    local secs=$1 out url i n=200 lat
+    [ "$QUICK" = 1 ] && n=40
+    s3_store "$WORK/s3-previews" "$LOGS/previews-s3-server.log" \
+        "$PHOTOS/gen-12mp.jpg" -- || return 1
+    url="$SRV_URL/images/${IDS[0]}/preview.jpg"
+    say "previews: wrk ${secs}s x 64 connections, S3 store (cached)"
+    wrk_run "$url" 1 >/dev/null || return 1
+    for RUN in $(seq "$RUNS"); do
+        out=$(wrk_run "$url" "$secs") || return 1
+        rec previews.s3.rps "$(kv rps "$out")"
+    done
+    stop_server
+    s3_store "$WORK/s3-cold" "$LOGS/previews-cold-server.log" \
+        "$PHOTOS/gen-12mp.jpg" "$PHOTOS/gen-24mp.jpg" -- \
+        --cache-mb 0 --rendition-cache 0 || return 1
+    say "previews: $n cold requests (cache miss each), one at a time"
+    for RUN in $(seq "$RUNS"); do
+        lat=$WORK/cold.txt
+        : >"$lat"
+        for i in $(seq "$n"); do
+            curl -sf -o /dev/null -w '%{time_total}\n' \
+                "$SRV_URL/images/${IDS[$((i % 2))]}/preview.jpg" >>"$lat" ||
+                { say "cold preview failed"; stop_server; return 1; }
+        done
+        rec previews.cold.p50 "$(sort -n "$lat" | awk '{a[NR]=$1} END {printf "%.2f", a[int(NR*0.5)+1]*1000}')"
+        rec previews.cold.p99 "$(sort -n "$lat" | awk '{a[NR]=$1} END {i=int(NR*0.99)+1; if (i>NR) i=NR; printf "%.2f", a[i]*1000}')"
+    done
+    stop_server
 }
 
 # ---- 4. search and 6. start-up, on the big catalogue --------------------------
@@ -533,8 +635,12 @@ ingest 100 MP|peak RSS, MB|ingest.stockroom.rss100|||< 300
 ingest 100 MP|seconds|ingest.stockroom.s100|||
 upload 12 MP|photos/s, HTTP|upload.ips|same photos, ingest.c direct|upload.direct.ips|
 upload 12 MP|server VmHWM, MB|upload.hwm|||
+upload 12 MP|photos/s, S3 store (s3rver)|upload.s3.ips|same run, file store|upload.ips|ratio>= 0.8
 previews|requests/s|previews.stockroom.rps|nginx $NGINX_V, sendfile|previews.nginx.rps|ratio>= 0.9
 previews|p99 latency, ms|previews.stockroom.p99|nginx $NGINX_V, sendfile|previews.nginx.p99|
+previews|requests/s, S3 store (cached)|previews.s3.rps|file store|previews.stockroom.rps|ratio>= 0.95
+previews cold|p50, ms, S3 cache miss|previews.cold.p50|||
+previews cold|p99, ms, S3 cache miss|previews.cold.p99|||
 search|p50, ms|search.http.p50|cat_search direct|search.direct.p50|
 search|p99, ms|search.http.p99|cat_search direct|search.direct.p99|<= 20
 search|max, ms|search.http.max|cat_search direct|search.direct.max|

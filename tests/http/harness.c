@@ -19,6 +19,7 @@
 
 #include "harness.h"
 #include "mailbox.h"
+#include "s3stand.h"
 
 static const char *
 bin_path(void)
@@ -98,6 +99,13 @@ th_start(struct th_server *s, const char *const *extra)
         snprintf(s->dir, sizeof s->dir, "/tmp/stockroom-test-XXXXXX");
         if (!mkdtemp(s->dir))
             return -1;
+    }
+    /* The test switch: the same tests against the S3 stand-in. */
+    if (getenv("STOCKROOM_TEST_BLOB") &&
+        !strcmp(getenv("STOCKROOM_TEST_BLOB"), "s3") &&
+        s3s_use(s3s_shared(), s->dir) < 0) {
+        fprintf(stderr, "harness: the S3 stand-in did not start\n");
+        return -1;
     }
     snprintf(portfile, sizeof portfile, "%s/port", s->dir);
     unlink(portfile);

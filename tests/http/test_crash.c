@@ -154,6 +154,33 @@ assert_all_processed(struct th_server *s, const char *token, char ids[][64],
     }
 }
 
+/* Every blob a row names is in the store, and what no row names is at
+ * most an original stored by an upload that died before its row. */
+static void
+assert_blobs_consistent(struct th_server *s)
+{
+    const char *verify[] = {"stockroom", "blobs", "verify",
+                            "--data",    s->dir,  NULL};
+    const char *gc[] = {"stockroom", "blobs",  "gc",   "--older-than",
+                        "0",         "--data", s->dir, NULL};
+    static char out[16384];
+    char err[2048];
+    const char *p = out;
+    int rc = tu_run(verify, NULL, out, sizeof out, err, sizeof err, 120000);
+
+    if (rc != 0)
+        fail_msg("blobs verify: exit %d: %s%s", rc, out, err);
+    rc = tu_run(gc, NULL, out, sizeof out, err, sizeof err, 120000);
+    if (rc != 0)
+        fail_msg("blobs gc: exit %d: %s", rc, err);
+    while ((p = strstr(p, "unnamed "))) {
+        if (strncmp(p, "unnamed originals/", 18) != 0 &&
+            strncmp(p, "unnamed blobs", 13) != 0)
+            fail_msg("blobs gc: %.80s", p);
+        p++;
+    }
+}
+
 /* Nothing half-written survives a restart: the upload folder is empty
  * and no blob store temporary file ("KEY.tmp-XXXXXX") is left. */
 static void
@@ -166,10 +193,17 @@ assert_no_leftovers(struct th_server *s)
     n = iu_count_files(path, "");
     if (n != 0)
         fail_msg("%d files left in %s", n, path);
+    /* The file store, or the S3 store's cache: neither exists in the
+     * other mode. */
     snprintf(path, sizeof path, "%s/blobs", s->dir);
     n = iu_count_files(path, ".tmp-");
-    if (n != 0)
+    if (n > 0)
         fail_msg("%d temporary files left in %s", n, path);
+    snprintf(path, sizeof path, "%s/cache", s->dir);
+    n = iu_count_files(path, ".part-");
+    if (n > 0)
+        fail_msg("%d partial files left in %s", n, path);
+    assert_blobs_consistent(s);
 }
 
 static void

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 #include <cmocka.h>
 
@@ -275,6 +276,38 @@ test_email(void **state)
         assert_false(text_email_ok(bad[i]));
 }
 
+/* The blob store's flags: --s3-path-style is a switch that takes no
+ * value, the store must be file or s3, and the defaults are the issue's. */
+static void
+test_blob_flags(void **state)
+{
+    char *argv[] = {
+        "--blob-store", "s3", "--s3-path-style", "--s3-bucket", "photos",
+        "--cache-mb",   "64", "--s3-prefix",     "shop/",       "stray"};
+    char *bad[] = {"--blob-store", "ftp"};
+    struct config c;
+    char err[256];
+    int used;
+
+    (void)state;
+    cfg_defaults(&c);
+    assert_string_equal(c.blob_store, "file");
+    assert_string_equal(c.s3_region, "us-east-1");
+    assert_int_equal(c.cache_mb, 2048);
+    assert_int_equal(c.s3_path_style, 0);
+    assert_int_equal(cfg_from_args(&c, 10, argv, &used, err, sizeof err), 0);
+    assert_int_equal(used, 1);
+    assert_string_equal(argv[0], "stray");
+    assert_string_equal(c.blob_store, "s3");
+    assert_int_equal(c.s3_path_style, 1);
+    assert_string_equal(c.s3_bucket, "photos");
+    assert_string_equal(c.s3_prefix, "shop/");
+    assert_int_equal(c.cache_mb, 64);
+    cfg_defaults(&c);
+    assert_int_equal(cfg_from_args(&c, 2, bad, &used, err, sizeof err), -1);
+    assert_non_null(strstr(err, "file or s3"));
+}
+
 int
 main(void)
 {
@@ -289,6 +322,7 @@ main(void)
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_email),
+        cmocka_unit_test(test_blob_flags),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
