@@ -79,5 +79,6 @@ extern const char db_schema_accounts[];
 extern const char db_schema_catalog[];
 extern const char db_schema_ledger[];
 extern const char db_schema_ledger_sales[];
+extern const char db_schema_licence_shares[];
 
 #endif

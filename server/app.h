@@ -57,6 +57,7 @@ json_t *users_json(const struct acc_user *u);
 json_t *users_roles_json(unsigned roles);
 void users_create(struct srv_req *r);
 void users_me_get(struct srv_req *r);
+void users_session_get(struct srv_req *r);
 
 /* sessions.c */
 void sessions_create(struct srv_req *r);
@@ -176,6 +177,7 @@ void licences_create(struct srv_req *r);
 void licences_mine(struct srv_req *r);
 void licences_download(struct srv_req *r);
 void licences_certificate(struct srv_req *r);
+void licences_share(struct srv_req *r);
 void licences_public_key(struct srv_req *r);
 void licences_verify(struct srv_req *r);
 void licences_refund(struct srv_req *r);

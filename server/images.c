@@ -164,8 +164,11 @@ images_json(struct app *app, const struct cat_image *img, int full)
     return j;
 }
 
+/* with_matches: the review queue, which also marks the viewer's own
+ * images (they cannot decide on those). */
 static json_t *
-list_json(struct app *app, const struct cat_image_list *l, int with_matches)
+list_json(struct app *app, const struct cat_image_list *l, int with_matches,
+          const char *viewer_id)
 {
     json_t *items = json_array();
 
@@ -195,6 +198,9 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
                               x->possible_theft, "thumbnail_url", thumb));
             }
             json_object_set_new(j, "matches", m);
+            json_object_set_new(
+                j, "own",
+                json_boolean(!strcmp(img->contributor_id, viewer_id)));
         }
         json_array_append_new(items, j);
     }
@@ -525,7 +531,7 @@ images_list_reply(struct srv_req *r, int queue)
     if (rc == DB_EINVAL)
         srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
     else if (srv_reply_db(r, rc, err, "image list") == 0)
-        srv_json(r, 200, list_json(app, &l, queue));
+        srv_json(r, 200, list_json(app, &l, queue, srv_req_user(r)->id));
     cat_image_list_release(&l);
 }
 

@@ -69,20 +69,32 @@ review_decide(struct srv_req *r)
         srv_error(r, 422, "invalid_field", "'reason' must be plain text.");
         return;
     }
-    rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
-                           reason ? reason : "", err);
+    /* Only another reviewer may decide on a photo: contributor_id never
+     * changes, so reading it first leaves no window. */
+    rc = cat_image_get(app->db, id, &img, err);
+    if (rc == DB_OK && !strcmp(img->contributor_id, srv_req_user(r)->id)) {
+        srv_error(r, 403, "own_image",
+                  "Another reviewer must decide on your own photo.");
+        goto out;
+    }
+    cat_image_free(img);
+    img = NULL;
+    if (rc == DB_OK)
+        rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
+                               reason ? reason : "", err);
     if (rc == DB_ECONFLICT) {
         srv_error(r, 409, "not_pending",
                   "This image is not waiting for "
                   "review.");
-        return;
+        goto out;
     }
     if (rc == DB_OK)
         rc = cat_image_get(app->db, id, &img, err);
     if (srv_reply_db(r, rc, err, "image") < 0)
-        return;
+        goto out;
     log_info("%s: image %s %s by %s", srv_req_id(r), id,
              approve ? "approved" : "rejected", srv_req_user(r)->id);
     srv_json(r, 200, images_json(app, img, 1));
+out:
     cat_image_free(img);
 }
