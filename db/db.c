@@ -34,6 +34,7 @@ struct db {
 static const char *const migrations[] = {
     db_schema_accounts,     db_schema_catalog,        db_schema_ledger,
     db_schema_ledger_sales, db_schema_licence_shares, db_schema_catalog_browse,
+    db_schema_image_edits,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

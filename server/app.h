@@ -93,6 +93,11 @@ void images_patch(struct srv_req *r);
 void images_mine(struct srv_req *r);
 
 json_t *images_json(struct app *app, const struct cat_image *img, int full);
+/* The keywords "a,b,c" as a JSON array (new reference). */
+json_t *images_keywords_json(const char *csv);
+/* Set "pending_edit" on j (an image of images_json, full): the edit held
+ * for review, or null. */
+void review_edit_json(struct app *app, const struct cat_image *img, json_t *j);
 json_t *images_sizes_json(struct app *app, int width, int height);
 int images_size_edge(const char *name, int width, int height, int *index);
 /* The image id if the signed-in viewer may see it (caller frees with

@@ -152,6 +152,77 @@ test_certificate_private(void **state)
     kit_check("GET", path, NULL, NULL, 404, "not_found", "a wrong token");
 }
 
+/* Item 10: an edit of an approved photo waits for a reviewer. */
+static void
+test_held_edit(void **state)
+{
+    char path[128], review[160];
+    json_t *j, *it;
+
+    (void)state;
+    snprintf(path, sizeof path, "/api/v1/images/%s", mf_image_id);
+    snprintf(review, sizeof review, "/api/v1/images/%s/review", mf_image_id);
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
+    assert_string_equal(kit_jstr(j, "title"), "By the water");
+    json_decref(j);
+
+    j = kit_want("PATCH", path, mf_contrib_tok,
+                 "{\"title\":\"Cheap free best photo\",\"keywords\":"
+                 "[\"free\",\"cheap\"]}",
+                 202, NULL);
+    assert_string_equal(kit_jstr(j, "title"), "By the water");
+    assert_string_equal(kit_jstr(json_object_get(j, "pending_edit"), "title"),
+                        "Cheap free best photo");
+    json_decref(j);
+    /* The public sees, and search finds, the approved text only. */
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
+    assert_string_equal(kit_jstr(j, "title"), "By the water");
+    assert_null(json_object_get(j, "pending_edit"));
+    json_decref(j);
+    j = kit_want("GET", "/api/v1/images?q=cheap", NULL, NULL, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+    json_decref(j);
+    /* The contributor sees it pending; the reviewers see it queued. */
+    j = kit_want("GET", path, mf_contrib_tok, NULL, 200, NULL);
+    assert_string_equal(kit_jstr(json_object_get(j, "pending_edit"), "title"),
+                        "Cheap free best photo");
+    assert_string_equal(kit_jstr(j, "status"), "approved");
+    json_decref(j);
+    it = queue_item(mf_admin_tok, mf_image_id);
+    assert_non_null(it);
+    assert_string_equal(kit_jstr(json_object_get(it, "pending_edit"), "title"),
+                        "Cheap free best photo");
+    json_decref(it);
+
+    /* Rejected: dropped, the approved text stays. */
+    kit_check("POST", review, mf_contrib_tok, "{\"decision\":\"approve\"}", 403,
+              "forbidden", "the contributor approves their edit");
+    kit_check("POST", review, mf_admin_tok,
+              "{\"decision\":\"reject\",\"reason_code\":\"keyword_spam\"}", 200,
+              NULL, "reject the edit");
+    j = kit_want("GET", path, mf_contrib_tok, NULL, 200, NULL);
+    assert_string_equal(kit_jstr(j, "title"), "By the water");
+    assert_true(json_is_null(json_object_get(j, "pending_edit")));
+    json_decref(j);
+    it = queue_item(mf_admin_tok, mf_image_id);
+    assert_null(it);
+    kit_check("POST", review, mf_admin_tok, "{\"decision\":\"approve\"}", 409,
+              "not_pending", "nothing held");
+
+    /* Approved: the new text is public and searchable at once. */
+    kit_check("PATCH", path, mf_contrib_tok,
+              "{\"title\":\"Jetty by the lake\"}", 202, NULL, "edit again");
+    kit_check("POST", review, mf_admin_tok, "{\"decision\":\"approve\"}", 200,
+              NULL, "approve the edit");
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
+    assert_string_equal(kit_jstr(j, "title"), "Jetty by the lake");
+    assert_string_equal(kit_jstr(j, "status"), "approved");
+    json_decref(j);
+    j = kit_want("GET", "/api/v1/images?q=jetty", NULL, NULL, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+    json_decref(j);
+}
+
 /* Item 14: a fresh pack is refundable, and says so at once. */
 static void
 test_fresh_pack_refundable(void **state)
@@ -200,6 +271,7 @@ main(void)
         cmocka_unit_test(test_own_review),
         cmocka_unit_test(test_own_licence),
         cmocka_unit_test(test_certificate_private),
+        cmocka_unit_test(test_held_edit),
         cmocka_unit_test(test_fresh_pack_refundable),
         cmocka_unit_test(test_session_current),
     };
