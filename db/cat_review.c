@@ -10,7 +10,10 @@ cat_review_queue(struct db *db, const char *cursor, int limit,
 {
     return cat__image_page(db,
                            "SELECT " CAT__IMAGE_COLS
-                           "WHERE i.status = 'pending_review' AND i.seq > ?2"
+                           "WHERE i.seq IN (SELECT seq FROM images"
+                           " WHERE status = 'pending_review' AND seq > ?2"
+                           " UNION SELECT image_seq FROM image_edits"
+                           " WHERE image_seq > ?2)"
                            " ORDER BY i.seq LIMIT ?3",
                            NULL, CAT__CUR_QUEUE, cursor, limit, 1, out, err);
 }

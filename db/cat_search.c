@@ -299,33 +299,19 @@ sort_kind(enum cat_sort sort, int has_text)
     return CAT__CUR_RELEVANCE;
 }
 
-/* Append the filters of q to sql (named parameters, bound by bind_filters).
- * Orientation: "square" within 2 % either way, so 6000x5950 is square. */
+/* Append the filters of q to sql (named parameters, bound by bind_filters). */
 static int
 filters_sql(const struct cat_query *q, struct mbuf *sql, char err[DB_ERR_LEN])
 {
-    static const char *const orient[3][2] = {
-        {"landscape", " AND i.width > i.height"
-                      " AND (i.width - i.height) * 50 > i.width"},
-        {"portrait", " AND i.height > i.width"
-                     " AND (i.height - i.width) * 50 > i.height"},
-        {"square", " AND abs(i.width - i.height) * 50 <="
-                   " max(i.width, i.height)"},
-    };
-    int found = 0;
-
     if (q->orientation && *q->orientation) {
-        for (int k = 0; k < 3; k++) {
-            if (strcmp(q->orientation, orient[k][0]) == 0) {
-                put(sql, orient[k][1], strlen(orient[k][1]));
-                found = 1;
-            }
-        }
-        if (!found) {
+        const char *f = cat__orientation_sql(q->orientation);
+
+        if (!f) {
             snprintf(err, DB_ERR_LEN,
                      "orientation is landscape, portrait or square");
             return DB_EINVAL;
         }
+        put(sql, f, strlen(f));
     }
     if (!(q->min_megapixels >= 0 && q->min_megapixels <= 1000)) {
         snprintf(err, DB_ERR_LEN, "min_megapixels out of range");
@@ -468,6 +454,8 @@ cat_search(struct db *db, const struct cat_query *q, struct cat_list *out,
     rc = search_sql(q, s, terms, cur == 0, &sql, err);
     if (rc != DB_OK)
         return rc;
+    if (!terms)
+        return cat__browse(db, q, kind, cur == 0, key, seq, page, out, err);
 
     c = db_conn_get(db);
     if (last[0]) {

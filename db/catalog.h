@@ -217,9 +217,38 @@ int cat_job_release(struct db *db, const char *image_id,
  * released. Returns how many (>= 0), or a negative DB_ code. */
 int cat_jobs_reset(struct db *db, char err[DB_ERR_LEN]) DB_WUR;
 
+/* Held edits (cat_edits.c): changes to an approved image's text wait for
+ * a reviewer; the approved text stays public meanwhile. */
+
+struct cat_edit {
+    char title[CAT_TITLE_MAX + 1];
+    char description[CAT_DESC_MAX + 1];
+    char keywords[CAT_KEYWORDS_MAX * (CAT_KEYWORD_MAX + 1) + 1]; /* "a,b" */
+    int64_t created_at; /* unix s of the latest change */
+};
+
+/* Hold a change (NULL fields: unchanged) to approved image id of owner_id
+ * for review, merged into the edit held before if any; keywords are
+ * normalised as on upload. DB_ENOTFOUND unless id is an approved image of
+ * owner_id; DB_EINVAL on text too long or bad keywords. */
+int cat_edit_hold(struct db *db, const char *id, const char *owner_id,
+                  const char *title, const char *description,
+                  const char *keywords, char err[DB_ERR_LEN]) DB_WUR;
+
+/* The edit held for image id into out; DB_ENOTFOUND when none. */
+int cat_edit_get(struct db *db, const char *id, struct cat_edit *out,
+                 char err[DB_ERR_LEN]) DB_WUR;
+
+/* Decide the edit held for id: approval makes it the image's text (and
+ * searchable) when this returns, rejection drops it. DB_ECONFLICT when no
+ * edit is held. */
+int cat_edit_decide(struct db *db, const char *id, int approve,
+                    char err[DB_ERR_LEN]) DB_WUR;
+
 /* Review (cat_review.c). */
 
-/* Images waiting for review, oldest first, each with its near duplicates in
+/* Images waiting for review, and approved images with a held edit (see
+ * cat_edit_get), oldest first, each with its near duplicates in
  * matches (closest first) and its queue_position. cursor and limit as in
  * cat_images_of_contributor; release with cat_image_list_release. */
 int cat_review_queue(struct db *db, const char *cursor, int limit,

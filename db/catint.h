@@ -45,6 +45,20 @@ void cat__item_row(sqlite3_stmt *st, struct cat_item *it);
 /* Append a zeroed item to l, growing it; NULL when out of memory. */
 struct cat_item *cat__list_push(struct cat_list *l);
 
+/* Browsing (cat_browse.c). */
+
+/* The SQL condition (" AND ...", on alias i) of an orientation name, or
+ * NULL when it is none; static. */
+const char *cat__orientation_sql(const char *name);
+
+/* A search with no text, q's filters already checked: a page of at most
+ * page items in kind's order (CAT__CUR_NEWEST or _POPULAR), after (key,
+ * seq) when cursor is set, into out (empty on entry). A page may come
+ * back short with a next_cursor when its walk ran out of budget. */
+int cat__browse(struct db *db, const struct cat_query *q, int kind, int cursor,
+                int64_t key, int64_t seq, int page, struct cat_list *out,
+                char err[DB_ERR_LEN]) DB_WUR;
+
 /* Images (cat_images.c). */
 
 /* Every column of struct cat_image, the queue position counted through the

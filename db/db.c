@@ -32,8 +32,9 @@ struct db {
  * one is the user_version it leaves behind. Never edit a shipped entry:
  * append a new one. */
 static const char *const migrations[] = {
-    db_schema_accounts,     db_schema_catalog,  db_schema_ledger,
-    db_schema_ledger_sales, db_schema_acc_mail, db_schema_outbox,
+    db_schema_accounts,       db_schema_catalog,        db_schema_ledger,
+    db_schema_ledger_sales,   db_schema_acc_mail,       db_schema_outbox,
+    db_schema_licence_shares, db_schema_catalog_browse, db_schema_image_edits,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -278,6 +279,9 @@ migrate(sqlite3 *c, char err[DB_ERR_LEN])
         goto out;
     if (sqlite3_step(st) == SQLITE_ROW)
         have = sqlite3_column_int(st, 0);
+    /* A statement still running would make a migration's DROP fail with
+     * "table is locked". */
+    sqlite3_reset(st);
     if (have > N_MIGRATIONS) {
         snprintf(err, DB_ERR_LEN,
                  "database schema version %d is newer than "

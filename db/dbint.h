@@ -81,5 +81,8 @@ extern const char db_schema_ledger[];
 extern const char db_schema_ledger_sales[];
 extern const char db_schema_acc_mail[];
 extern const char db_schema_outbox[];
+extern const char db_schema_licence_shares[];
+extern const char db_schema_catalog_browse[];
+extern const char db_schema_image_edits[];
 
 #endif

@@ -23,6 +23,7 @@
 #define LEDGER_KEY_LEN 128         /* idempotency keys and request hashes */
 #define LEDGER_REF_LEN 128         /* payment provider names and references */
 #define LEDGER_SHA_LEN 65          /* SHA-256 in lower-case hex, with NUL */
+#define LEDGER_SHARE_LEN 64        /* a certificate share token, with NUL */
 #define LEDGER_CURSOR_LEN 24       /* an opaque paging cursor, with NUL */
 #define LEDGER_LIST_MAX 500        /* most rows one list call returns */
 #define LEDGER_MAX_CREDITS 1000000 /* per pack and per licence */
@@ -206,6 +207,11 @@ int ledger_purchase_refund(struct db *db, const char *purchase_id,
                            int64_t window_seconds, struct ledger_purchase *out,
                            char err[DB_ERR_LEN]) DB_WUR;
 
+/* 1 when ledger_purchase_refund would refund p at now (settled, unused,
+ * inside the window), else 0; pure. */
+int ledger_purchase_is_refundable(const struct ledger_purchase *p, int64_t now,
+                                  int64_t window_seconds);
+
 /* The user's purchases, newest first, at most limit (1..LEDGER_LIST_MAX),
  * each with refundable set as ledger_purchase_refund would judge it at now.
  * On success the caller frees out with ledger_purchase_list_release. */
@@ -237,6 +243,23 @@ int ledger_licence_create(struct db *db, const struct ledger_licence_req *req,
 /* The licence with this id; DB_ENOTFOUND if none. */
 int ledger_licence_get(struct db *db, const char *licence_id,
                        struct ledger_licence *out, char err[DB_ERR_LEN]) DB_WUR;
+
+/* Certificate sharing (ledger_share.c). */
+
+/* The share token of licence_id, which buyer_id must hold: the one made
+ * before, or token (printable, shorter than LEDGER_SHARE_LEN) when there
+ * is none yet; copied into out. DB_ENOTFOUND if buyer_id did not buy it,
+ * DB_EINVAL on bad arguments. */
+int ledger_licence_share(struct db *db, const char *licence_id,
+                         const char *buyer_id, const char *token,
+                         char out[LEDGER_SHARE_LEN],
+                         char err[DB_ERR_LEN]) DB_WUR;
+
+/* The share token of licence_id into out; DB_ENOTFOUND when its licensee
+ * never shared it. */
+int ledger_licence_share_get(struct db *db, const char *licence_id,
+                             char out[LEDGER_SHARE_LEN],
+                             char err[DB_ERR_LEN]) DB_WUR;
 
 /* Record the SHA-256 (64 lower-case hex digits) of the licensed file once
  * it is made. Setting the same value again is DB_OK; another value is

@@ -354,6 +354,14 @@ out:
     return rc;
 }
 
+int
+ledger_purchase_is_refundable(const struct ledger_purchase *p, int64_t now,
+                              int64_t window_seconds)
+{
+    return p->status == DB_PURCHASE_SETTLED && p->credits_used == 0 &&
+           now - p->settled_at <= window_seconds;
+}
+
 static const char SQL_PURCHASE_LIST[] =
     "SELECT " PURCHASE_COLS " FROM purchases p "
     "LEFT JOIN lots l ON l.purchase_id = p.id "
@@ -390,9 +398,7 @@ ledger_purchases(struct db *db, const char *user_id, int64_t now,
         l.items = p;
         p = &l.items[l.n++];
         purchase_row(st, p);
-        p->refundable = p->status == DB_PURCHASE_SETTLED &&
-                        p->credits_used == 0 &&
-                        now - p->settled_at <= window_seconds;
+        p->refundable = ledger_purchase_is_refundable(p, now, window_seconds);
     }
     if (rc != SQLITE_DONE) {
         rc = db_fail(c, rc, "purchase list", err);

@@ -66,6 +66,7 @@ json_t *users_json(const struct acc_user *u);
 json_t *users_roles_json(unsigned roles);
 void users_create(struct srv_req *r);
 void users_me_get(struct srv_req *r);
+void users_session_get(struct srv_req *r);
 
 /* sessions.c */
 void sessions_create(struct srv_req *r);
@@ -124,6 +125,11 @@ void images_patch(struct srv_req *r);
 void images_mine(struct srv_req *r);
 
 json_t *images_json(struct app *app, const struct cat_image *img, int full);
+/* The keywords "a,b,c" as a JSON array (new reference). */
+json_t *images_keywords_json(const char *csv);
+/* Set "pending_edit" on j (an image of images_json, full): the edit held
+ * for review, or null. */
+void review_edit_json(struct app *app, const struct cat_image *img, json_t *j);
 json_t *images_sizes_json(struct app *app, int width, int height);
 int images_size_edge(const char *name, int width, int height, int *index);
 /* The image id if the signed-in viewer may see it (caller frees with
@@ -214,6 +220,7 @@ void licences_create(struct srv_req *r);
 void licences_mine(struct srv_req *r);
 void licences_download(struct srv_req *r);
 void licences_certificate(struct srv_req *r);
+void licences_share(struct srv_req *r);
 void licences_public_key(struct srv_req *r);
 void licences_verify(struct srv_req *r);
 void licences_refund(struct srv_req *r);

@@ -120,6 +120,8 @@ credits_purchase_create(struct srv_req *r)
     rc = credits_balance(app, srv_req_user(r)->id, &balance, err);
     if (srv_reply_db(r, rc, err, "balance") < 0)
         return;
+    p.refundable = ledger_purchase_is_refundable(
+        &p, (int64_t)time(NULL), app->cfg.pack_refund_days * 86400);
     j = purchase_json(&p);
     json_object_set_new(j, "balance", json_integer(balance));
     srv_json(r, 201, j);

@@ -39,10 +39,11 @@ earnings_get(struct srv_req *r)
         app_iso_time(s->created_at, when);
         json_array_append_new(
             sales,
-            json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:I,s:b}", "licence_id",
-                      s->id, "date", when, "image_id", s->image_id, "size",
-                      s->size, "type", s->type, "credits",
-                      (json_int_t)s->credits, "cash_cents",
+            /* No licence id: it would open the certificate, which names
+             * the buyer. */
+            json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:I,s:b}", "date", when,
+                      "image_id", s->image_id, "size", s->size, "type", s->type,
+                      "credits", (json_int_t)s->credits, "cash_cents",
                       (json_int_t)s->cash_cents, "royalty_rate_bp", s->rate_bp,
                       "share_cents", (json_int_t)s->royalty_cents, "refunded",
                       s->refunded_at != 0));

@@ -29,8 +29,8 @@ static const struct {
 
 /* ---- JSON views ------------------------------------------------------- */
 
-static json_t *
-keywords_json(const char *csv)
+json_t *
+images_keywords_json(const char *csv)
 {
     json_t *a = json_array();
     const char *p = csv;
@@ -130,7 +130,7 @@ images_json(struct app *app, const struct cat_image *img, int full)
         "{s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:s,s:s,s:{s:s,s:s,s:s},"
         "s:o,s:o,s:o,s:s,s:I}",
         "id", img->id, "title", img->title, "description", img->description,
-        "keywords", keywords_json(img->keywords), "status",
+        "keywords", images_keywords_json(img->keywords), "status",
         db_status_img_str(img->status), "width", img->width, "height",
         img->height, "orientation", orientation(img->width, img->height),
         "colour", img->colour, "contributor", "id", img->contributor_id, "name",
@@ -166,8 +166,11 @@ images_json(struct app *app, const struct cat_image *img, int full)
     return j;
 }
 
+/* with_matches: the review queue, which also marks the viewer's own
+ * images (they cannot decide on those). */
 static json_t *
-list_json(struct app *app, const struct cat_image_list *l, int with_matches)
+list_json(struct app *app, const struct cat_image_list *l, int with_matches,
+          const char *viewer_id)
 {
     json_t *items = json_array();
 
@@ -177,6 +180,7 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
 
         if (!j)
             continue;
+        review_edit_json(app, img, j);
         if (with_matches) {
             json_t *m = json_array();
 
@@ -197,6 +201,9 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
                               x->possible_theft, "thumbnail_url", thumb));
             }
             json_object_set_new(j, "matches", m);
+            json_object_set_new(
+                j, "own",
+                json_boolean(!strcmp(img->contributor_id, viewer_id)));
         }
         json_array_append_new(items, j);
     }
@@ -493,11 +500,14 @@ images_get(struct srv_req *r)
     const struct acc_user *u = srv_req_user(r);
     struct cat_image *img = images_visible(r, srv_req_param(r, 0));
     json_t *j;
+    int full;
 
     if (!img)
         return;
-    j = images_json(
-        app, img, (u && !strcmp(u->id, img->contributor_id)) || is_reviewer(u));
+    full = (u && !strcmp(u->id, img->contributor_id)) || is_reviewer(u);
+    j = images_json(app, img, full);
+    if (j && full)
+        review_edit_json(app, img, j);
     if (img->status == DB_IMG_APPROVED)
         views_seen(app, img->id);
     search_similar(r, img, j);
@@ -528,7 +538,7 @@ images_list_reply(struct srv_req *r, int queue)
     if (rc == DB_EINVAL)
         srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
     else if (srv_reply_db(r, rc, err, "image list") == 0)
-        srv_json(r, 200, list_json(app, &l, queue));
+        srv_json(r, 200, list_json(app, &l, queue, srv_req_user(r)->id));
     cat_image_list_release(&l);
 }
 
@@ -593,7 +603,8 @@ images_patch(struct srv_req *r)
     const char *title, *desc;
     char *keywords = NULL, err[DB_ERR_LEN];
     struct cat_image *img = NULL;
-    int rc;
+    int held = 0, rc;
+    json_t *j;
 
     if (srv_field_str(r, "title", 0, CAT_TITLE_MAX, 1, &title) < 0 ||
         srv_field_str(r, "description", 0, CAT_DESC_MAX, 1, &desc) < 0 ||
@@ -617,8 +628,14 @@ images_patch(struct srv_req *r)
                   CAT_KEYWORDS_MAX);
         goto out;
     }
-    rc = cat_image_update_meta(app->db, id, srv_req_user(r)->id, title, desc,
-                               keywords, err);
+    /* An approved image keeps its text until a reviewer approves the
+     * change; any other is still the contributor's to change. */
+    rc = cat_edit_hold(app->db, id, srv_req_user(r)->id, title, desc, keywords,
+                       err);
+    held = rc == DB_OK;
+    if (rc == DB_ENOTFOUND)
+        rc = cat_image_update_meta(app->db, id, srv_req_user(r)->id, title,
+                                   desc, keywords, err);
     if (rc == DB_EINVAL) {
         srv_error(r, 422, "invalid_field", "%s.", err);
         goto out;
@@ -627,7 +644,10 @@ images_patch(struct srv_req *r)
         rc = cat_image_get(app->db, id, &img, err);
     if (srv_reply_db(r, rc, err, "image of yours") < 0)
         goto out;
-    srv_json(r, 200, images_json(app, img, 1));
+    j = images_json(app, img, 1);
+    if (j)
+        review_edit_json(app, img, j);
+    srv_json(r, held ? 202 : 200, j);
 out:
     cat_image_free(img);
     free(keywords);

@@ -72,6 +72,12 @@ licences_create(struct srv_req *r)
         rc = DB_ENOTFOUND;
     if (srv_reply_db(r, rc, err, "image for sale") < 0)
         goto out;
+    /* Buying one's own photo would only inflate its popularity and the
+     * contributor's lifetime tier. */
+    if (!strcmp(img->contributor_id, u->id)) {
+        srv_error(r, 422, "own_image", "You cannot license your own photo.");
+        goto out;
+    }
     if (images_size_edge(size, img->width, img->height, &idx) < 0) {
         srv_error(r, 422, "size_not_offered",
                   "This image is not offered at "
@@ -263,6 +269,53 @@ licences_download(struct srv_req *r)
     srv_fd(r, 200, fd, size, "image/jpeg");
 }
 
+/* A certificate names its buyer: it is shown whole to the licensee and
+ * the admins, and to anyone else only with the token the licensee chose
+ * to share. */
+static int
+may_see_certificate(struct srv_req *r, const struct ledger_licence *l)
+{
+    const struct acc_user *u = srv_req_user(r);
+    const char *token = srv_req_query(r, "token");
+    char want[LEDGER_SHARE_LEN], err[DB_ERR_LEN];
+    size_t n;
+
+    if (u && (!strcmp(u->id, l->buyer_id) || (u->roles & ACC_ROLE_ADMIN)))
+        return 1;
+    if (!token ||
+        ledger_licence_share_get(srv_req_app(r)->db, l->id, want, err) != DB_OK)
+        return 0;
+    n = strlen(want);
+    return strlen(token) == n && sodium_memcmp(token, want, n) == 0;
+}
+
+/* POST: the licensee's link to the certificate for others to see. */
+void
+licences_share(struct srv_req *r)
+{
+    struct app *app = srv_req_app(r);
+    unsigned char raw[32];
+    char fresh[LEDGER_SHARE_LEN], token[LEDGER_SHARE_LEN], err[DB_ERR_LEN];
+    char url[LEDGER_SHARE_LEN + 128], page[LEDGER_SHARE_LEN + 128];
+    int rc;
+
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(fresh, sizeof fresh, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    rc = ledger_licence_share(app->db, srv_req_param(r, 0), srv_req_user(r)->id,
+                              fresh, token, err);
+    /* Someone else's licence gets the same 404 as one that does not exist. */
+    if (srv_reply_db(r, rc, err, "licence of yours") < 0)
+        return;
+    snprintf(url, sizeof url, "/api/v1/licences/%s/certificate?token=%s",
+             srv_req_param(r, 0), token);
+    snprintf(page, sizeof page, "/certificate.html?id=%s&token=%s",
+             srv_req_param(r, 0), token);
+    srv_json(r, 200,
+             json_pack("{s:s,s:s,s:s}", "url", url, "page_url", page, "token",
+                       token));
+}
+
 /* The signed text is the certificate's JSON with sorted keys and no
  * spaces: anyone can check the signature over exactly those bytes. */
 void
@@ -280,6 +333,8 @@ licences_certificate(struct srv_req *r)
     int rc;
 
     rc = ledger_licence_get(app->db, srv_req_param(r, 0), &l, err);
+    if (rc == DB_OK && !may_see_certificate(r, &l))
+        rc = DB_ENOTFOUND;
     if (srv_reply_db(r, rc, err, "licence") < 0)
         goto out;
     /* The licence exists: its buyer and image must too. */

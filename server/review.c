@@ -1,4 +1,5 @@
 /* Stockroom — review: the queue of images waiting, and decisions. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -31,6 +32,23 @@ static const char *const reject_codes[] = {
 /* ---- review ----------------------------------------------------------- */
 
 void
+review_edit_json(struct app *app, const struct cat_image *img, json_t *j)
+{
+    struct cat_edit *e = malloc(sizeof *e);
+    char err[DB_ERR_LEN], when[32];
+    json_t *v = NULL;
+
+    if (e && cat_edit_get(app->db, img->id, e, err) == DB_OK) {
+        app_iso_time(e->created_at, when);
+        v = json_pack("{s:s,s:s,s:o,s:s}", "title", e->title, "description",
+                      e->description, "keywords",
+                      images_keywords_json(e->keywords), "created_at", when);
+    }
+    free(e);
+    json_object_set_new(j, "pending_edit", v ? v : json_null());
+}
+
+void
 review_queue(struct srv_req *r)
 {
     images_list_reply(r, 1);
@@ -44,7 +62,8 @@ review_decide(struct srv_req *r)
     const char *decision, *code = NULL, *reason = NULL;
     struct cat_image *img = NULL;
     char err[DB_ERR_LEN];
-    int approve, known = 0, rc;
+    int approve, known = 0, held = 0, rc;
+    json_t *j;
 
     if (srv_field_str(r, "decision", 1, 16, 0, &decision) < 0 ||
         srv_field_str(r, "reason_code", 1, 32, 1, &code) < 0 ||
@@ -69,20 +88,39 @@ review_decide(struct srv_req *r)
         srv_error(r, 422, "invalid_field", "'reason' must be plain text.");
         return;
     }
-    rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
-                           reason ? reason : "", err);
+    /* Only another reviewer may decide on a photo: contributor_id never
+     * changes, so reading it first leaves no window. */
+    rc = cat_image_get(app->db, id, &img, err);
+    if (rc == DB_OK && !strcmp(img->contributor_id, srv_req_user(r)->id)) {
+        srv_error(r, 403, "own_image",
+                  "Another reviewer must decide on your own photo.");
+        goto out;
+    }
+    /* An approved image is decided on for its held edit. */
+    held = rc == DB_OK && img->status == DB_IMG_APPROVED;
+    cat_image_free(img);
+    img = NULL;
+    if (held)
+        rc = cat_edit_decide(app->db, id, approve, err);
+    else if (rc == DB_OK)
+        rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
+                               reason ? reason : "", err);
     if (rc == DB_ECONFLICT) {
         srv_error(r, 409, "not_pending",
                   "This image is not waiting for "
                   "review.");
-        return;
+        goto out;
     }
     if (rc == DB_OK)
         rc = cat_image_get(app->db, id, &img, err);
     if (srv_reply_db(r, rc, err, "image") < 0)
-        return;
-    log_info("%s: image %s %s by %s", srv_req_id(r), id,
+        goto out;
+    log_info("%s: image %s%s %s by %s", srv_req_id(r), id, held ? " edit" : "",
              approve ? "approved" : "rejected", srv_req_user(r)->id);
-    srv_json(r, 200, images_json(app, img, 1));
+    j = images_json(app, img, 1);
+    if (j)
+        review_edit_json(app, img, j);
+    srv_json(r, 200, j);
+out:
     cat_image_free(img);
 }

@@ -111,8 +111,10 @@ users_create(struct srv_req *r)
     srv_json(r, 201, users_json(&u));
 }
 
-void
-users_me_get(struct srv_req *r)
+/* The signed-in user as /me shows it; replies and returns NULL on error.
+ * Caller drops the reference. */
+static json_t *
+me_json(struct srv_req *r)
 {
     const struct acc_user *u = srv_req_user(r);
     json_t *me = users_json(u);
@@ -122,10 +124,34 @@ users_me_get(struct srv_req *r)
     if (srv_reply_db(r, credits_balance(srv_req_app(r), u->id, &credits, err),
                      err, "balance") < 0) {
         json_decref(me);
-        return;
+        return NULL;
     }
     json_object_set_new(me, "credits", json_integer(credits));
     if (srv_req_via_cookie(r))
         json_object_set_new(me, "csrf_token", json_string(srv_req_csrf(r)));
-    srv_json(r, 200, me);
+    return me;
+}
+
+void
+users_me_get(struct srv_req *r)
+{
+    json_t *me = me_json(r);
+
+    if (me)
+        srv_json(r, 200, me);
+}
+
+/* The pages ask who is signed in on every load: a visitor is an answer
+ * here, not a 401 that every browser prints as a console error. */
+void
+users_session_get(struct srv_req *r)
+{
+    json_t *me = NULL;
+
+    if (srv_req_user(r)) {
+        me = me_json(r);
+        if (!me)
+            return;
+    }
+    srv_json(r, 200, json_pack("{s:o}", "user", me ? me : json_null()));
 }

@@ -554,6 +554,14 @@ bench_search() {
         rec search.direct.p50 "$(kv p50_ms "$out")"
         rec search.direct.p99 "$(kv p99_ms "$out")"
         rec search.direct.max "$(kv max_ms "$out")"
+        # Filter-only searches (no text): each filter and sort, and deep
+        # cursor paging, straight to cat_search.
+        out=$("$BIN/searchdb" "$CATALOGUE/stockroom.db" "$SRC/filters.txt" \
+              "$reps" 2>>"$LOGS/search.log") || { say "searchdb filters failed"; stop_server; return 1; }
+        echo "filters $out" >>"$LOGS/search.log"
+        rec search.filters.p50 "$(kv p50_ms "$out")"
+        rec search.filters.p99 "$(kv p99_ms "$out")"
+        rec search.filters.max "$(kv max_ms "$out")"
         say "search run $RUN/$RUNS done"
     done
     stop_server
@@ -644,6 +652,9 @@ previews cold|p99, ms, S3 cache miss|previews.cold.p99|||
 search|p50, ms|search.http.p50|cat_search direct|search.direct.p50|
 search|p99, ms|search.http.p99|cat_search direct|search.direct.p99|<= 20
 search|max, ms|search.http.max|cat_search direct|search.direct.max|
+search, no text|p50, ms|search.filters.p50|||
+search, no text|p99, ms|search.filters.p99|||<= 20
+search, no text|max, ms|search.filters.max|||
 licences|licences/s|licences.http.ops|raw SQLite durable commits|licences.raw.ops|ratio>= 0.8
 licences|p99 latency, ms|licences.http.p99|raw SQLite durable commits|licences.raw.p99|
 start-up|to first /healthz, ms|startup.ready|||

@@ -4,8 +4,10 @@
  *   searchdb DBFILE QUERIES RUNS
  *
  * Each line of QUERIES is a query string (q=...&orientation=...&colour=...
- * &min_megapixels=...&sort=...&limit=...), run once to warm up, then RUNS
- * times. Prints queries, p50_ms, p99_ms, max_ms. */
+ * &min_megapixels=...&contributor=...&sort=...&limit=...&deep=N), run once
+ * to warm up, then RUNS times. contributor=@top names the contributor of
+ * the newest image; deep=N follows next_cursor N pages deep and times
+ * only the last page. Prints queries, p50_ms, p99_ms, max_ms. */
 #include <ctype.h>
 
 #include "bench.h"
@@ -33,13 +35,17 @@ unescape(char *s)
     *d = '\0';
 }
 
-/* Fill q from a query string; the strings point into line. */
+static char top[64]; /* contributor=@top */
+
+/* Fill q from a query string; the strings point into line. *deep is the
+ * page to time (1: the first). */
 static void
-parse(char *line, struct cat_query *q)
+parse(char *line, struct cat_query *q, int *deep)
 {
     char *save = NULL;
 
     memset(q, 0, sizeof *q);
+    *deep = 1;
     for (char *kv = strtok_r(line, "&", &save); kv;
          kv = strtok_r(NULL, "&", &save)) {
         char *v = strchr(kv, '=');
@@ -54,6 +60,10 @@ parse(char *line, struct cat_query *q)
             q->orientation = v;
         else if (!strcmp(kv, "colour"))
             q->colour = v;
+        else if (!strcmp(kv, "contributor"))
+            q->contributor_id = strcmp(v, "@top") ? v : top;
+        else if (!strcmp(kv, "deep"))
+            *deep = atoi(v) > 1 ? atoi(v) : 1;
         else if (!strcmp(kv, "min_megapixels"))
             q->min_megapixels = atof(v);
         else if (!strcmp(kv, "limit"))
@@ -97,19 +107,36 @@ main(int argc, char **argv)
         fprintf(stderr, "searchdb: %s\n", err);
         return 1;
     }
+    {
+        struct cat_query q = {.limit = 1};
+        struct cat_list l = {0};
+
+        if (cat_search(db, &q, &l, err) == DB_OK && l.n)
+            snprintf(top, sizeof top, "%s", l.items[0].contributor_id);
+        cat_list_release(&l);
+    }
     lat = calloc((size_t)(nq * runs), sizeof *lat);
     for (int r = -1; r < runs; r++) {
         for (int i = 0; i < nq; i++) {
             struct cat_query q;
             struct cat_list l = {0};
-            double t;
+            char cur[CAT_CURSOR_LEN] = "";
+            double t = 0;
+            int deep;
 
             snprintf(line, sizeof line, "%s", qs[i]);
-            parse(line, &q);
-            t = bench_now();
-            if (cat_search(db, &q, &l, err) != DB_OK && !errors++)
-                fprintf(stderr, "searchdb: %s: %s\n", qs[i], err);
-            t = (bench_now() - t) * 1000;
+            parse(line, &q, &deep);
+            for (int p = 1; p <= deep; p++) {
+                q.cursor = cur;
+                cat_list_release(&l);
+                t = bench_now();
+                if (cat_search(db, &q, &l, err) != DB_OK && !errors++)
+                    fprintf(stderr, "searchdb: %s: %s\n", qs[i], err);
+                t = (bench_now() - t) * 1000;
+                snprintf(cur, sizeof cur, "%s", l.next_cursor);
+                if (!cur[0])
+                    break;
+            }
             if (r >= 0) {
                 lat[n++] = t;
                 items += l.n;

@@ -310,6 +310,10 @@ test('a title that looks like markup stays text everywhere', async () => {
   await page.fill(`#m-${id}-title`, XSS);
   await page.click(`#mine li[data-id="${id}"] .save-box button`);
   await until(() => page.evaluate((i) => /Saved/.test(document.querySelector(`#mine li[data-id="${i}"] .save-box`).textContent), id), 'the title to save');
+  // The photo is approved, so its new title waits for a reviewer.
+  const admin = await signIn(env, ADMIN.email, ADMIN.password);
+  const decided = await apiCall(env, 'POST', `/images/${id}/review`, { token: admin, body: { decision: 'approve' } });
+  assert.equal(decided.status, 200);
   const visitor = await newPage(env);
   for (const url of [`/image.html?id=${id}`, '/?q=harbour', '/dashboard.html']) {
     const p = url === '/dashboard.html' ? page : visitor;

@@ -241,7 +241,7 @@ test_certificate(void **state)
     th_resp_free(&d);
 
     snprintf(path, sizeof path, "/api/v1/licences/%s/certificate", lic_xl);
-    kit_call("GET", path, NULL, NULL, NULL, &r); /* anyone with the id */
+    kit_call("GET", path, lic_buyer, NULL, NULL, &r); /* the licensee */
     kit_expect(&r, 200, NULL, "certificate");
     cert = json_object_get(r.json, "certificate");
     assert_string_equal(kit_jstr(cert, "licence_id"), lic_xl);

@@ -278,7 +278,7 @@ test_wrong_method(void **state)
         {"PUT", "/api/v1/users", "POST"},
         {"GET", "/api/v1/sessions", "POST"},
         {"DELETE", "/api/v1/sessions", "POST"},
-        {"GET", "/api/v1/sessions/current", "DELETE"},
+        {"PUT", "/api/v1/sessions/current", "DELETE"},
         {"POST", "/api/v1/me", "GET"},
         {"PUT", "/api/v1/me", "GET"},
         {"POST", "/healthz", "GET"},

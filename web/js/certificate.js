@@ -6,6 +6,7 @@ import { dateTime } from './fmt.js';
 
 const main = document.getElementById('main');
 const id = params().get('id') || '';
+const token = params().get('token') || '';
 
 function b64bytes(s) {
   const bin = atob(s);
@@ -29,7 +30,7 @@ async function start() {
   if (!id) { fill(main, h('div', { class: 'empty' }, h('h1', { text: 'No certificate chosen' }))); return; }
   let c;
   try {
-    c = await get(`/licences/${encodeURIComponent(id)}/certificate`);
+    c = await get(`/licences/${encodeURIComponent(id)}/certificate` + query({ token }));
   } catch (e) {
     fill(main, e.status === 404
       ? h('div', { class: 'empty' }, h('h1', { text: 'No such licence' }), h('p', { text: 'Check the licence number and try again.' }))

@@ -78,7 +78,8 @@ function perImage(e) {
       return h('tr', { dataset: { id: img.id } },
         h('td', {}, h('img', { class: 'thumb', src: img.thumbnail_url || `/images/${img.id}/thumbnail.jpg`, alt: titleOf(img.id), width: 64, height: 48, loading: 'lazy' })),
         h('td', {}, h('a', { href: imageUrl(img.id), text: titleOf(img.id) })),
-        h('td', {}, h('span', { class: `badge ${img.status}`, text: img.status.replace('_', ' ') })),
+        h('td', {}, h('span', { class: `badge ${img.status}`, text: img.status.replace('_', ' ') }),
+          img.pending_edit ? h('span', { class: 'badge warn', title: `Waiting for review: ${img.pending_edit.title}`, text: 'edit pending review' }) : null),
         h('td', { class: 'num', text: String(img.views || 0) }),
         h('td', { class: 'num', text: String(b.licences) }),
         h('td', { class: 'num', text: money(b.cents) }));

@@ -1,5 +1,5 @@
 // The buyer's licences: download again at any time, open the certificate.
-import { get, query } from './api.js';
+import { api, get, query } from './api.js';
 import { h, fill, errorBox, loading, imageUrl } from './dom.js';
 import { boot } from './shell.js';
 import { plural, date } from './fmt.js';
@@ -24,7 +24,29 @@ function row(l) {
       h('div', { class: 'row' }, l.refunded
         ? h('span', { class: 'badge bad', text: 'refunded' })
         : h('a', { href: l.download_url, download: '', class: 'btn small primary', text: 'Download', 'aria-label': `Download ${name}, size ${l.size}` }),
-      h('a', { href: `/certificate.html?id=${encodeURIComponent(l.id)}`, class: 'btn small', text: 'Certificate', 'aria-label': `Licence certificate for ${name}` }))));
+      h('a', { href: `/certificate.html?id=${encodeURIComponent(l.id)}`, class: 'btn small', text: 'Certificate', 'aria-label': `Licence certificate for ${name}` }),
+      shareButton(l, name))));
+}
+
+// The certificate names the buyer, so only a link the buyer chooses to
+// hand out shows it to anyone else.
+function shareButton(l, name) {
+  const out = h('span', { class: 'share-out' });
+  const btn = h('button', {
+    type: 'button', class: 'btn small share-certificate', text: 'Share certificate', 'aria-label': `Share the certificate for ${name}`,
+    onclick: async () => {
+      try {
+        const s = await api('POST', `/licences/${encodeURIComponent(l.id)}/share`);
+        const link = new URL(s.page_url, location.origin).href;
+        const field = h('input', { type: 'text', readonly: true, class: 'share-link', value: link, 'aria-label': 'Link to the certificate' });
+        fill(out, field);
+        field.select();
+      } catch (e) {
+        fill(out, errorBox(e));
+      }
+    },
+  });
+  return h('span', {}, btn, out);
 }
 
 async function load() {

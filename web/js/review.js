@@ -29,7 +29,9 @@ function drawQueue() {
     const b = h('button', { type: 'button', 'aria-current': String(i === index), dataset: { id: it.id } },
       it.thumbnail_url ? h('img', { src: it.thumbnail_url, alt: '', loading: 'lazy' }) : h('img', { alt: '' }),
       h('span', { text: it.title || 'Untitled' }),
-      it.matches && it.matches.some((m) => m.possible_theft) ? h('span', { class: 'badge bad', text: 'theft?' }) : null);
+      it.matches && it.matches.some((m) => m.possible_theft) ? h('span', { class: 'badge bad', text: 'theft?' }) : null,
+      it.pending_edit ? h('span', { class: 'badge warn', text: 'edit' }) : null,
+      it.own ? h('span', { class: 'badge', text: 'yours' }) : null);
     b.addEventListener('click', () => { index = i; draw(); });
     return h('li', {}, b);
   }));
@@ -61,6 +63,17 @@ function draw() {
   approve.addEventListener('click', () => decide('approve'));
   const matches = it.matches || [];
   const long = Math.max(it.width, it.height);
+  // An approved photo is here for the change its contributor made to its
+  // text: the reviewer decides on the change, shown beside what is live.
+  const edit = it.pending_edit;
+  const editBox = edit ? h('div', { class: 'card held-edit', id: 'held-edit' },
+    h('h3', { text: 'Proposed change to an approved photo' }),
+    h('p', {}, h('strong', { text: edit.title || 'Untitled' })),
+    edit.description ? h('p', { text: edit.description }) : null,
+    edit.keywords.length ? h('ul', { class: 'keywords', 'aria-label': 'Proposed keywords' }, edit.keywords.map((k) => h('li', {}, h('span', { class: 'badge', text: k })))) : null) : null;
+  const decideBox = it.own
+    ? h('div', { class: 'card decide' }, h('p', { id: 'own-image', text: 'This is your own photo: another reviewer decides on it.' }))
+    : h('div', { class: 'card decide' }, approve, rejectForm);
   fill(deskEl,
     flash,
     h('div', { class: 'compare' },
@@ -86,7 +99,7 @@ function draw() {
             m.possible_theft ? h('span', { class: 'badge bad', text: 'Possible theft: another contributor’s photo' }) : h('span', { class: 'badge', text: 'same contributor' }),
             m.status === 'approved' ? h('div', {}, h('a', { href: imageUrl(m.image_id), target: '_blank', rel: 'noopener', text: 'Open' })) : null))))
           : h('p', { class: 'muted', text: 'No near duplicates found in the catalogue.' }),
-        h('div', { class: 'card decide' }, approve, rejectForm))));
+        editBox, decideBox)));
 }
 
 async function decide(decision, reason_code, reason) {

@@ -16,6 +16,9 @@ const KEYS = ['q', 'orientation', 'min_megapixels', 'colour', 'sort', 'contribut
 const main = document.getElementById('main');
 let state = {};
 let cursor = null;
+// Short pages in a row: the store walks a bounded stretch of the catalogue
+// per page, so rare filters can give a short page that still has a cursor.
+let shortRuns = 0;
 let busy = false;
 let generation = 0;
 let shown = 0;
@@ -129,7 +132,8 @@ async function loadMore() {
     }
     shown += page.items.length;
     cursor = page.next_cursor;
-    if (first && page.items.length === 0) {
+    shortRuns = cursor && page.items.length < PAGE ? shortRuns + 1 : 0;
+    if (first && page.items.length === 0 && !cursor) {
       fill(status, h('div', { class: 'empty' },
         h('h2', { text: 'No photos match' }),
         h('p', { text: state.q ? `Nothing matched “${state.q}” with these filters. Try fewer words or clear the filters.` : 'Nothing here yet. Try another filter.' }),
@@ -142,6 +146,8 @@ async function loadMore() {
     if (cursor) more.append(h('button', { type: 'button', class: 'btn', text: 'Show more photos', onclick: loadMore }));
     busy = false;
     more.removeAttribute('aria-busy');
+    // A short page with more to come: look further at once, a few times.
+    if (shortRuns > 0 && shortRuns < 10) { loadMore(); return; }
     // A tall window may still show the sentinel: keep filling it.
     if (cursor) requestAnimationFrame(maybeMore);
   } catch (e) {
@@ -155,6 +161,7 @@ async function loadMore() {
 function run() {
   generation++;
   cursor = null;
+  shortRuns = 0;
   shown = 0;
   busy = false;
   firstLoaded = 0;

@@ -16,12 +16,22 @@ export function setCredits(n) {
   for (const el of document.querySelectorAll('[data-credits]')) el.textContent = plural(n, 'credit');
 }
 
+// Who is signed in, or null for a visitor: asked of sessions/current,
+// which answers a visitor with 200 rather than a 401 that the browser
+// would print in its console.
+async function signedIn() {
+  const s = await api('GET', '/sessions/current');
+  return s && s.user ? s.user : null;
+}
+
 export async function refreshMe() {
   try {
-    const m = await api('GET', '/me');
-    setCsrf(m.csrf_token);
-    me = m;
-    setCredits(m.credits);
+    const m = await signedIn();
+    if (m) {
+      setCsrf(m.csrf_token);
+      me = m;
+      setCredits(m.credits);
+    }
   } catch (e) { /* keep what we have */ }
   return me;
 }
@@ -96,9 +106,8 @@ function renderFooter() {
 export async function boot(page, need) {
   const header = document.querySelector('header.site');
   try {
-    const m = await api('GET', '/me');
-    setCsrf(m.csrf_token);
-    me = m;
+    me = await signedIn();
+    if (me) setCsrf(me.csrf_token);
   } catch (e) {
     me = null;
   }

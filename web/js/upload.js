@@ -149,9 +149,12 @@ function splitKeywords(text) {
 async function patch(row, body, saved, save) {
   try {
     const img = await api('PATCH', `/images/${encodeURIComponent(row.data.id)}`, body);
+    // A change to an approved photo waits for a reviewer: the fields keep
+    // showing it, while the store still shows the approved text.
+    const edit = img.pending_edit;
     row.dirty = false;
-    applyData(row, img, true);
-    fill(saved, 'Saved.');
+    applyData(row, edit ? { ...img, title: edit.title, description: edit.description, keywords: edit.keywords } : img, true);
+    fill(saved, edit ? 'Saved: the change waits for review.' : 'Saved.');
     return true;
   } catch (e) {
     if (save) save.disabled = false;
