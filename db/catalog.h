@@ -196,9 +196,12 @@ int cat_job_claim(struct db *db, int64_t now, int lease_seconds,
 
 /* A running job finished: it becomes 'done' and its image, if still
  * 'processing', 'pending_review' with the renditions' etags, in one
- * transaction. DB_ENOTFOUND if no such job; DB_ECONFLICT unless running. */
+ * transaction; or 'draft' when min_keywords > 0 and the image has no title
+ * or fewer keywords (the submission rules; 0 turns them off).
+ * DB_ENOTFOUND if no such job; DB_ECONFLICT unless running. */
 int cat_job_done(struct db *db, const char *job_id, const char *thumb_etag,
-                 const char *preview_etag, char err[DB_ERR_LEN]) DB_WUR;
+                 const char *preview_etag, int min_keywords,
+                 char err[DB_ERR_LEN]) DB_WUR;
 
 /* A running job failed with reason: back to 'queued' while its attempts are
  * below max_attempts, else 'failed' and its image 'failed' with the reason,

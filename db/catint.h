@@ -120,4 +120,17 @@ int cat__matches_load(sqlite3 *c, const char *id, struct cat_match **out,
 int cat__job_queue(sqlite3 *c, const char *image_id,
                    char err[DB_ERR_LEN]) DB_WUR;
 
+/* Trust and safety (cat_safety.c). */
+
+/* Inside a transaction: a pending image without a title or with fewer
+ * than min_keywords keywords becomes a draft. */
+int cat__hold_draft(sqlite3 *c, const char *image_id, int min_keywords,
+                    char err[DB_ERR_LEN]) DB_WUR;
+
+struct cat_safety;
+
+/* The off-sale and appeal columns of image id (cat_safety.h). */
+int cat__safety_read(sqlite3 *c, const char *id, struct cat_safety *out,
+                     char err[DB_ERR_LEN]) DB_WUR;
+
 #endif

@@ -36,6 +36,7 @@ static const char *const migrations[] = {
     db_schema_catalog,
     db_schema_ledger,
     db_schema_ledger_sales,
+    db_schema_safety,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

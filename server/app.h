@@ -192,4 +192,28 @@ void payouts_settle(struct srv_req *r);
 /* admin.c */
 void admin_ledger_verify(struct srv_req *r);
 
+/* safety.c: drafts, withdrawal, take-down, restore, appeals. */
+void safety_submit(struct srv_req *r);
+void safety_submit_batch(struct srv_req *r);
+void safety_withdraw(struct srv_req *r);
+void safety_restore(struct srv_req *r);
+void safety_takedown(struct srv_req *r);
+void safety_counter_notice(struct srv_req *r);
+void safety_appeal(struct srv_req *r);
+/* The missing fields of a draft as a JSON list (new reference). */
+json_t *safety_missing_json(unsigned missing);
+/* Forget an image's cached public renditions: it went off sale. */
+void safety_off_sale(struct app *app, const char *id);
+/* Add what its owner and staff see of drafts, off-sale states and appeals
+ * to the image object j. */
+void safety_image_json(struct app *app, const struct cat_image *img, json_t *j);
+/* reports.c */
+void reports_create(struct srv_req *r);
+void reports_list(struct srv_req *r);
+void reports_dismiss(struct srv_req *r);
+/* admin_users.c */
+void admin_users_suspend(struct srv_req *r);
+void admin_users_unsuspend(struct srv_req *r);
+void admin_users_audit(struct srv_req *r);
+
 #endif

@@ -19,6 +19,7 @@ struct opt {
     const char *help;
 };
 
+#define KEYWORDS_MAX 50 /* catalog.h's CAT_KEYWORDS_MAX */
 #define F(field) offsetof(struct config, field)
 #define S(field) sizeof(((struct config *)0)->field)
 
@@ -61,6 +62,8 @@ static const struct opt opts[] = {
      "smallest payout"},
     {"payment-provider", OPT_STR, F(payment_provider), S(payment_provider), 0,
      0, "'test' settles at once: for local use only"},
+    {"min-keywords", OPT_INT, F(min_keywords), 0, 0, KEYWORDS_MAX,
+     "keywords a photo needs (with a title) to go to review; 0: no rules"},
     {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
      "debug, info, warn or error"},
 };
@@ -121,6 +124,7 @@ cfg_defaults(struct config *c)
     c->payout_min_cents = 2500;
     c->pack_refund_days = 14;
     snprintf(c->terms_version, sizeof c->terms_version, "2026-11");
+    c->min_keywords = 5;
 }
 
 static int

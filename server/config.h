@@ -55,6 +55,7 @@ struct config {
     int64_t payout_min_cents;
     int64_t pack_refund_days;
     char terms_version[16];
+    int min_keywords; /* a photo goes to review with these; 0: no rules */
 };
 
 /* Fill c with the defaults of DESIGN.md. */

@@ -160,6 +160,7 @@ images_json(struct app *app, const struct cat_image *img, int full)
         json_object_set_new(j, "fail_reason",
                             img->fail_reason[0] ? json_string(img->fail_reason)
                                                 : json_null());
+        safety_image_json(app, img, j);
     }
     return j;
 }
@@ -477,8 +478,13 @@ images_visible(struct srv_req *r, const char *id)
     if (rc == DB_OK &&
         cat_image_is_visible(img, u ? u->id : NULL, is_reviewer(u)))
         return img;
-    /* An image the viewer may not see is, to them, not there at all. */
-    srv_reply_db(r, rc == DB_OK ? DB_ENOTFOUND : rc, err, "image");
+    /* An image the viewer may not see is, to them, not there at all;
+     * one taken off sale was, and is gone. */
+    if (rc == DB_OK && (img->status == DB_IMG_WITHDRAWN ||
+                        img->status == DB_IMG_TAKEN_DOWN))
+        srv_error(r, 410, "gone", "This photo is no longer on sale.");
+    else
+        srv_reply_db(r, rc == DB_OK ? DB_ENOTFOUND : rc, err, "image");
     cat_image_free(img);
     return NULL;
 }

@@ -3,6 +3,7 @@
 
 #include "app.h"
 #include "text.h"
+#include "cat_safety.h"
 #include "catalog.h"
 #include "log.h"
 
@@ -34,6 +35,30 @@ void
 review_queue(struct srv_req *r)
 {
     images_list_reply(r, 1);
+}
+
+/* An appeal goes to another reviewer than the one who rejected: replies
+ * 403 and returns 1 when the caller is that one. */
+static int
+review_same_reviewer(struct srv_req *r, const char *id)
+{
+    struct app *app = srv_req_app(r);
+    struct cat_image *img = NULL;
+    struct cat_safety sf;
+    char err[DB_ERR_LEN];
+    int same = 0;
+
+    if (cat_image_get(app->db, id, &img, err) == DB_OK &&
+        img->status == DB_IMG_PENDING_REVIEW &&
+        cat_image_safety(app->db, id, &sf, err) == DB_OK && sf.appealed_at &&
+        !strcmp(img->reviewed_by, srv_req_user(r)->id))
+        same = 1;
+    cat_image_free(img);
+    if (same)
+        srv_error(r, 403, "same_reviewer",
+                  "An appeal is decided by another reviewer than the one who "
+                  "rejected the photo.");
+    return same;
 }
 
 void
@@ -69,6 +94,8 @@ review_decide(struct srv_req *r)
         srv_error(r, 422, "invalid_field", "'reason' must be plain text.");
         return;
     }
+    if (review_same_reviewer(r, id))
+        return;
     rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
                            reason ? reason : "", err);
     if (rc == DB_ECONFLICT) {

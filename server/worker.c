@@ -204,7 +204,8 @@ run_job(struct app *app, const struct cat_job *job)
         rc = render(app, img, thumb, preview, why, sizeof why);
     }
     if (rc == 0) {
-        rc = cat_job_done(app->db, job->id, thumb, preview, err);
+        rc = cat_job_done(app->db, job->id, thumb, preview,
+                          app->cfg.min_keywords, err);
     } else {
         rc = cat_job_fail(app->db, job->id, why, app->cfg.job_attempts, err);
         /* Failed for good: nothing will read the upload's base again. */
