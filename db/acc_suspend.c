@@ -29,8 +29,8 @@ suspended_on(sqlite3 *c, const char *user_id, int64_t *since,
              char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = db_prepare(c, "SELECT suspended_at FROM users WHERE id = ?1", &st,
-                        err);
+    int rc =
+        db_prepare(c, "SELECT suspended_at FROM users WHERE id = ?1", &st, err);
 
     if (rc != DB_OK)
         return rc;
@@ -90,8 +90,8 @@ acc_user_suspend(struct db *db, const char *user_id, const char *admin_id,
                         " WHERE contributor_id = ?1 AND status = 'approved'",
                         user_id, NULL, NULL, err);
     if (rc == DB_OK)
-        rc = db__audit_add(c, admin_id, "suspend", "user", user_id, reason,
-                           err);
+        rc =
+            db__audit_add(c, admin_id, "suspend", "user", user_id, reason, err);
     return finish(db, c, rc, err);
 }
 
@@ -122,8 +122,8 @@ acc_user_unsuspend(struct db *db, const char *user_id, const char *admin_id,
                         " WHERE contributor_id = ?1 AND suspended = 1",
                         user_id, NULL, NULL, err);
     if (rc == DB_OK)
-        rc = db__audit_add(c, admin_id, "unsuspend", "user", user_id, NULL,
-                           err);
+        rc =
+            db__audit_add(c, admin_id, "unsuspend", "user", user_id, NULL, err);
     return finish(db, c, rc, err);
 }
 

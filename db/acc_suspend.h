@@ -17,8 +17,8 @@ int acc_user_suspend(struct db *db, const char *user_id, const char *admin_id,
 
 /* Lift it: the images it held go back on sale; audit line 'unsuspend'.
  * DB_ECONFLICT when not suspended. */
-int acc_user_unsuspend(struct db *db, const char *user_id,
-                       const char *admin_id, char err[DB_ERR_LEN]) DB_WUR;
+int acc_user_unsuspend(struct db *db, const char *user_id, const char *admin_id,
+                       char err[DB_ERR_LEN]) DB_WUR;
 
 /* *since gets the unix time of user_id's suspension, 0 when none. */
 int acc_user_suspended(struct db *db, const char *user_id, int64_t *since,

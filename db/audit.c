@@ -67,6 +67,11 @@ const char db_schema_safety[] =
     "END;"
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN"
     "  SELECT RAISE(ABORT, 'the audit log is append-only');"
+    "END;"
+    /* A connection without recursive_triggers replaces silently. */
+    "CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log"
+    "  WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq) BEGIN"
+    "  SELECT RAISE(ABORT, 'the audit log is append-only');"
     "END;";
 
 int
@@ -104,8 +109,8 @@ db__audit_add(sqlite3 *c, const char *actor_id, const char *action,
 
 int
 db_audit_add(struct db *db, const char *actor_id, const char *action,
-             const char *object_type, const char *object_id,
-             const char *reason, char err[DB_ERR_LEN])
+             const char *object_type, const char *object_id, const char *reason,
+             char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     int rc = db_begin(c, err);

@@ -146,9 +146,9 @@ cat_report_dismiss(struct db *db, const char *id, const char *admin_id,
         if (rc == DB_OK) {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
             rc = sqlite3_step(st) == SQLITE_ROW ? DB_ECONFLICT : DB_ENOTFOUND;
-            snprintf(err, DB_ERR_LEN, "%s", rc == DB_ECONFLICT
-                                                ? "the report is closed"
-                                                : "no such report");
+            snprintf(err, DB_ERR_LEN, "%s",
+                     rc == DB_ECONFLICT ? "the report is closed"
+                                        : "no such report");
         }
     }
     if (rc == DB_OK)

@@ -137,11 +137,12 @@ cat_image_submit(struct db *db, const char *id, const char *owner_id,
     rc = db_begin(c, err);
     /* The rules again inside the write: an edit may have come between. */
     if (rc == DB_OK)
-        rc = run(c,
-                 "UPDATE images SET status = 'pending_review' WHERE id = ?1"
-                 " AND status = 'draft' AND (?5 <= 0 OR (title <> '' AND "
-                 KW_COUNT " >= ?5))",
-                 id, NULL, NULL, NULL, min_keywords, &changed, err);
+        rc = run(
+            c,
+            "UPDATE images SET status = 'pending_review' WHERE id = ?1"
+            " AND status = 'draft' AND (?5 <= 0 OR (title <> '' AND " KW_COUNT
+            " >= ?5))",
+            id, NULL, NULL, NULL, min_keywords, &changed, err);
     if (rc == DB_OK && !changed)
         rc = conflict("the image changed meanwhile", err);
     return finish(db, c, rc, err);

@@ -62,12 +62,12 @@ int cat_image_appeal(struct db *db, const char *id, const char *owner_id,
 
 /* What the store knows of an image's off-sale state and appeal. */
 struct cat_safety {
-    int64_t off_sale_at;      /* 0 unless withdrawn or taken down */
+    int64_t off_sale_at; /* 0 unless withdrawn or taken down */
     char off_sale_reason[1024];
     char counter_notice[2048];
     char appeal_message[2048];
-    int64_t appealed_at;      /* 0 if never */
-    int suspended;            /* held by its owner's suspension */
+    int64_t appealed_at; /* 0 if never */
+    int suspended;       /* held by its owner's suspension */
 };
 
 int cat_image_safety(struct db *db, const char *id, struct cat_safety *out,

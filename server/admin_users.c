@@ -81,11 +81,11 @@ admin_users_audit(struct srv_req *r)
 
         app_iso_time(e->at, at);
         json_array_append_new(
-            items, json_pack("{s:I,s:s,s:s,s:s,s:{s:s,s:s},s:s}", "seq",
-                             (json_int_t)e->seq, "at", at, "actor_id",
-                             e->actor_id, "action", e->action, "object",
-                             "type", e->object_type, "id", e->object_id,
-                             "reason", e->reason));
+            items,
+            json_pack("{s:I,s:s,s:s,s:s,s:{s:s,s:s},s:s}", "seq",
+                      (json_int_t)e->seq, "at", at, "actor_id", e->actor_id,
+                      "action", e->action, "object", "type", e->object_type,
+                      "id", e->object_id, "reason", e->reason));
     }
     snprintf(next, sizeof next, "%lld", (long long)l.next_before);
     srv_json(r, 200,

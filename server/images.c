@@ -480,8 +480,8 @@ images_visible(struct srv_req *r, const char *id)
         return img;
     /* An image the viewer may not see is, to them, not there at all;
      * one taken off sale was, and is gone. */
-    if (rc == DB_OK && (img->status == DB_IMG_WITHDRAWN ||
-                        img->status == DB_IMG_TAKEN_DOWN))
+    if (rc == DB_OK &&
+        (img->status == DB_IMG_WITHDRAWN || img->status == DB_IMG_TAKEN_DOWN))
         srv_error(r, 410, "gone", "This photo is no longer on sale.");
     else
         srv_reply_db(r, rc == DB_OK ? DB_ENOTFOUND : rc, err, "image");

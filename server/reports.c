@@ -82,8 +82,8 @@ reports_create(struct srv_req *r)
                   "Too many reports from this address: try again later.");
         return;
     }
-    rc = cat_report_create(app->db, srv_req_param(r, 0), reason, details,
-                           email, id, err);
+    rc = cat_report_create(app->db, srv_req_param(r, 0), reason, details, email,
+                           id, err);
     if (srv_reply_db(r, rc, err, "image") < 0)
         return;
     srv_json(r, 201, json_pack("{s:s,s:s}", "id", id, "status", "open"));
@@ -105,12 +105,11 @@ reports_list(struct srv_req *r)
     for (int i = 0; i < n; i++) {
         app_iso_time(a[i].created_at, at);
         json_array_append_new(
-            items, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id",
-                             a[i].id, "image_id", a[i].image_id, "image_title",
-                             a[i].image_title, "reason", a[i].reason,
-                             "details", a[i].details, "contact_email",
-                             a[i].contact_email, "status", a[i].status,
-                             "created_at", at));
+            items, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", a[i].id,
+                             "image_id", a[i].image_id, "image_title",
+                             a[i].image_title, "reason", a[i].reason, "details",
+                             a[i].details, "contact_email", a[i].contact_email,
+                             "status", a[i].status, "created_at", at));
     }
     cat_reports_free(a, n);
     srv_json(r, 200, json_pack("{s:o}", "items", items));

@@ -133,12 +133,11 @@ safety_submit_batch(struct srv_req *r)
             json_array_append_new(done, json_string(id));
         else if (rc == DB_EINVAL || rc == DB_ECONFLICT || rc == DB_ENOTFOUND)
             json_array_append_new(
-                refused,
-                json_pack("{s:s,s:s,s:o}", "id", id, "code",
-                          rc == DB_EINVAL     ? "incomplete"
-                          : rc == DB_ECONFLICT ? "not_draft"
-                                               : "not_found",
-                          "missing", safety_missing_json(missing)));
+                refused, json_pack("{s:s,s:s,s:o}", "id", id, "code",
+                                   rc == DB_EINVAL      ? "incomplete"
+                                   : rc == DB_ECONFLICT ? "not_draft"
+                                                        : "not_found",
+                                   "missing", safety_missing_json(missing)));
         else if (srv_reply_db(r, rc, err, "image") < 0)
             goto out;
     }
@@ -255,10 +254,9 @@ safety_appeal(struct srv_req *r)
 
     if (statement(r, "message", &text) < 0)
         return;
-    if (reply_state(r,
-                    cat_image_appeal(app->db, id, srv_req_user(r)->id, text,
-                                     err),
-                    err, "not_appealable") < 0)
+    if (reply_state(
+            r, cat_image_appeal(app->db, id, srv_req_user(r)->id, text, err),
+            err, "not_appealable") < 0)
         return;
     reply_image(r, id, 200);
 }
@@ -288,5 +286,7 @@ safety_image_json(struct app *app, const struct cat_image *img, json_t *j)
                                 : json_null());
     }
     if (sf.appealed_at)
-        json_object_set_new(j, "appeal", json_string(sf.appeal_message));
+        json_object_set_new(j, "appeal",
+                            json_pack("{s:s,s:s}", "message", sf.appeal_message,
+                                      "rejected_by", img->reviewed_by));
 }
