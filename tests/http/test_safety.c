@@ -219,6 +219,51 @@ test_submit_batch(void **state)
     json_decref(j);
 }
 
+/* `stockroom import`: a file without embedded words gets a title from its
+ * name (not the camera's IMG_1234) and, lacking keywords, waits as a
+ * draft; the count of drafts is reported. */
+static void
+test_import_drafts(void **state)
+{
+    char email[128], tok[128], csrf[64], path[512], named[512];
+    char out[2048], errb[2048];
+    const char *argv[16];
+    json_t *j, *items;
+    int n = 0;
+
+    (void)state;
+    tu_email("importer", email, sizeof email);
+    assert_int_equal(th_signup(&srv, email, PW, "Ida"), 201);
+    assert_int_equal(th_login(&srv, email, PW, tok, csrf), 201);
+    iu_unique_corpus(scratch, "real/35-skimage-hubble_deep_field.jpg", "import",
+                     path, sizeof path);
+    snprintf(named, sizeof named, "%s/sunset_over-the-lake_IMG_1234.jpg",
+             scratch);
+    assert_int_equal(rename(path, named), 0);
+    argv[n++] = tu_bin();
+    argv[n++] = "import";
+    argv[n++] = "--data";
+    argv[n++] = srv.dir;
+    argv[n++] = "--min-megapixels";
+    argv[n++] = "0.00005";
+    argv[n++] = "--min-keywords";
+    argv[n++] = "5";
+    argv[n++] = "--contributor";
+    argv[n++] = email;
+    argv[n++] = named;
+    argv[n] = NULL;
+    assert_int_equal(
+        tu_run(argv, NULL, out, sizeof out, errb, sizeof errb, PROCESS_MS), 0);
+    assert_non_null(strstr(out, "1 accepted, 0 refused, 1 drafts"));
+    j = kit_want("GET", "/api/v1/me/images", tok, NULL, 200, NULL);
+    items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(kit_jstr(json_array_get(items, 0), "title"),
+                        "Sunset over the lake");
+    assert_string_equal(kit_jstr(json_array_get(items, 0), "status"), "draft");
+    json_decref(j);
+}
+
 /* ---- withdrawal ------------------------------------------------------- */
 
 static void
@@ -564,6 +609,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_drafts),
         cmocka_unit_test(test_submit_batch),
+        cmocka_unit_test(test_import_drafts),
         cmocka_unit_test(test_withdraw_restore),
         cmocka_unit_test(test_restore_window),
         cmocka_unit_test(test_report_takedown),
