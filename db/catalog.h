@@ -247,12 +247,19 @@ enum cat_sort {
     CAT_SORT_POPULAR /* licences sold */
 };
 
+enum cat_editorial {
+    CAT_EDITORIAL_ANY = 0,
+    CAT_EDITORIAL_ONLY, /* editorial photos only */
+    CAT_EDITORIAL_NONE  /* those also for commercial use */
+};
+
 struct cat_query {
     const char *text;           /* user input, any bytes; NULL or "" */
     const char *orientation;    /* "landscape" "portrait" "square" or NULL */
     double min_megapixels;      /* 0: any */
     const char *colour;         /* palette name or NULL */
     const char *contributor_id; /* or NULL */
+    enum cat_editorial editorial;
     enum cat_sort sort;
     int limit;          /* 0: CAT_LIST_DEFAULT; at most CAT_LIST_MAX */
     const char *cursor; /* NULL or "" first page, else a next_cursor */
@@ -268,6 +275,7 @@ struct cat_item {
     char colour[CAT_SHORT_LEN];
     int64_t licences_sold;
     int64_t created_at, approved_at;
+    int editorial; /* for editorial use only */
 };
 
 struct cat_list {

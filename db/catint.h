@@ -37,8 +37,9 @@ int cat__page_size(int limit);
  * them from column 0 on. */
 #define CAT__ITEM_COLS                                                         \
     "i.id, i.title, i.width, i.height, i.contributor_id, u.name, "             \
-    "i.thumb_etag, i.colour, i.licences_sold, i.created_at, i.approved_at"
-#define CAT__ITEM_NCOLS 11
+    "i.thumb_etag, i.colour, i.licences_sold, i.created_at, i.approved_at, "   \
+    "i.editorial"
+#define CAT__ITEM_NCOLS 12
 
 void cat__item_row(sqlite3_stmt *st, struct cat_item *it);
 

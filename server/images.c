@@ -139,6 +139,7 @@ images_json(struct app *app, const struct cat_image *img, int full)
         "licences_sold", (json_int_t)img->licences_sold);
     if (!j)
         return NULL;
+    safety_public_json(app, img, j);
     if (full) {
         json_object_set_new(j, "format", json_string(img->format));
         json_object_set_new(j, "file_size", json_integer(img->file_size));
@@ -395,8 +396,9 @@ out:
 }
 
 /* A text form field: absent is NULL; bad UTF-8 or too long replies 422. */
-static int
-form_text(struct srv_req *r, const char *name, size_t max, const char **out)
+int
+images_form_text(struct srv_req *r, const char *name, size_t max,
+                 const char **out)
 {
     struct srv_part *p = srv_req_part(r, name);
 
@@ -427,9 +429,9 @@ images_create(struct srv_req *r)
     struct ingest res;
     int moved = 0;
 
-    if (form_text(r, "title", CAT_TITLE_MAX, &title) < 0 ||
-        form_text(r, "description", CAT_DESC_MAX, &desc) < 0 ||
-        form_text(r, "keywords", 4000, &keywords) < 0)
+    if (images_form_text(r, "title", CAT_TITLE_MAX, &title) < 0 ||
+        images_form_text(r, "description", CAT_DESC_MAX, &desc) < 0 ||
+        images_form_text(r, "keywords", 4000, &keywords) < 0)
         return;
     if (!file || file->fd < 0) {
         srv_error(r, 422, "missing_file",
@@ -440,6 +442,8 @@ images_create(struct srv_req *r)
                   title, desc, keywords, &moved, &res);
     if (moved)
         srv_part_take_file(file);
+    if (res.status == 202 && safety_upload_flags(r, res.id) < 0)
+        return;
     if (res.status == 202)
         srv_json(r, 202,
                  json_pack("{s:s,s:s}", "id", res.id, "status",
@@ -596,12 +600,21 @@ images_patch(struct srv_req *r)
     const char *title, *desc;
     char *keywords = NULL, err[DB_ERR_LEN];
     struct cat_image *img = NULL;
-    int rc;
+    int rc, safety;
 
     if (srv_field_str(r, "title", 0, CAT_TITLE_MAX, 1, &title) < 0 ||
         srv_field_str(r, "description", 0, CAT_DESC_MAX, 1, &desc) < 0 ||
         keywords_field(r, &keywords) < 0)
         return;
+    safety = safety_patch_fields(r, id);
+    if (safety < 0)
+        goto out;
+    if (!title && !desc && !keywords && safety) {
+        rc = cat_image_get(app->db, id, &img, err);
+        if (srv_reply_db(r, rc, err, "image") == 0)
+            srv_json(r, 200, images_json(app, img, 1));
+        goto out;
+    }
     if (!title && !desc && !keywords) {
         srv_error(r, 422, "missing_field",
                   "Send a title, description or "

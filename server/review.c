@@ -94,7 +94,8 @@ review_decide(struct srv_req *r)
         srv_error(r, 422, "invalid_field", "'reason' must be plain text.");
         return;
     }
-    if (review_same_reviewer(r, id))
+    if (review_same_reviewer(r, id) ||
+        safety_review_editorial(r, id, approve) < 0)
         return;
     rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
                            reason ? reason : "", err);

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "blob.h"
+#include "cat_release.h"
 #include "cat_safety.h"
 #include "log.h"
 #include "rcache.h"
@@ -271,6 +272,7 @@ safety_image_json(struct app *app, const struct cat_image *img, json_t *j)
         json_object_set_new(
             j, "missing",
             safety_missing_json(cat_image_missing(img, app->cfg.min_keywords)));
+    json_object_set_new(j, "releases", releases_of_image(app, img->id));
     if (cat_image_safety(app->db, img->id, &sf, err) != DB_OK)
         return;
     if (sf.off_sale_at) {
@@ -289,4 +291,130 @@ safety_image_json(struct app *app, const struct cat_image *img, json_t *j)
         json_object_set_new(j, "appeal",
                             json_pack("{s:s,s:s}", "message", sf.appeal_message,
                                       "rejected_by", img->reviewed_by));
+}
+
+/* ---- what a photo declares -------------------------------------------- */
+
+/* A form flag: absent -1, "true"/"1"/"on" 1, "false"/"0"/"" 0. */
+static int
+form_flag(struct srv_req *r, const char *name, int *out)
+{
+    const char *v;
+
+    *out = -1;
+    if (images_form_text(r, name, 8, &v) < 0)
+        return -1;
+    if (!v)
+        return 0;
+    if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on"))
+        *out = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "0") || !*v)
+        *out = 0;
+    else {
+        srv_error(r, 422, "invalid_field", "'%s' must be true or false.", name);
+        return -1;
+    }
+    return 0;
+}
+
+int
+safety_upload_flags(struct srv_req *r, const char *id)
+{
+    struct app *app = srv_req_app(r);
+    char err[DB_ERR_LEN];
+    int people, property;
+
+    if (form_flag(r, "people", &people) < 0 ||
+        form_flag(r, "property", &property) < 0)
+        return -1;
+    if (people < 0 && property < 0)
+        return 0;
+    return srv_reply_db(
+        r, cat_image_flags_set(app->db, id, NULL, people, property, err), err,
+        "image");
+}
+
+/* A JSON boolean field: -1 absent, else 0 or 1; -2 after replying. */
+static int
+json_flag(struct srv_req *r, const char *key)
+{
+    json_t *v = json_object_get(srv_req_json(r), key);
+
+    if (!v || json_is_null(v))
+        return -1;
+    if (!json_is_boolean(v)) {
+        srv_error(r, 422, "invalid_field", "'%s' must be true or false.", key);
+        return -2;
+    }
+    return json_is_true(v);
+}
+
+int
+safety_patch_fields(struct srv_req *r, const char *id)
+{
+    struct app *app = srv_req_app(r);
+    const char *owner = srv_req_user(r)->id, *caption = NULL;
+    char err[DB_ERR_LEN];
+    int people = json_flag(r, "people"), property, editorial, rc = DB_OK;
+
+    if (people == -2 || (property = json_flag(r, "property")) == -2 ||
+        (editorial = json_flag(r, "editorial")) == -2 ||
+        srv_field_str(r, "caption", 1, CAT_CAPTION_MAX, 1, &caption) < 0)
+        return -1;
+    if (caption && !text_ok(caption)) {
+        srv_error(r, 422, "invalid_field", "'caption' must be plain text.");
+        return -1;
+    }
+    if (editorial == 1 && !caption) {
+        srv_error(r, 422, "missing_field",
+                  "An editorial photo needs a 'caption': the event, place "
+                  "and date.");
+        return -1;
+    }
+    if (people >= 0 || property >= 0)
+        rc = cat_image_flags_set(app->db, id, owner, people, property, err);
+    if (rc == DB_OK && editorial >= 0)
+        rc = cat_image_editorial(app->db, id, owner, editorial, caption, err);
+    if (srv_reply_db(r, rc, err, "image of yours") < 0)
+        return -1;
+    return people >= 0 || property >= 0 || editorial >= 0;
+}
+
+void
+safety_public_json(struct app *app, const struct cat_image *img, json_t *j)
+{
+    struct cat_image_flags fl;
+    char err[DB_ERR_LEN];
+
+    if (cat_image_flags_get(app->db, img->id, &fl, err) != DB_OK)
+        return;
+    json_object_set_new(j, "editorial", json_boolean(fl.editorial));
+    json_object_set_new(j, "caption",
+                        fl.editorial ? json_string(fl.caption) : json_null());
+    json_object_set_new(j, "people", json_boolean(fl.people));
+    json_object_set_new(j, "property", json_boolean(fl.property));
+}
+
+int
+safety_review_editorial(struct srv_req *r, const char *id, int approve)
+{
+    struct app *app = srv_req_app(r);
+    const char *caption = NULL;
+    char err[DB_ERR_LEN];
+    int editorial = json_flag(r, "editorial");
+
+    if (editorial == -2 ||
+        srv_field_str(r, "caption", 1, CAT_CAPTION_MAX, 1, &caption) < 0)
+        return -1;
+    if (editorial != 1)
+        return 0;
+    if (!approve || !caption || !text_ok(caption)) {
+        srv_error(r, 422, "invalid_field",
+                  "Marking a photo editorial goes with an approval and a "
+                  "plain-text 'caption'.");
+        return -1;
+    }
+    return srv_reply_db(r,
+                        cat_image_editorial(app->db, id, NULL, 1, caption, err),
+                        err, "image");
 }
