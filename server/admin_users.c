@@ -94,3 +94,15 @@ admin_users_audit(struct srv_req *r)
 out:
     db_audit_list_release(&l);
 }
+
+void
+admin_users_record(struct srv_req *r, const char *action,
+                   const char *object_type, const char *object_id,
+                   const char *reason)
+{
+    char err[DB_ERR_LEN];
+
+    if (db_audit_add(srv_req_app(r)->db, srv_req_user(r)->id, action,
+                     object_type, object_id, reason, err) != DB_OK)
+        log_error("%s: audit %s %s: %s", srv_req_id(r), action, object_id, err);
+}

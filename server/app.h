@@ -242,5 +242,11 @@ void reports_dismiss(struct srv_req *r);
 void admin_users_suspend(struct srv_req *r);
 void admin_users_unsuspend(struct srv_req *r);
 void admin_users_audit(struct srv_req *r);
+/* Append a line to the audit log for a staff action whose own write lives
+ * in another module (the ledger's refunds and payouts): after it
+ * succeeded, in a transaction of its own. A failure is logged. */
+void admin_users_record(struct srv_req *r, const char *action,
+                        const char *object_type, const char *object_id,
+                        const char *reason);
 
 #endif

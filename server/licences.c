@@ -422,5 +422,6 @@ licences_refund(struct srv_req *r)
         return;
     log_info("%s: licence %s refunded by %s", srv_req_id(r), l.id,
              srv_req_user(r)->id);
+    admin_users_record(r, "refund", "licence", l.id, NULL);
     srv_json(r, 200, licence_json(&l, 1));
 }

@@ -440,6 +440,12 @@ test_report_takedown(void **state)
     e = audit_line("restore", id);
     assert_non_null(e);
     json_decref(e);
+    /* Licences stay valid unless an admin also refunds them: logged. */
+    snprintf(p, sizeof p, "/api/v1/licences/%s/refund", lic);
+    kit_check("POST", p, admin, NULL, 200, NULL, "refund");
+    e = audit_line("refund", lic);
+    assert_non_null(e);
+    json_decref(e);
 }
 
 /* ---- appeals ---------------------------------------------------------- */
@@ -550,6 +556,11 @@ test_audit_log(void **state)
     assert_non_null(e);
     assert_string_equal(kit_jstr(json_object_get(e, "object"), "type"),
                         "image");
+    json_decref(e);
+    /* Staff made on the command line are recorded too. */
+    e = audit_line("role_change", "");
+    assert_non_null(e);
+    assert_string_equal(kit_jstr(e, "actor_id"), "cli");
     json_decref(e);
     kit_check("GET", "/api/v1/admin/audit", NULL, NULL, 401, "unauthenticated",
               "anon");
