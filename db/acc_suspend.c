@@ -1,5 +1,6 @@
 /* Stockroom — account suspensions (acc_suspend.h). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "acc_suspend.h"
 #include "dbint.h"
@@ -136,4 +137,55 @@ acc_user_suspended(struct db *db, const char *user_id, int64_t *since,
 
     db_conn_put(db, c);
     return rc;
+}
+
+int
+acc_users_search(struct db *db, const char *q, struct acc_user_row **out,
+                 int *n, char err[DB_ERR_LEN])
+{
+    sqlite3 *c = db_conn_get(db);
+    sqlite3_stmt *st = NULL;
+    struct acc_user_row *a = calloc(50, sizeof *a);
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!a) {
+        snprintf(err, DB_ERR_LEN, "out of memory");
+        rc = DB_EGENERIC;
+        goto out;
+    }
+    /* instr, not LIKE: the text typed is never a pattern. */
+    rc = db_prepare(c,
+                    "SELECT id, email, name, roles, created_at,"
+                    " coalesce(suspended_at, 0) FROM users"
+                    " WHERE ?1 IS NULL OR instr(lower(email), lower(?1)) = 1"
+                    " OR instr(lower(name), lower(?1)) > 0"
+                    " ORDER BY created_at DESC, id LIMIT 50",
+                    &st, err);
+    if (rc != DB_OK)
+        goto out;
+    if (q && *q)
+        sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct acc_user_row *u = &a[(*n)++];
+
+        db_col_copy(st, 0, u->id, sizeof u->id);
+        db_col_copy(st, 1, u->email, sizeof u->email);
+        db_col_copy(st, 2, u->name, sizeof u->name);
+        u->roles = (unsigned)sqlite3_column_int(st, 3);
+        u->created_at = sqlite3_column_int64(st, 4);
+        u->suspended_at = sqlite3_column_int64(st, 5);
+    }
+    rc = rc == SQLITE_DONE ? DB_OK : db_fail(c, rc, "users", err);
+out:
+    sqlite3_finalize(st);
+    db_conn_put(db, c);
+    if (rc != DB_OK) {
+        free(a);
+        *n = 0;
+        return rc;
+    }
+    *out = a;
+    return DB_OK;
 }

@@ -24,4 +24,19 @@ int acc_user_unsuspend(struct db *db, const char *user_id, const char *admin_id,
 int acc_user_suspended(struct db *db, const char *user_id, int64_t *since,
                        char err[DB_ERR_LEN]) DB_WUR;
 
+/* A user as the admin console lists them. */
+struct acc_user_row {
+    char id[24];
+    char email[256];
+    char name[128];
+    unsigned roles;
+    int64_t created_at, suspended_at; /* 0: not suspended */
+};
+
+/* Users whose email starts with q or whose name contains it (any case),
+ * newest first, at most 50, into a new array (*out, free()) and *n; every
+ * user when q is NULL or "". */
+int acc_users_search(struct db *db, const char *q, struct acc_user_row **out,
+                     int *n, char err[DB_ERR_LEN]) DB_WUR;
+
 #endif

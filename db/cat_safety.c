@@ -330,3 +330,15 @@ cat_image_safety(struct db *db, const char *id, struct cat_safety *out,
     db_conn_put(db, c);
     return rc;
 }
+
+int
+cat_images_by_status(struct db *db, enum db_img_status status,
+                     const char *cursor, int limit, struct cat_image_list *out,
+                     char err[DB_ERR_LEN])
+{
+    return cat__image_page(
+        db,
+        "SELECT " CAT__IMAGE_COLS "WHERE i.status = ?1 AND i.seq < ?2"
+        " ORDER BY i.seq DESC LIMIT ?3",
+        db_status_img_str(status), CAT__CUR_MINE, cursor, limit, 0, out, err);
+}

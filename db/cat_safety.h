@@ -60,6 +60,14 @@ int cat_image_counter_notice(struct db *db, const char *id,
 int cat_image_appeal(struct db *db, const char *id, const char *owner_id,
                      const char *message, char err[DB_ERR_LEN]) DB_WUR;
 
+/* Every image in status, newest upload first, for the admin console;
+ * cursor and limit as cat_images_of_contributor. Release with
+ * cat_image_list_release. */
+int cat_images_by_status(struct db *db, enum db_img_status status,
+                         const char *cursor, int limit,
+                         struct cat_image_list *out,
+                         char err[DB_ERR_LEN]) DB_WUR;
+
 /* What the store knows of an image's off-sale state and appeal. */
 struct cat_safety {
     int64_t off_sale_at; /* 0 unless withdrawn or taken down */

@@ -234,6 +234,9 @@ void safety_public_json(struct app *app, const struct cat_image *img,
  * caption) instead of rejecting it for a missing release: -1 after
  * replying. */
 int safety_review_editorial(struct srv_req *r, const char *id, int approve);
+/* admin_console.c */
+void admin_console_users(struct srv_req *r);
+void admin_console_images(struct srv_req *r);
 /* reports.c */
 void reports_create(struct srv_req *r);
 void reports_list(struct srv_req *r);

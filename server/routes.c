@@ -123,6 +123,10 @@ const struct srv_route app_routes[] = {
      SRV_AUTH_REQUIRED, CONTRIB, "releases_attach"},
     {"DELETE", "/api/v1/images/{}/releases/{}", releases_detach, SRV_BODY_NONE,
      SRV_AUTH_REQUIRED, CONTRIB, "releases_detach"},
+    {"GET", "/api/v1/admin/users", admin_console_users, SRV_BODY_NONE,
+     SRV_AUTH_REQUIRED, ADMIN, "admin_users"},
+    {"GET", "/api/v1/admin/images", admin_console_images, SRV_BODY_NONE,
+     SRV_AUTH_REQUIRED, ADMIN, "admin_images"},
     {"GET", "/api/v1/admin/audit", admin_users_audit, SRV_BODY_NONE,
      SRV_AUTH_REQUIRED, ADMIN, "audit"},
     /* Last: everything else is a file of web/ or a 404. */

@@ -589,6 +589,43 @@ test_audit_log(void **state)
     json_decref(e);
 }
 
+/* What the console lists: users by email or name, photos in any state. */
+static void
+test_console_lists(void **state)
+{
+    char id[64];
+    json_t *j, *items;
+    int found = 0;
+
+    (void)state;
+    upload(owner, NULL, "draft", id);
+    kit_check("GET", "/api/v1/admin/users", reviewer, NULL, 403, "forbidden",
+              "reviewer users");
+    kit_check("GET", "/api/v1/admin/users", NULL, NULL, 401, "unauthenticated",
+              "anon users");
+    kit_check("GET", "/api/v1/admin/images", owner, NULL, 403, "forbidden",
+              "contributor images");
+    kit_check("GET", "/api/v1/admin/images?status=nope", admin, NULL, 422,
+              "invalid_parameter", "bad status");
+    j = kit_want("GET", "/api/v1/admin/users?q=SUSPEND", admin, NULL, 200,
+                 NULL);
+    items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_true(json_is_boolean(
+        json_object_get(json_array_get(items, 0), "suspended")));
+    json_decref(j);
+    j = kit_want("GET", "/api/v1/admin/images?status=draft&limit=100", admin,
+                 NULL, 200, NULL);
+    items = json_object_get(j, "items");
+    for (size_t k = 0; k < json_array_size(items); k++) {
+        assert_string_equal(kit_jstr(json_array_get(items, k), "status"),
+                            "draft");
+        found |= !strcmp(kit_jstr(json_array_get(items, k), "id"), id);
+    }
+    assert_true(found);
+    json_decref(j);
+}
+
 /* Last: it uses up this client address's reports. */
 static void
 test_report_rate_limit(void **state)
@@ -627,6 +664,7 @@ main(void)
         cmocka_unit_test(test_appeal),
         cmocka_unit_test(test_suspension),
         cmocka_unit_test(test_audit_log),
+        cmocka_unit_test(test_console_lists),
         cmocka_unit_test(test_report_rate_limit),
     };
 
