@@ -50,6 +50,7 @@ function renderHeader(header, user, page) {
       nav.append(link('/upload.html', 'Upload', page === 'upload'), link('/dashboard.html', 'Dashboard', page === 'dashboard'));
     }
     if (hasRole(user, 'reviewer', 'admin')) nav.append(link('/review.html', 'Review', page === 'review'));
+    if (hasRole(user, 'admin')) nav.append(link('/admin.html', 'Console', page === 'admin'));
     nav.append(h('button', { type: 'button', class: 'btn link signout', text: 'Sign out', title: `Signed in as ${user.email}`, onclick: signOut }));
   } else {
     const next = encodeURIComponent(here());
