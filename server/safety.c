@@ -63,6 +63,16 @@ safety_off_sale(struct app *app, const char *id)
     rcache_drop(app->rcache, key);
 }
 
+/* The contributor is told why their photo was taken down: the one place
+ * for mail to hook in. Until then the reason is in the log, on the image
+ * (off_sale_reason, shown in the upload studio) and in the audit log. */
+static void
+notify_takedown(struct srv_req *r, const char *id, const char *reason)
+{
+    log_info("%s: image %s taken down by %s: %s", srv_req_id(r), id,
+             srv_req_user(r)->id, reason);
+}
+
 /* Whatever a state change answered, in one place. */
 static int
 reply_state(struct srv_req *r, int rc, const char *err, const char *code)
@@ -209,10 +219,7 @@ safety_takedown(struct srv_req *r)
     if (srv_reply_db(r, rc, err, "image") < 0)
         return;
     safety_off_sale(app, id);
-    /* The mail helper's hook: tell the contributor why (cat_image_safety
-     * has the reason). */
-    log_info("%s: image %s taken down by %s", srv_req_id(r), id,
-             srv_req_user(r)->id);
+    notify_takedown(r, id, reason);
     reply_image(r, id, 200);
 }
 

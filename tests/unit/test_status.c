@@ -21,7 +21,8 @@ static void
 test_image_status(void **state)
 {
     static const char *const want[DB_IMG_N] = {
-        "processing", "pending_review", "approved", "rejected", "failed"};
+        "processing", "pending_review", "approved",  "rejected",
+        "failed",     "draft",          "withdrawn", "taken_down"};
     enum db_img_status got;
 
     (void)state;
