@@ -14,7 +14,7 @@
  * other tables where they differ. */
 static const char *const strangers[] = {
     "",        "Approved", "approved ",  " approved",  "pending-review",
-    "PENDING", "draft",    "withdrawn",  "taken_down", "unknown",
+    "PENDING", "drafts",   "withdrawn ", "taken-down", "unknown",
     "proces",  "paidd",    "approved\n", NULL};
 
 static void
