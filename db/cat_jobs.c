@@ -138,7 +138,7 @@ exec3(sqlite3 *c, const char *sql, const char *a, const char *b, const char *d,
 
 int
 cat_job_done(struct db *db, const char *job_id, const char *thumb_etag,
-             const char *preview_etag, char err[DB_ERR_LEN])
+             const char *preview_etag, int min_keywords, char err[DB_ERR_LEN])
 {
     sqlite3 *c = db_conn_get(db);
     char image_id[CAT_ID_LEN];
@@ -158,6 +158,8 @@ cat_job_done(struct db *db, const char *job_id, const char *thumb_etag,
                    " status = CASE status WHEN 'processing'"
                    "  THEN 'pending_review' ELSE status END WHERE id = ?1",
                    image_id, thumb_etag, preview_etag, err);
+    if (rc == DB_OK && min_keywords > 0)
+        rc = cat__hold_draft(c, image_id, min_keywords, err);
     if (rc == DB_OK)
         rc = db_commit(c, err);
     if (rc != DB_OK)

@@ -62,6 +62,7 @@ cat__item_row(sqlite3_stmt *st, struct cat_item *it)
     it->licences_sold = sqlite3_column_int64(st, 8);
     it->created_at = sqlite3_column_int64(st, 9);
     it->approved_at = sqlite3_column_int64(st, 10);
+    it->editorial = sqlite3_column_int(st, 11);
 }
 
 struct cat_item *

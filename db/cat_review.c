@@ -59,7 +59,11 @@ cat_review_decide(struct db *db, const char *id, const char *reviewer_id,
         }
         goto out;
     }
-    rc = db_commit(c, err);
+    rc = db__audit_add(c, reviewer_id,
+                       approve ? "review_approve" : "review_reject", "image",
+                       id, approve ? NULL : reason_code, err);
+    if (rc == DB_OK)
+        rc = db_commit(c, err);
 out:
     if (rc != DB_OK)
         db_rollback(c);

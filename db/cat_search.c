@@ -332,6 +332,13 @@ filters_sql(const struct cat_query *q, struct mbuf *sql, char err[DB_ERR_LEN])
 
         put(sql, f, strlen(f));
     }
+    if (q->editorial != CAT_EDITORIAL_ANY) {
+        const char *f = q->editorial == CAT_EDITORIAL_ONLY
+                            ? " AND i.editorial = 1"
+                            : " AND i.editorial = 0";
+
+        put(sql, f, strlen(f));
+    }
     return DB_OK;
 }
 
@@ -340,7 +347,8 @@ has_filters(const struct cat_query *q)
 {
     return (q->orientation && *q->orientation) || q->min_megapixels != 0 ||
            (q->colour && *q->colour) ||
-           (q->contributor_id && *q->contributor_id);
+           (q->contributor_id && *q->contributor_id) ||
+           q->editorial != CAT_EDITORIAL_ANY;
 }
 
 static void

@@ -196,9 +196,12 @@ int cat_job_claim(struct db *db, int64_t now, int lease_seconds,
 
 /* A running job finished: it becomes 'done' and its image, if still
  * 'processing', 'pending_review' with the renditions' etags, in one
- * transaction. DB_ENOTFOUND if no such job; DB_ECONFLICT unless running. */
+ * transaction; or 'draft' when min_keywords > 0 and the image has no title
+ * or fewer keywords (the submission rules; 0 turns them off).
+ * DB_ENOTFOUND if no such job; DB_ECONFLICT unless running. */
 int cat_job_done(struct db *db, const char *job_id, const char *thumb_etag,
-                 const char *preview_etag, char err[DB_ERR_LEN]) DB_WUR;
+                 const char *preview_etag, int min_keywords,
+                 char err[DB_ERR_LEN]) DB_WUR;
 
 /* A running job failed with reason: back to 'queued' while its attempts are
  * below max_attempts, else 'failed' and its image 'failed' with the reason,
@@ -273,12 +276,19 @@ enum cat_sort {
     CAT_SORT_POPULAR /* licences sold */
 };
 
+enum cat_editorial {
+    CAT_EDITORIAL_ANY = 0,
+    CAT_EDITORIAL_ONLY, /* editorial photos only */
+    CAT_EDITORIAL_NONE  /* those also for commercial use */
+};
+
 struct cat_query {
     const char *text;           /* user input, any bytes; NULL or "" */
     const char *orientation;    /* "landscape" "portrait" "square" or NULL */
     double min_megapixels;      /* 0: any */
     const char *colour;         /* palette name or NULL */
     const char *contributor_id; /* or NULL */
+    enum cat_editorial editorial;
     enum cat_sort sort;
     int limit;          /* 0: CAT_LIST_DEFAULT; at most CAT_LIST_MAX */
     const char *cursor; /* NULL or "" first page, else a next_cursor */
@@ -294,6 +304,7 @@ struct cat_item {
     char colour[CAT_SHORT_LEN];
     int64_t licences_sold;
     int64_t created_at, approved_at;
+    int editorial; /* for editorial use only */
 };
 
 struct cat_list {

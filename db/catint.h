@@ -37,8 +37,9 @@ int cat__page_size(int limit);
  * them from column 0 on. */
 #define CAT__ITEM_COLS                                                         \
     "i.id, i.title, i.width, i.height, i.contributor_id, u.name, "             \
-    "i.thumb_etag, i.colour, i.licences_sold, i.created_at, i.approved_at"
-#define CAT__ITEM_NCOLS 11
+    "i.thumb_etag, i.colour, i.licences_sold, i.created_at, i.approved_at, "   \
+    "i.editorial"
+#define CAT__ITEM_NCOLS 12
 
 void cat__item_row(sqlite3_stmt *st, struct cat_item *it);
 
@@ -133,5 +134,18 @@ int cat__matches_load(sqlite3 *c, const char *id, struct cat_match **out,
  * cat_job_release. */
 int cat__job_queue(sqlite3 *c, const char *image_id,
                    char err[DB_ERR_LEN]) DB_WUR;
+
+/* Trust and safety (cat_safety.c). */
+
+/* Inside a transaction: a pending image without a title or with fewer
+ * than min_keywords keywords becomes a draft. */
+int cat__hold_draft(sqlite3 *c, const char *image_id, int min_keywords,
+                    char err[DB_ERR_LEN]) DB_WUR;
+
+struct cat_safety;
+
+/* The off-sale and appeal columns of image id (cat_safety.h). */
+int cat__safety_read(sqlite3 *c, const char *id, struct cat_safety *out,
+                     char err[DB_ERR_LEN]) DB_WUR;
 
 #endif

@@ -84,5 +84,13 @@ extern const char db_schema_outbox[];
 extern const char db_schema_licence_shares[];
 extern const char db_schema_catalog_browse[];
 extern const char db_schema_image_edits[];
+extern const char db_schema_safety[];
+
+/* Inside the caller's transaction on c: append one line to the audit log
+ * (audit.c). actor_id, action, object_type and object_id are required;
+ * reason may be NULL. */
+int db__audit_add(sqlite3 *c, const char *actor_id, const char *action,
+                  const char *object_type, const char *object_id,
+                  const char *reason, char err[DB_ERR_LEN]) DB_WUR;
 
 #endif

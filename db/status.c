@@ -10,6 +10,9 @@ static const char *const img_names[DB_IMG_N] = {
     [DB_IMG_APPROVED] = "approved",
     [DB_IMG_REJECTED] = "rejected",
     [DB_IMG_FAILED] = "failed",
+    [DB_IMG_DRAFT] = "draft",
+    [DB_IMG_WITHDRAWN] = "withdrawn",
+    [DB_IMG_TAKEN_DOWN] = "taken_down",
 };
 
 static const char *const job_names[DB_JOB_N] = {

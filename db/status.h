@@ -13,6 +13,9 @@ enum db_img_status {
     DB_IMG_APPROVED,       /* on sale and searchable */
     DB_IMG_REJECTED,       /* refused by a reviewer */
     DB_IMG_FAILED,         /* the renditions could not be made */
+    DB_IMG_DRAFT,          /* processed, but not described enough to review */
+    DB_IMG_WITHDRAWN,      /* taken off sale by its contributor */
+    DB_IMG_TAKEN_DOWN,     /* taken off sale by an admin */
     DB_IMG_N
 };
 

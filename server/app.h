@@ -120,6 +120,11 @@ int images_ingest(struct app *app, const char *contributor_id, const char *path,
                   int64_t size, const char *title, const char *desc,
                   const char *keywords, int *moved, struct ingest *out);
 void images_create(struct srv_req *r);
+/* The multipart text field name (at most max bytes, plain UTF-8) into
+ * *out (borrowed; NULL when absent). Replies 422 and returns -1 on a bad
+ * one. */
+int images_form_text(struct srv_req *r, const char *name, size_t max,
+                     const char **out);
 void images_get(struct srv_req *r);
 void images_patch(struct srv_req *r);
 void images_mine(struct srv_req *r);
@@ -236,5 +241,60 @@ void payouts_settle(struct srv_req *r);
 
 /* admin.c */
 void admin_ledger_verify(struct srv_req *r);
+
+/* safety.c: drafts, withdrawal, take-down, restore, appeals. */
+void safety_submit(struct srv_req *r);
+void safety_submit_batch(struct srv_req *r);
+void safety_withdraw(struct srv_req *r);
+void safety_restore(struct srv_req *r);
+void safety_takedown(struct srv_req *r);
+void safety_counter_notice(struct srv_req *r);
+void safety_appeal(struct srv_req *r);
+/* The missing fields of a draft as a JSON list (new reference). */
+json_t *safety_missing_json(unsigned missing);
+/* Forget an image's cached public renditions: it went off sale. */
+void safety_off_sale(struct app *app, const char *id);
+/* Add what its owner and staff see of drafts, off-sale states and appeals
+ * to the image object j. */
+void safety_image_json(struct app *app, const struct cat_image *img, json_t *j);
+/* Apply an upload's people and property form fields to image id; replies
+ * 422 and returns -1 on a bad one. */
+int safety_upload_flags(struct srv_req *r, const char *id);
+/* The editorial, caption, people and property fields of a PATCH: -1 after
+ * replying, 0 when none was sent, 1 when applied. */
+int safety_patch_fields(struct srv_req *r, const char *id);
+/* releases.c */
+void releases_create(struct srv_req *r);
+void releases_mine(struct srv_req *r);
+void releases_file(struct srv_req *r);
+void releases_attach(struct srv_req *r);
+void releases_detach(struct srv_req *r);
+/* The releases attached to image id as a JSON array (new reference). */
+json_t *releases_of_image(struct app *app, const char *id);
+/* Add editorial, caption, people and property (everyone sees them) to the
+ * image object j. */
+void safety_public_json(struct app *app, const struct cat_image *img,
+                        json_t *j);
+/* A reviewer's approval may mark the photo editorial (fields editorial,
+ * caption) instead of rejecting it for a missing release: -1 after
+ * replying. */
+int safety_review_editorial(struct srv_req *r, const char *id, int approve);
+/* admin_console.c */
+void admin_console_users(struct srv_req *r);
+void admin_console_images(struct srv_req *r);
+/* reports.c */
+void reports_create(struct srv_req *r);
+void reports_list(struct srv_req *r);
+void reports_dismiss(struct srv_req *r);
+/* admin_users.c */
+void admin_users_suspend(struct srv_req *r);
+void admin_users_unsuspend(struct srv_req *r);
+void admin_users_audit(struct srv_req *r);
+/* Append a line to the audit log for a staff action whose own write lives
+ * in another module (the ledger's refunds and payouts): after it
+ * succeeded, in a transaction of its own. A failure is logged. */
+void admin_users_record(struct srv_req *r, const char *action,
+                        const char *object_type, const char *object_id,
+                        const char *reason);
 
 #endif

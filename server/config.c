@@ -29,6 +29,7 @@ struct opt {
     const char *help;
 };
 
+#define KEYWORDS_MAX 50 /* catalog.h's CAT_KEYWORDS_MAX */
 #define F(field) offsetof(struct config, field)
 #define S(field) sizeof(((struct config *)0)->field)
 
@@ -71,6 +72,8 @@ static const struct opt opts[] = {
      "smallest payout"},
     {"payment-provider", OPT_STR, F(payment_provider), S(payment_provider), 0,
      0, "'test' settles at once: for local use only"},
+    {"min-keywords", OPT_INT, F(min_keywords), 0, 0, KEYWORDS_MAX,
+     "keywords a photo needs (with a title) to go to review; 0: no rules"},
     {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
      "debug, info, warn or error"},
     {"smtp-url", OPT_STR, F(smtp_url), S(smtp_url), 0, 0,
@@ -175,6 +178,7 @@ cfg_defaults(struct config *c)
     snprintf(c->blob_store, sizeof c->blob_store, "file");
     snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");
     c->cache_mb = 2048;
+    c->min_keywords = 5;
 }
 
 static int

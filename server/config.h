@@ -76,6 +76,7 @@ struct config {
     char cache_dir[1024]; /* "" means DATA/cache */
     int64_t cache_mb;
     char rendition_base_url[256]; /* "" means Stockroom serves them */
+    int min_keywords; /* a photo goes to review with these; 0: no rules */
 };
 
 /* Fill c with the defaults of DESIGN.md. */

@@ -141,6 +141,7 @@ images_json(struct app *app, const struct cat_image *img, int full)
         "licences_sold", (json_int_t)img->licences_sold);
     if (!j)
         return NULL;
+    safety_public_json(app, img, j);
     if (full) {
         json_object_set_new(j, "format", json_string(img->format));
         json_object_set_new(j, "file_size", json_integer(img->file_size));
@@ -162,6 +163,7 @@ images_json(struct app *app, const struct cat_image *img, int full)
         json_object_set_new(j, "fail_reason",
                             img->fail_reason[0] ? json_string(img->fail_reason)
                                                 : json_null());
+        safety_image_json(app, img, j);
     }
     return j;
 }
@@ -401,8 +403,9 @@ out:
 }
 
 /* A text form field: absent is NULL; bad UTF-8 or too long replies 422. */
-static int
-form_text(struct srv_req *r, const char *name, size_t max, const char **out)
+int
+images_form_text(struct srv_req *r, const char *name, size_t max,
+                 const char **out)
 {
     struct srv_part *p = srv_req_part(r, name);
 
@@ -433,9 +436,9 @@ images_create(struct srv_req *r)
     struct ingest res;
     int moved = 0;
 
-    if (form_text(r, "title", CAT_TITLE_MAX, &title) < 0 ||
-        form_text(r, "description", CAT_DESC_MAX, &desc) < 0 ||
-        form_text(r, "keywords", 4000, &keywords) < 0)
+    if (images_form_text(r, "title", CAT_TITLE_MAX, &title) < 0 ||
+        images_form_text(r, "description", CAT_DESC_MAX, &desc) < 0 ||
+        images_form_text(r, "keywords", 4000, &keywords) < 0)
         return;
     if (!file || file->fd < 0) {
         srv_error(r, 422, "missing_file",
@@ -446,6 +449,8 @@ images_create(struct srv_req *r)
                   title, desc, keywords, &moved, &res);
     if (moved)
         srv_part_take_file(file);
+    if (res.status == 202 && safety_upload_flags(r, res.id) < 0)
+        return;
     if (res.status == 202)
         srv_json(r, 202,
                  json_pack("{s:s,s:s}", "id", res.id, "status",
@@ -487,8 +492,13 @@ images_visible(struct srv_req *r, const char *id)
     if (rc == DB_OK &&
         cat_image_is_visible(img, u ? u->id : NULL, is_reviewer(u)))
         return img;
-    /* An image the viewer may not see is, to them, not there at all. */
-    srv_reply_db(r, rc == DB_OK ? DB_ENOTFOUND : rc, err, "image");
+    /* An image the viewer may not see is, to them, not there at all;
+     * one taken off sale was, and is gone. */
+    if (rc == DB_OK &&
+        (img->status == DB_IMG_WITHDRAWN || img->status == DB_IMG_TAKEN_DOWN))
+        srv_error(r, 410, "gone", "This photo is no longer on sale.");
+    else
+        srv_reply_db(r, rc == DB_OK ? DB_ENOTFOUND : rc, err, "image");
     cat_image_free(img);
     return NULL;
 }
@@ -603,13 +613,22 @@ images_patch(struct srv_req *r)
     const char *title, *desc;
     char *keywords = NULL, err[DB_ERR_LEN];
     struct cat_image *img = NULL;
-    int held = 0, rc;
+    int held = 0, rc, safety;
     json_t *j;
 
     if (srv_field_str(r, "title", 0, CAT_TITLE_MAX, 1, &title) < 0 ||
         srv_field_str(r, "description", 0, CAT_DESC_MAX, 1, &desc) < 0 ||
         keywords_field(r, &keywords) < 0)
         return;
+    safety = safety_patch_fields(r, id);
+    if (safety < 0)
+        goto out;
+    if (!title && !desc && !keywords && safety) {
+        rc = cat_image_get(app->db, id, &img, err);
+        if (srv_reply_db(r, rc, err, "image") == 0)
+            srv_json(r, 200, images_json(app, img, 1));
+        goto out;
+    }
     if (!title && !desc && !keywords) {
         srv_error(r, 422, "missing_field",
                   "Send a title, description or "

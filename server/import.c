@@ -1,16 +1,19 @@
 /* Stockroom — `stockroom import`: a folder of photos through the same
  * checks and pipeline as an upload, with a progress bar on a terminal. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "cat_safety.h"
 #include "catalog.h"
 #include "log.h"
 
@@ -127,6 +130,90 @@ still_processing(struct app *app, char (*ids)[24], int n)
     return busy;
 }
 
+/* A camera's file name ("IMG_1234", "DSC01234", "PXL_20240101") says
+ * nothing: a word of up to five letters followed by digits, or digits. */
+static int
+camera_word(const char *w, size_t n)
+{
+    size_t letters = 0, digits;
+
+    while (letters < n && isalpha((unsigned char)w[letters]))
+        letters++;
+    for (digits = letters; digits < n && isdigit((unsigned char)w[digits]);)
+        digits++;
+    if (digits != n)
+        return 0;
+    if (letters == n) {
+        static const char *const tags[] = {"img", "dsc", "dscn", "dscf",
+                                           "pxl", "dji", "gopr", "mvimg"};
+
+        for (size_t k = 0; k < sizeof tags / sizeof tags[0]; k++)
+            if (strlen(tags[k]) == n && !strncasecmp(w, tags[k], n))
+                return 1;
+        return 0;
+    }
+    return letters <= 5;
+}
+
+/* A title from the words of a file's name ("sunset_over-the-lake.jpg":
+ * "Sunset over the lake"), or "" when it has none. */
+static void
+title_from_name(const char *path, char *out, size_t len)
+{
+    const char *base = strrchr(path, '/'), *dot, *p;
+    size_t o = 0;
+
+    base = base ? base + 1 : path;
+    dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        dot = base + strlen(base);
+    for (p = base; p < dot && o + 1 < len;) {
+        size_t n = 0;
+
+        while (p < dot && strchr("_-. ", *p))
+            p++;
+        while (p + n < dot && !strchr("_-. ", p[n]))
+            n++;
+        if (!n || camera_word(p, n) || o + n + 2 >= len) {
+            p += n;
+            continue;
+        }
+        if (o)
+            out[o++] = ' ';
+        memcpy(out + o, p, n);
+        if (!o)
+            out[0] = (char)toupper((unsigned char)out[0]);
+        o += n;
+        p += n;
+    }
+    out[o] = '\0';
+}
+
+/* After processing: an image whose file carried no title gets one from its
+ * name, and goes to review if that was all it lacked. Returns 1 when it
+ * stays a draft. */
+static int
+describe_from_name(struct app *app, const char *id, const char *path)
+{
+    struct cat_image *img = NULL;
+    char title[CAT_TITLE_MAX + 1], err[DB_ERR_LEN];
+    unsigned missing = 0;
+    int rc;
+
+    if (cat_image_get(app->db, id, &img, err) != DB_OK)
+        return 0;
+    rc = img->status == DB_IMG_DRAFT ? DB_EINVAL : DB_OK;
+    if (rc != DB_OK && !img->title[0]) {
+        title_from_name(path, title, sizeof title);
+        if (title[0] && cat_image_update_meta(app->db, id, img->contributor_id,
+                                              title, NULL, NULL, err) == DB_OK)
+            rc = cat_image_submit(app->db, id, img->contributor_id,
+                                  app->cfg.min_keywords, &missing, err);
+    }
+    cat_image_free(img);
+    return rc != DB_OK;
+}
+
 int
 cmd_import(struct app *app, int argc, char **argv)
 {
@@ -134,7 +221,9 @@ cmd_import(struct app *app, int argc, char **argv)
     struct files f = {0};
     struct acc_user u;
     char err[DB_ERR_LEN], (*ids)[24] = NULL;
-    int tty = isatty(2), accepted = 0, refused = 0, rc = 1, n_paths = 0;
+    int *from = NULL; /* the path each accepted id came from */
+    int tty = isatty(2), accepted = 0, refused = 0, drafts = 0, rc = 1;
+    int n_paths = 0;
 
     /* Flags and paths in any order: --contributor is the only flag. */
     for (int i = 0; i < argc; i++) {
@@ -163,9 +252,10 @@ cmd_import(struct app *app, int argc, char **argv)
         goto out;
     }
     ids = calloc((size_t)f.n + 1, sizeof *ids);
+    from = calloc((size_t)f.n + 1, sizeof *from);
     /* The same workers as the server's make the previews here, so an
      * import is finished when this command ends. */
-    if (!ids || workers_start(app) < 0)
+    if (!ids || !from || workers_start(app) < 0)
         goto out;
     for (int i = 0; i < f.n; i++) {
         struct ingest res;
@@ -184,6 +274,7 @@ cmd_import(struct app *app, int argc, char **argv)
                 unlink(tmp);
         }
         if (res.status == 202) {
+            from[accepted] = i;
             snprintf(ids[accepted++], 24, "%s", res.id);
             if (!tty)
                 printf("accepted %s %s\n", f.paths[i], res.id);
@@ -205,7 +296,9 @@ cmd_import(struct app *app, int argc, char **argv)
     }
     if (tty)
         fprintf(stderr, "\n");
-    printf("%d accepted, %d refused\n", accepted, refused);
+    for (int k = 0; k < accepted; k++)
+        drafts += describe_from_name(app, ids[k], f.paths[from[k]]);
+    printf("%d accepted, %d refused, %d drafts\n", accepted, refused, drafts);
     rc = refused ? 1 : 0;
 out:
     workers_stop(app);
@@ -214,5 +307,6 @@ out:
         free(f.paths[i]);
     free(f.paths);
     free(ids);
+    free(from);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "blob.h"
+#include "cat_release.h"
 #include "catalog.h"
 #include "imaging.h"
 #include "ledger.h"
@@ -40,6 +41,22 @@ licence_json(const struct ledger_licence *l, int money)
     return j;
 }
 
+/* An editorial photo is licensed for editorial use only: no extended
+ * licence. Replies 422 and returns 1 when image_id is one. */
+static int
+licences_editorial_refused(struct srv_req *r, const char *image_id)
+{
+    struct cat_image_flags fl;
+    char err[DB_ERR_LEN];
+
+    if (cat_image_flags_get(srv_req_app(r)->db, image_id, &fl, err) != DB_OK ||
+        !fl.editorial)
+        return 0;
+    srv_error(r, 422, "editorial_only",
+              "This photo is for editorial use only: no extended licence.");
+    return 1;
+}
+
 void
 licences_create(struct srv_req *r)
 {
@@ -50,7 +67,7 @@ licences_create(struct srv_req *r)
     struct ledger_licence_req req = {0};
     struct ledger_licence lic;
     char hash[65], canon[256], err[DB_ERR_LEN];
-    int idx = 0, held = 0, extended, rc;
+    int idx = 0, held = 0, editorial = 0, extended, rc;
     json_t *j;
 
     if (!key || srv_field_str(r, "image_id", 1, 40, 0, &image_id) < 0 ||
@@ -78,6 +95,8 @@ licences_create(struct srv_req *r)
         srv_error(r, 422, "own_image", "You cannot license your own photo.");
         goto out;
     }
+    if (extended && licences_editorial_refused(r, image_id))
+        goto out;
     if (images_size_edge(size, img->width, img->height, &idx) < 0) {
         srv_error(r, 422, "size_not_offered",
                   "This image is not offered at "
@@ -105,6 +124,10 @@ licences_create(struct srv_req *r)
     rc = ledger_licence_create(app->db, &req, &lic, err);
     if (srv_reply_db(r, rc, err, "licence") < 0)
         goto out;
+    /* Fix the licence's terms now, while the photo is as it was sold. */
+    if (cat_licence_editorial(app->db, lic.id, image_id, &editorial, err) !=
+        DB_OK)
+        log_warn("%s: licence %s: terms: %s", srv_req_id(r), lic.id, err);
     j = licence_json(&lic, 0);
     /* The buyer held this licence before this sale: the page says so. */
     json_object_set_new(j, "already_held", json_boolean(held && !lic.replayed));
@@ -168,7 +191,7 @@ licensed_file(struct srv_req *r, const struct ledger_licence *l,
     char err[DB_ERR_LEN], year[8];
     time_t t = (time_t)l->created_at;
     struct tm tm;
-    int idx = 0, edge, rc;
+    int idx = 0, edge, editorial = 0, rc;
 
     blob_key_licensed(l->id, key, 256);
     if (l->file_sha256[0] && blob_exists(app->blobs, key) == 1) {
@@ -196,10 +219,16 @@ licensed_file(struct srv_req *r, const struct ledger_licence *l,
     }
     gmtime_r(&t, &tm);
     strftime(year, sizeof year, "%Y", &tm);
+    rc = cat_licence_editorial(app->db, l->id, l->image_id, &editorial, err);
+    if (srv_reply_db(r, rc, err, what) < 0) {
+        rc = -1;
+        goto out;
+    }
     snprintf(copyright, sizeof copyright,
              "\xc2\xa9 %s %s. Licensed to %s "
-             "via Stockroom (%s licence, size %s).",
-             year, img->contributor_name, buyer.name, l->type, l->size);
+             "via Stockroom (%s licence, size %s%s).",
+             year, img->contributor_name, buyer.name, l->type, l->size,
+             editorial ? ", editorial use only" : "");
     blob_key_original(img->sha256, okey, sizeof okey);
     rc = srv_reply_blob(r, blob_local(app->blobs, okey, src, sizeof src), what);
     if (rc < 0)
@@ -330,7 +359,7 @@ licences_certificate(struct srv_req *r)
     char sig64[128], pk64[64];
     char *text = NULL;
     json_t *cert;
-    int rc;
+    int editorial = 0, rc;
 
     rc = ledger_licence_get(app->db, srv_req_param(r, 0), &l, err);
     if (rc == DB_OK && !may_see_certificate(r, &l))
@@ -347,6 +376,9 @@ licences_certificate(struct srv_req *r)
     }
     if (licensed_file(r, &l, "certificate", key, sha) < 0)
         goto out;
+    rc = cat_licence_editorial(app->db, l.id, l.image_id, &editorial, err);
+    if (srv_reply_db(r, rc, err, "certificate") < 0)
+        goto out;
     app_iso_time(l.created_at, issued);
     cert = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s},s:s,s:s,"
                      "s:s,s:s,s:s}",
@@ -356,6 +388,8 @@ licences_certificate(struct srv_req *r)
                      img->contributor_id, "name", img->contributor_name,
                      "file_sha256", sha, "size", l.size, "type", l.type,
                      "terms_version", app->cfg.terms_version, "date", issued);
+    if (cert && editorial)
+        json_object_set_new(cert, "use", json_string("editorial use only"));
     text = cert ? json_dumps(cert, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (!text) {
         json_decref(cert);
@@ -446,5 +480,6 @@ licences_refund(struct srv_req *r)
         return;
     log_info("%s: licence %s refunded by %s", srv_req_id(r), l.id,
              srv_req_user(r)->id);
+    admin_users_record(r, "refund", "licence", l.id, NULL);
     srv_json(r, 200, licence_json(&l, 1));
 }

@@ -15,6 +15,7 @@
 
 #include "app.h"
 #include "mail.h"
+#include "audit.h"
 #include "text.h"
 #include "auth.h"
 #include "blob.h"
@@ -375,6 +376,15 @@ cmd_user_add(struct app *app, int argc, char **argv)
         fprintf(stderr, "stockroom: %s\n", err);
         goto out;
     }
+    /* The console's command line is staff too: its actor is "cli". */
+    /* The reason names the roles held now (pw is done with). */
+    snprintf(pw, sizeof pw, "%s%s%s%s", roles & ACC_ROLE_BUYER ? "buyer " : "",
+             roles & ACC_ROLE_CONTRIBUTOR ? "contributor " : "",
+             roles & ACC_ROLE_REVIEWER ? "reviewer " : "",
+             roles & ACC_ROLE_ADMIN ? "admin" : "");
+    if (db_audit_add(app->db, "cli", "role_change", "user", u.id, pw, err) !=
+        DB_OK)
+        fprintf(stderr, "stockroom: audit: %s\n", err);
     rc = 0;
 out:
     app_close(app);

@@ -134,5 +134,8 @@ payouts_settle(struct srv_req *r)
     }
     if (srv_reply_db(r, rc, err, "payout") < 0)
         return;
+    admin_users_record(r,
+                       want == DB_PAYOUT_PAID ? "payout_paid" : "payout_failed",
+                       "payout", srv_req_param(r, 0), NULL);
     srv_json(r, 200, payout_json(&p));
 }

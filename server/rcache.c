@@ -181,3 +181,18 @@ rcache_etag(const struct rcache_entry *e)
 {
     return e->etag;
 }
+
+void
+rcache_drop(struct rcache *c, const char *key)
+{
+    struct rcache_entry *e;
+
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (e = c->buckets[hash(key)]; e && strcmp(e->key, key); e = e->next)
+        ;
+    if (e)
+        evict(c, e);
+    pthread_mutex_unlock(&c->lock);
+}

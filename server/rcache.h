@@ -35,4 +35,8 @@ int rcache_fd(const struct rcache_entry *e);
 size_t rcache_size(const struct rcache_entry *e);
 const char *rcache_etag(const struct rcache_entry *e);
 
+/* Forget key's entry, if any (an image taken off sale); lenders keep
+ * theirs until done. Accepts a NULL cache. */
+void rcache_drop(struct rcache *c, const char *key);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "app.h"
 #include "text.h"
+#include "cat_safety.h"
 #include "catalog.h"
 #include "log.h"
 
@@ -54,6 +55,30 @@ review_queue(struct srv_req *r)
     images_list_reply(r, 1);
 }
 
+/* An appeal goes to another reviewer than the one who rejected: replies
+ * 403 and returns 1 when the caller is that one. */
+static int
+review_same_reviewer(struct srv_req *r, const char *id)
+{
+    struct app *app = srv_req_app(r);
+    struct cat_image *img = NULL;
+    struct cat_safety sf;
+    char err[DB_ERR_LEN];
+    int same = 0;
+
+    if (cat_image_get(app->db, id, &img, err) == DB_OK &&
+        img->status == DB_IMG_PENDING_REVIEW &&
+        cat_image_safety(app->db, id, &sf, err) == DB_OK && sf.appealed_at &&
+        !strcmp(img->reviewed_by, srv_req_user(r)->id))
+        same = 1;
+    cat_image_free(img);
+    if (same)
+        srv_error(r, 403, "same_reviewer",
+                  "An appeal is decided by another reviewer than the one who "
+                  "rejected the photo.");
+    return same;
+}
+
 void
 review_decide(struct srv_req *r)
 {
@@ -100,6 +125,10 @@ review_decide(struct srv_req *r)
     held = rc == DB_OK && img->status == DB_IMG_APPROVED;
     cat_image_free(img);
     img = NULL;
+    if (rc == DB_OK && !held &&
+        (review_same_reviewer(r, id) ||
+         safety_review_editorial(r, id, approve) < 0))
+        goto out;
     if (held)
         rc = cat_edit_decide(app->db, id, approve, err);
     else if (rc == DB_OK)

@@ -19,12 +19,13 @@ item_json(struct app *app, const struct cat_item *it)
     app_rendition_url(app, it->id, 1, "thumbnail.jpg", thumb, sizeof thumb);
     app_rendition_url(app, it->id, 1, "preview.jpg", preview, sizeof preview);
     snprintf(page, sizeof page, "/api/v1/images/%s", it->id);
-    return json_pack("{s:s,s:s,s:i,s:i,s:{s:s,s:s},s:s,s:s,s:s,s:s,s:I}", "id",
-                     it->id, "title", it->title, "width", it->width, "height",
-                     it->height, "contributor", "id", it->contributor_id,
-                     "name", it->contributor_name, "thumbnail_url", thumb,
-                     "preview_url", preview, "url", page, "colour", it->colour,
-                     "licences_sold", (json_int_t)it->licences_sold);
+    return json_pack("{s:s,s:s,s:i,s:i,s:{s:s,s:s},s:s,s:s,s:s,s:s,s:I,s:b}",
+                     "id", it->id, "title", it->title, "width", it->width,
+                     "height", it->height, "contributor", "id",
+                     it->contributor_id, "name", it->contributor_name,
+                     "thumbnail_url", thumb, "preview_url", preview, "url",
+                     page, "colour", it->colour, "licences_sold",
+                     (json_int_t)it->licences_sold, "editorial", it->editorial);
 }
 
 json_t *
@@ -62,6 +63,26 @@ palette_colour(const char *c)
 
 /* Read the common search parameters; replies 422 and returns -1 on a bad
  * one. */
+/* editorial=true|false narrows to editorial photos or to the others. */
+static int
+search_editorial_param(struct srv_req *r, struct cat_query *q)
+{
+    const char *e = srv_req_query(r, "editorial");
+
+    if (!e || !*e)
+        return 0;
+    if (!strcmp(e, "true"))
+        q->editorial = CAT_EDITORIAL_ONLY;
+    else if (!strcmp(e, "false"))
+        q->editorial = CAT_EDITORIAL_NONE;
+    else {
+        srv_error(r, 422, "invalid_parameter",
+                  "editorial must be true or false.");
+        return -1;
+    }
+    return 0;
+}
+
 int
 search_query_params(struct srv_req *r, struct cat_query *q)
 {
@@ -80,6 +101,8 @@ search_query_params(struct srv_req *r, struct cat_query *q)
     q->cursor = srv_req_query(r, "cursor");
     if (q->colour && !*q->colour)
         q->colour = NULL;
+    if (search_editorial_param(r, q) < 0)
+        return -1;
     if (q->colour && !palette_colour(q->colour)) {
         srv_error(r, 422, "invalid_parameter",
                   "colour must be one of red, "

@@ -3,10 +3,28 @@
 #include <string.h>
 #include <time.h>
 
+#include "acc_suspend.h"
 #include "app.h"
 #include "auth.h"
 #include "text.h"
 #include "log.h"
+
+/* A suspended account may not sign in: replies 403 and returns 1. */
+static int
+sessions_suspended(struct srv_req *r, const char *user_id)
+{
+    char err[DB_ERR_LEN];
+    int64_t since = 0;
+    int rc = acc_user_suspended(srv_req_app(r)->db, user_id, &since, err);
+
+    if (srv_reply_db(r, rc, err, "sign-in") < 0)
+        return 1;
+    if (since) {
+        srv_error(r, 403, "suspended", "This account is suspended.");
+        return 1;
+    }
+    return 0;
+}
 
 void
 sessions_create(struct srv_req *r)
@@ -47,6 +65,8 @@ sessions_create(struct srv_req *r)
         return;
     }
     auth_login_ok(app->auth, lower);
+    if (sessions_suspended(r, u.id))
+        return;
     auth_new_token(token, hash);
     auth_random_text(csrf, 32);
     rc = acc_session_create(app->db, hash, u.id, csrf,

@@ -228,7 +228,8 @@ run_job(struct app *app, const struct cat_job *job)
         rc = render(app, img, thumb, preview, why, sizeof why);
     }
     if (rc == 0) {
-        rc = cat_job_done(app->db, job->id, thumb, preview, err);
+        rc = cat_job_done(app->db, job->id, thumb, preview,
+                          app->cfg.min_keywords, err);
     } else if (rc == RENDER_DEFER) {
         rc = cat_job_defer(app->db, job->id, (int64_t)time(NULL) + DEFER_S, why,
                            err);

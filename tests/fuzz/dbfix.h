@@ -72,7 +72,7 @@ fx_image(int n, const char *title, const char *kw)
     fx_check(cat_image_create(fx.db, &in, id, err), "create", err);
     fx_check(cat_job_release(fx.db, id, err), "release", err);
     while (cat_job_claim(fx.db, 1000, 60, &job, err) == 0)
-        fx_check(cat_job_done(fx.db, job.id, "t1", "p1", err), "done", err);
+        fx_check(cat_job_done(fx.db, job.id, "t1", "p1", 0, err), "done", err);
     fx_check(cat_review_decide(fx.db, id, fx.rev.id, 1, NULL, NULL, err),
              "approve", err);
 }

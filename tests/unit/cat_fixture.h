@@ -146,7 +146,7 @@ render_all(struct fx *f)
      * release them all, as the server does once their files are stored. */
     assert_true(cat_jobs_reset(f->db, err) >= 0);
     while (cat_job_claim(f->db, 1000, 60, &job, err) == 0)
-        assert_int_equal(cat_job_done(f->db, job.id, "t1", "p1", err), 0);
+        assert_int_equal(cat_job_done(f->db, job.id, "t1", "p1", 0, err), 0);
 }
 
 static inline void

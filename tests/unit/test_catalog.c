@@ -128,9 +128,10 @@ test_job_lease_reclaim_reset(void **state)
     assert_int_equal(cat_jobs_reset(f->db, err), 0);
     assert_int_equal(cat_job_claim(f->db, 1061, 60, &b, err), 0);
     assert_int_equal(b.attempts, 3);
-    assert_int_equal(cat_job_done(f->db, b.id, "t", "p", err), 0);
-    assert_int_equal(cat_job_done(f->db, b.id, "t", "p", err), DB_ECONFLICT);
-    assert_int_equal(cat_job_done(f->db, "jnope", "t", "p", err), DB_ENOTFOUND);
+    assert_int_equal(cat_job_done(f->db, b.id, "t", "p", 0, err), 0);
+    assert_int_equal(cat_job_done(f->db, b.id, "t", "p", 0, err), DB_ECONFLICT);
+    assert_int_equal(cat_job_done(f->db, "jnope", "t", "p", 0, err),
+                     DB_ENOTFOUND);
     assert_int_equal(cat_job_claim(f->db, 5000, 60, &b, err), DB_ENOTFOUND);
 }
 

@@ -121,7 +121,7 @@ render_all(struct fx *f)
     struct cat_job job;
 
     while (cat_job_claim(f->db, time(NULL), 60, &job, err) == DB_OK)
-        assert_int_equal(cat_job_done(f->db, job.id, "t", "p", err), DB_OK);
+        assert_int_equal(cat_job_done(f->db, job.id, "t", "p", 0, err), DB_OK);
 }
 
 static void
@@ -404,7 +404,7 @@ p_job_claim_done(struct fx *f)
     db_fault_arm(f->kind, 0);
     f->version = data_version(f);
     db_fault_arm(f->kind, f->nth);
-    return cat_job_done(f->db, job.id, "t", "p", err);
+    return cat_job_done(f->db, job.id, "t", "p", 0, err);
 }
 
 static int

@@ -14,14 +14,15 @@
  * other tables where they differ. */
 static const char *const strangers[] = {
     "",        "Approved", "approved ",  " approved",  "pending-review",
-    "PENDING", "draft",    "withdrawn",  "taken_down", "unknown",
+    "PENDING", "drafts",   "withdrawn ", "taken-down", "unknown",
     "proces",  "paidd",    "approved\n", NULL};
 
 static void
 test_image_status(void **state)
 {
     static const char *const want[DB_IMG_N] = {
-        "processing", "pending_review", "approved", "rejected", "failed"};
+        "processing", "pending_review", "approved",  "rejected",
+        "failed",     "draft",          "withdrawn", "taken_down"};
     enum db_img_status got;
 
     (void)state;

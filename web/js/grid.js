@@ -17,6 +17,7 @@ export function tile(item, { eager = false, onload } = {}) {
     img.addEventListener('error', onload, { once: true });
   }
   return h('a', { class: 'tile', href: imageUrl(item.id), vars: { '--r': r }, dataset: { id: item.id } },
-    img, h('span', { class: 'cap', 'aria-hidden': 'true' }, title,
+    img, item.editorial ? h('span', { class: 'badge editorial tile-label', text: 'Editorial' }) : null,
+    h('span', { class: 'cap', 'aria-hidden': 'true' }, title,
       item.contributor && item.contributor.name ? ` · ${item.contributor.name}` : ''));
 }

@@ -58,7 +58,8 @@ function buyPanel() {
     })));
 
   const types = h('fieldset', { class: 'types' }, h('legend', { class: 'visually-hidden', text: 'Licence type' }),
-    [['standard', 'Standard', 'Web, print up to 500,000 copies'], ['extended', 'Extended', 'Merchandise, unlimited print runs']].map(([v, label, hint]) => {
+    [['standard', 'Standard', img.editorial ? 'Editorial use only: news, commentary, education' : 'Web, print up to 500,000 copies'],
+      ['extended', 'Extended', 'Merchandise, unlimited print runs']].filter(([v]) => !img.editorial || v === 'standard').map(([v, label, hint]) => {
       const r = h('input', { type: 'radio', name: 'type', value: v, id: `type-${v}`, checked: v === type });
       r.addEventListener('change', () => { type = v; update(); });
       return h('label', { for: `type-${v}` }, r, ' ', label, h('small', { text: hint }));
@@ -151,6 +152,31 @@ async function lightboxPanel() {
   return box;
 }
 
+// Anyone may report a photo: copyright, privacy, offensive, other.
+function reportPanel() {
+  const reasons = [['copyright', 'It is my work (copyright)'], ['privacy', 'It invades my privacy'], ['offensive', 'It is offensive'], ['other', 'Something else']];
+  const select = h('select', { id: 'report-reason', name: 'reason' }, reasons.map(([v, t]) => h('option', { value: v, text: t })));
+  const details = h('textarea', { id: 'report-details', name: 'details', rows: 3, maxlength: 2000 });
+  const email = h('input', { type: 'email', id: 'report-email', name: 'contact_email', maxlength: 254, autocomplete: 'email' });
+  const result = h('div', { id: 'report-result', 'aria-live': 'polite' });
+  const form = h('form', { id: 'report-form' },
+    h('div', { class: 'field' }, h('label', { for: 'report-reason', text: 'Reason' }), select),
+    h('div', { class: 'field' }, h('label', { for: 'report-details', text: 'What is wrong' }), details),
+    h('div', { class: 'field' }, h('label', { for: 'report-email', text: 'Your email, for an answer' }), email),
+    h('button', { type: 'submit', class: 'btn small', text: 'Send report' }), result);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('POST', `/images/${encodeURIComponent(img.id)}/reports`,
+        { reason: select.value, details: details.value.trim(), contact_email: email.value.trim() });
+      fill(form, notice('good', 'Thank you: the report reached the store’s staff.'));
+    } catch (err) {
+      fill(result, notice('error', err.message));
+    }
+  });
+  return h('details', { class: 'card report' }, h('summary', { text: 'Report this photo' }), form);
+}
+
 async function render() {
   const [image, myLicences] = await Promise.all([
     get(`/images/${encodeURIComponent(id)}`),
@@ -180,6 +206,8 @@ async function render() {
       h('div', {},
         h('div', { class: 'preview' }, preview),
         h('h1', { id: 'image-title', text: img.title || 'Untitled photo' }),
+        img.editorial ? h('p', { class: 'editorial-label', id: 'editorial-label' },
+          h('span', { class: 'badge editorial', text: 'Editorial use only' }), ' ', img.caption || '') : null,
         h('p', { class: 'byline' }, 'by ', contributorLink),
         img.description ? h('p', { id: 'image-description', text: img.description }) : null,
         img.keywords.length ? keywordList(img.keywords) : null,
@@ -188,6 +216,7 @@ async function render() {
   if (img.status === 'approved' && img.sizes.length) side.append(buyPanel());
   else if (img.status === 'approved') side.append(notice('warn', 'This photo has no size on sale.'));
   if (img.status === 'approved') side.append(await lightboxPanel());
+  if (img.status === 'approved') side.append(reportPanel());
   if (img.similar && img.similar.length) {
     main.append(h('section', { 'aria-labelledby': 'similar-title' },
       h('h2', { id: 'similar-title', text: 'Similar photos' }),
@@ -204,7 +233,11 @@ async function start() {
   try {
     await render();
   } catch (e) {
-    if (e.status === 404) {
+    if (e.status === 410) {
+      fill(main, h('div', { class: 'empty' }, h('h1', { text: 'This photo is no longer on sale' }),
+        h('p', { text: 'Licences already bought stay valid: find them under My downloads.' }),
+        h('p', {}, h('a', { href: '/', class: 'btn', text: 'Search for photos' }))));
+    } else if (e.status === 404) {
       fill(main, h('div', { class: 'empty' }, h('h1', { text: 'This photo is not here' }),
         h('p', { text: 'It may have been removed, or it is not published yet.' }),
         h('p', {}, h('a', { href: '/', class: 'btn', text: 'Search for photos' }))));

@@ -90,7 +90,13 @@ function draw() {
           h('dt', { text: 'File' }), h('dd', { text: `${(it.format || '').toUpperCase()} · ${bytes(it.file_size || 0)}` }),
           h('dt', { text: 'Camera' }), h('dd', { text: [it.camera_make, it.camera_model].filter(Boolean).join(' ') || '—' }),
           h('dt', { text: 'Taken' }), h('dd', { text: it.date_taken || '—' }),
-          h('dt', { text: 'Uploaded' }), h('dd', { text: date(it.created_at) }))),
+          h('dt', { text: 'Uploaded' }), h('dd', { text: date(it.created_at) }),
+          h('dt', { text: 'Shows' }), h('dd', { text: [it.people && 'recognisable people', it.property && 'private property'].filter(Boolean).join(', ') || '—' }),
+          h('dt', { text: 'Releases' }), h('dd', { id: 'releases' }, (it.releases || []).length
+            ? (it.releases || []).map((r) => h('a', { href: r.file_url, target: '_blank', rel: 'noopener', text: `${r.kind}: ${r.name}` }))
+            : (it.people || it.property ? h('span', { class: 'badge bad', text: 'none attached' }) : '—'))),
+        it.editorial ? h('p', {}, h('span', { class: 'badge editorial', text: 'Editorial use only' }), ' ', it.caption || '') : null,
+        it.appeal ? notice('warn', h('strong', { text: 'Appeal: ' }), it.appeal.message) : null),
       h('div', {},
         h('h3', { text: matches.length ? `Near duplicates (${matches.length})` : 'Near duplicates' }),
         matches.length ? h('ul', { class: 'matches', id: 'matches' }, matches.map((m) => h('li', { class: ['match', m.possible_theft && 'theft'] },

@@ -61,6 +61,7 @@ function renderHeader(header, user, page) {
     }
     if (hasRole(user, 'reviewer', 'admin')) nav.append(link('/review.html', 'Review', page === 'review'));
     nav.append(link('/account.html', 'Account', page === 'account'));
+    if (hasRole(user, 'admin')) nav.append(link('/admin.html', 'Console', page === 'admin'));
     nav.append(h('button', { type: 'button', class: 'btn link signout', text: 'Sign out', title: `Signed in as ${user.email}`, onclick: signOut }));
   } else {
     const next = encodeURIComponent(here());

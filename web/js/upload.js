@@ -13,7 +13,11 @@ const REASONS = {
   keyword_spam: 'Keyword spam', poor_quality: 'Poor quality', trademark: 'Trademark or logo',
   similar_content: 'Too similar to other photos', release_missing: 'Model or property release missing', other: 'Other',
 };
-const STATUS = { processing: 'Processing', pending_review: 'Waiting for review', approved: 'On sale', rejected: 'Rejected', failed: 'Failed' };
+const STATUS = {
+  processing: 'Processing', pending_review: 'Waiting for review', approved: 'On sale', rejected: 'Rejected', failed: 'Failed',
+  draft: 'Draft', withdrawn: 'Withdrawn', taken_down: 'Taken down',
+};
+const MISSING = { title: 'a title', keywords: 'at least five keywords' };
 
 const queue = [];
 let active = 0;
@@ -106,9 +110,51 @@ function stateLine(img) {
   if (img.status === 'rejected') parts.push(h('span', {}, h('strong', { text: REASONS[img.reject_code] || img.reject_code || 'Rejected' }),
     img.reject_reason ? `: ${img.reject_reason}` : ''));
   if (img.status === 'failed') parts.push(h('span', { text: img.fail_reason || 'Processing failed.' }));
+  if (img.status === 'draft') {
+    const missing = (img.missing || []).map((m) => MISSING[m] || m);
+    parts.push(h('span', { class: 'missing', text: missing.length ? `Needs ${missing.join(' and ')} before review.` : 'Ready for review.' }),
+      h('button', { type: 'button', class: 'btn small primary submit-draft', text: 'Send to review', onclick: () => act(img, 'POST', '/submit') }));
+  }
+  if (img.status === 'withdrawn') parts.push(h('button', { type: 'button', class: 'btn small restore', text: 'Restore', onclick: () => act(img, 'POST', '/restore') }));
+  if (img.status === 'taken_down') parts.push(h('span', { text: img.off_sale_reason || 'Taken down by the store.' }));
+  if (img.status === 'rejected' && !img.appeal) parts.push(h('button', { type: 'button', class: 'btn small appeal', text: 'Appeal', onclick: () => appeal(img) }));
   if (img.status === 'approved') parts.push(h('a', { href: imageUrl(img.id), text: 'View on sale' }),
     h('span', { class: 'muted', text: `${plural(img.views || 0, 'view')} · ${plural(img.licences_sold || 0, 'licence')} sold` }));
+  if (img.editorial) parts.push(h('span', { class: 'badge editorial', text: 'Editorial use only' }));
+  if (['approved', 'pending_review', 'draft', 'rejected'].includes(img.status)) {
+    parts.push(h('button', { type: 'button', class: 'btn small withdraw', text: 'Take off sale', onclick: () => act(img, 'DELETE', '') }));
+  }
   return parts;
+}
+
+// Submit, withdraw or restore one photo; the row shows the answer or why not.
+async function act(img, method, tail) {
+  const row = rows.get(img.id);
+  try {
+    const fresh = await api(method, `/images/${encodeURIComponent(img.id)}${tail}`);
+    if (row) applyData(row, fresh, false);
+  } catch (e) {
+    if (row) row.state.append(h('span', { class: 'field-error', role: 'alert', text: e.message }));
+  }
+}
+
+// The appeal asks for its message in place.
+function appeal(img) {
+  const row = rows.get(img.id);
+  if (!row) return;
+  const input = h('input', { type: 'text', class: 'appeal-message', maxlength: 4000, 'aria-label': 'Why should the photo be looked at again?', placeholder: 'Why should it be looked at again?' });
+  const form = h('form', { class: 'row' }, input, h('button', { type: 'submit', class: 'btn small primary', text: 'Send appeal' }));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!input.value.trim()) return;
+    try {
+      applyData(row, await api('POST', `/images/${encodeURIComponent(img.id)}/appeal`, { message: input.value.trim() }), true);
+    } catch (err) {
+      row.state.append(h('span', { class: 'field-error', role: 'alert', text: err.message }));
+    }
+  });
+  row.state.append(form);
+  input.focus();
 }
 
 function thumbFor(img) {
@@ -173,6 +219,7 @@ function applyData(row, img, fields) {
     }
   }
   if (before.status !== img.status || before.queue_position !== img.queue_position || before.views !== img.views ||
+      String(before.missing) !== String(img.missing) ||
       before.licences_sold !== img.licences_sold || fields) fill(row.state, stateLine(img));
   if (!before.thumbnail_url && img.thumbnail_url) fill(row.thumbWrap, thumbFor(img));
 }
