@@ -110,13 +110,18 @@ scan_sql(const struct cat_query *q, enum driver d, int popular, int cursor,
     int colour = q->colour && *q->colour;
 
     snprintf(sql, len,
-             "SELECT i.seq, %s, (1%s%s%s) FROM images i INDEXED BY %s"
+             "SELECT i.seq, %s, (1%s%s%s%s) FROM images i INDEXED BY %s"
              " WHERE i.status = 'approved'%s%s ORDER BY %s DESC, i.seq DESC",
              key, orient ? orient : "",
              colour && d != BY_COLOUR ? " AND i.colour = :colour" : "",
              q->min_megapixels > 0 && d != BY_PIXELS
                  ? " AND i.width * i.height >= :pixels"
                  : "",
+             /* Rare and not in the indexes: read from the row, within the
+              * same bounded walk. */
+             q->editorial == CAT_EDITORIAL_ONLY   ? " AND i.editorial = 1"
+             : q->editorial == CAT_EDITORIAL_NONE ? " AND i.editorial = 0"
+                                                  : "",
              idx[d][popular],
              d == BY_COLOUR        ? " AND i.colour = :colour"
              : d == BY_CONTRIBUTOR ? " AND i.contributor_id = :contributor"

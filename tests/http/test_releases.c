@@ -209,16 +209,17 @@ test_attach(void **state)
     json_decref(j);
 }
 
-/* The text the certificate signs, for licence id. */
+/* The text the certificate signs, for licence id, as its licensee (token)
+ * sees it. */
 static char *
-signed_text(const char *id)
+signed_text(const char *token, const char *id)
 {
     char path[160];
     json_t *j;
     char *s;
 
     snprintf(path, sizeof path, "/api/v1/licences/%s/certificate", id);
-    j = kit_want("GET", path, NULL, NULL, 200, NULL);
+    j = kit_want("GET", path, token, NULL, 200, NULL);
     s = strdup(kit_jstr(j, "signed_text"));
     json_decref(j);
     return s;
@@ -297,11 +298,11 @@ test_editorial(void **state)
     kit_expect(&r, 201, NULL, "editorial licence");
     snprintf(lic, sizeof lic, "%s", kit_jstr(r.json, "id"));
     th_resp_free(&r);
-    text = signed_text(lic);
+    text = signed_text(buyer, lic);
     assert_non_null(strstr(text, "\"use\":\"editorial use only\""));
     free(text);
     /* A licence sold before keeps its terms. */
-    text = signed_text(lic_before);
+    text = signed_text(buyer, lic_before);
     assert_null(strstr(text, "editorial"));
     free(text);
     snprintf(p, sizeof p, "/api/v1/licences/%s/download", lic);
