@@ -75,10 +75,17 @@ export function notice(kind, ...children) {
   return h('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...children);
 }
 
-// Only a path on this site may be a place to return to.
+// Where to go after signing in: a path of this site only. Browsers drop
+// tabs and newlines from URLs and read a backslash as "/", so "/<TAB>/evil"
+// and "/<backslash>evil" would leave the site: anything with them, or that
+// resolves to another origin, falls back.
 export function safeNext(value, fallback = '/') {
-  if (typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.includes('\\')) return value;
-  return fallback;
+  if (typeof value !== 'string' || !value.startsWith('/') || /[\\\x00-\x20\x7f]/.test(value)) return fallback;
+  let url;
+  try { url = new URL(value, location.origin); } catch (e) { return fallback; }
+  if (url.origin !== location.origin) return fallback;
+  const path = url.pathname + url.search + url.hash;
+  return path.startsWith('//') ? fallback : path;
 }
 
 export function here() {
