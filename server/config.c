@@ -66,8 +66,8 @@ static const struct opt opts[] = {
      "ADDR[,ADDR]: peers whose X-Forwarded-For is believed"},
     {"metrics-token", OPT_STR, F(metrics_token), S(metrics_token), 0, 0,
      "Bearer token that opens /metrics on the public listener"},
-    {"metrics-listen", OPT_STR, F(metrics_listen), S(metrics_listen),
-     0, 0, "ADDR:PORT serving /metrics without a token"},
+    {"metrics-listen", OPT_STR, F(metrics_listen), S(metrics_listen), 0, 0,
+     "ADDR:PORT serving /metrics without a token"},
     {"payout-min-cents", OPT_I64, F(payout_min_cents), 0, 0, 100000000,
      "smallest payout"},
     {"payment-provider", OPT_STR, F(payment_provider), S(payment_provider), 0,
@@ -285,8 +285,7 @@ check(const struct config *c, char *err, size_t errlen)
         char host[64];
         unsigned short port;
 
-        if (cfg_parse_listen(c->metrics_listen, host, sizeof host, &port) <
-            0) {
+        if (cfg_parse_listen(c->metrics_listen, host, sizeof host, &port) < 0) {
             snprintf(err, errlen, "metrics-listen must be ADDR:PORT");
             return -1;
         }

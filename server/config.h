@@ -44,7 +44,7 @@ struct config {
     int login_fail_account; /* failures per account per window */
     int login_fail_client;  /* failures per client address per window */
     int login_window_s;
-    int login_table; /* limiter entries at most */
+    int login_table;    /* limiter entries at most */
     int argon_parallel; /* password hashes running at once */
     char log_level[8];
     char payment_provider[16]; /* "test": settles at once, local use only */

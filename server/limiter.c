@@ -71,8 +71,7 @@ limiter_free(struct limiter *l)
 /* SipHash with the start-up secret: a client cannot choose emails that
  * land where another's count lives. */
 static uint64_t
-key_of(const struct limiter *l, int kind, const char *email,
-       const char *client)
+key_of(const struct limiter *l, int kind, const char *email, const char *client)
 {
     unsigned char buf[512], h[crypto_shorthash_BYTES];
     size_t n = 0, el = kind == K_CLIENT ? 0 : strlen(email);

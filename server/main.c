@@ -242,8 +242,7 @@ metrics_start(struct app *app)
     unsigned short want = 0, port = 0;
     int fd;
 
-    if (cfg_parse_listen(app->cfg.metrics_listen, host, sizeof host, &want) <
-        0)
+    if (cfg_parse_listen(app->cfg.metrics_listen, host, sizeof host, &want) < 0)
         return -1;
     fd = listen_on(host, want, &port);
     if (fd < 0)

@@ -57,8 +57,8 @@ void th_source(const char *addr);
  * answer (statuses below 600). 0, or -1 when one got no answer. */
 int th_burst(struct th_server *s, const char *from, const char *method,
              const char *path, int n,
-             void (*make)(int i, char *buf, size_t len, void *arg),
-             void *arg, int counts[600]);
+             void (*make)(int i, char *buf, size_t len, void *arg), void *arg,
+             int counts[600]);
 
 /* The value of a response header (case-insensitive), copied into buf; NULL
  * when absent. */

@@ -134,8 +134,7 @@ test_full_table_refuses_new_keys(void **state)
         th_resp_free(&r);
     }
     if (refused < 10)
-        fail_msg("only %d of 40 new keys refused by a 64-entry table",
-                 refused);
+        fail_msg("only %d of 40 new keys refused by a 64-entry table", refused);
     signin("127.0.0.2", NULL, email, WRONG, 429, "rate_limited",
            "still locked with the table full");
     stop();
@@ -178,15 +177,15 @@ test_forwarded_for_only_from_trusted_proxy(void **state)
                                         NULL};
     static const char *const client_a[] = {"X-Forwarded-For: 10.9.8.7", NULL};
     static const char *const client_b[] = {"X-Forwarded-For: 10.9.8.6", NULL};
-    static const char *const spoofed[] = {
-        "X-Forwarded-For: 10.9.8.6, 10.9.8.7", NULL};
+    static const char *const spoofed[] = {"X-Forwarded-For: 10.9.8.6, 10.9.8.7",
+                                          NULL};
     char email[128], log[65536];
 
     (void)state;
     start(flags, email);
     for (int i = 0; i < 5; i++)
-        signin("127.0.0.2", client_a, email, WRONG, 401,
-               "invalid_credentials", "guess through the proxy");
+        signin("127.0.0.2", client_a, email, WRONG, 401, "invalid_credentials",
+               "guess through the proxy");
     signin("127.0.0.2", client_a, email, PW, 429, "rate_limited",
            "the forwarded client is locked");
     signin("127.0.0.2", client_b, email, PW, 201, NULL,
@@ -202,8 +201,7 @@ test_forwarded_for_only_from_trusted_proxy(void **state)
     assert_int_equal(th_stop(&srv), 0);
     tu_log_tail(srv.log, log, sizeof log);
     if (!strstr(log, " 10.9.8.7 POST /api/v1/sessions 429"))
-        fail_msg("the access log does not name the forwarded client:\n%s",
-                 log);
+        fail_msg("the access log does not name the forwarded client:\n%s", log);
     if (!strstr(log, " 127.0.0.3 POST /api/v1/sessions 201"))
         fail_msg("the access log does not name the untrusted peer:\n%s", log);
     th_cleanup(&srv);
@@ -213,8 +211,8 @@ test_forwarded_for_only_from_trusted_proxy(void **state)
 static void
 test_cookie_secure_behind_https(void **state)
 {
-    static const char *const flags[] = {"--public-url",
-                                        "https://shop.example", NULL};
+    static const char *const flags[] = {"--public-url", "https://shop.example",
+                                        NULL};
     char email[128], token[128], cookie[512], auth[200];
     const char *hdrs[2] = {NULL, NULL};
     struct th_resp r;
