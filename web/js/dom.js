@@ -77,13 +77,18 @@ export function notice(kind, ...children) {
 
 // Where to go after signing in: a path of this site only. Browsers drop
 // tabs and newlines from URLs and read a backslash as "/", so "/<TAB>/evil"
-// and "/<backslash>evil" would leave the site: anything with them, or that
-// resolves to another origin, falls back.
+// and "/<backslash>evil" would leave the site; their percent-encoded forms
+// are refused too. Anything else that resolves to another origin falls
+// back as well.
+const UNSAFE = /[\\\x00-\x1f\x7f]/;
 export function safeNext(value, fallback = '/') {
-  if (typeof value !== 'string' || !value.startsWith('/') || /[\\\x00-\x20\x7f]/.test(value)) return fallback;
-  let url;
-  try { url = new URL(value, location.origin); } catch (e) { return fallback; }
-  if (url.origin !== location.origin) return fallback;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || UNSAFE.test(value)) return fallback;
+  let decoded, url;
+  try {
+    decoded = decodeURIComponent(value);
+    url = new URL(value, location.origin);
+  } catch (e) { return fallback; }
+  if (decoded.startsWith('//') || UNSAFE.test(decoded) || url.origin !== location.origin) return fallback;
   const path = url.pathname + url.search + url.hash;
   return path.startsWith('//') ? fallback : path;
 }
