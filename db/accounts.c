@@ -161,8 +161,39 @@ int
 acc_user_set_password(struct db *db, const char *id, const char *pw_hash,
                       char err[DB_ERR_LEN])
 {
-    return user_update(db, "UPDATE users SET pw_hash = ?1 WHERE id = ?2", 0,
-                       pw_hash, id, err);
+    sqlite3 *c = db_conn_get(db);
+    sqlite3_stmt *st = NULL;
+    int rc = db_begin(c, err);
+
+    if (rc != DB_OK)
+        goto out;
+    rc = db_prepare(c, "UPDATE users SET pw_hash = ?1 WHERE id = ?2", &st, err);
+    if (rc != DB_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, pw_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = db_step_change(c, st, "user", err);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != DB_OK)
+        goto out;
+    /* Whoever knew the old password may hold a session made with it. */
+    rc = db_prepare(c, "DELETE FROM sessions WHERE user_id = ?1", &st, err);
+    if (rc != DB_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        rc = db_fail(c, rc, "ending sessions", err);
+        goto out;
+    }
+    rc = db_commit(c, err);
+out:
+    if (rc != DB_OK)
+        db_rollback(c);
+    sqlite3_finalize(st);
+    db_conn_put(db, c);
+    return rc;
 }
 
 int

@@ -49,7 +49,8 @@ int acc_user_find_email(struct db *db, const char *email, struct acc_user *out,
 int acc_user_get(struct db *db, const char *id, struct acc_user *out,
                  char err[DB_ERR_LEN]) DB_WUR;
 
-/* Add role bits to an existing user, or set the password hash. */
+/* Add role bits to an existing user, or set the password hash (which ends
+ * every session of the user, in the same transaction). */
 int acc_user_add_roles(struct db *db, const char *id, unsigned roles,
                        char err[DB_ERR_LEN]) DB_WUR;
 int acc_user_set_password(struct db *db, const char *id, const char *pw_hash,

@@ -1,9 +1,13 @@
 /* Stockroom — database handle: open, pragmas, migrations, connection pool. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dbint.h"
 
@@ -319,6 +323,25 @@ tune_sqlite(void)
 #endif
 }
 
+/* SQLite gives the -wal and -shm files the mode of the database file, so
+ * making that one 0600 before SQLite opens it keeps all three private. */
+static int
+file_private(const char *path, char err[DB_ERR_LEN])
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) < 0 ||
+        ((st.st_mode & 077) && fchmod(fd, 0600) < 0)) {
+        snprintf(err, DB_ERR_LEN, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int
 db_open(const char *path, struct db **out, char err[DB_ERR_LEN])
 {
@@ -327,6 +350,8 @@ db_open(const char *path, struct db **out, char err[DB_ERR_LEN])
     int rc = DB_OK;
 
     pthread_once(&once, tune_sqlite);
+    if (file_private(path, err) < 0)
+        return DB_EGENERIC;
     db = calloc(1, sizeof *db);
 
     if (!db) {
@@ -382,8 +407,11 @@ db_backup(struct db *db, const char *path, char err[DB_ERR_LEN])
     sqlite3 *src = db_conn_get(db);
     sqlite3 *dst = NULL;
     sqlite3_backup *b = NULL;
-    int rc = sqlite3_open(path, &dst);
+    int rc = DB_EGENERIC;
 
+    if (file_private(path, err) < 0)
+        goto out;
+    rc = sqlite3_open(path, &dst);
     if (rc != SQLITE_OK) {
         rc = db_fail(dst, rc, "backup open", err);
         goto out;

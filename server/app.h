@@ -9,6 +9,7 @@
 #include "ledger.h"
 
 struct auth;
+struct limiter;
 struct blob;
 struct workers;
 struct views;
@@ -21,7 +22,9 @@ struct app {
     struct config cfg;
     struct db *db;
     struct auth *auth;
+    struct limiter *limiter; /* failed sign-ins */
     struct srv_http *http;
+    struct srv_http *metrics_http; /* --metrics-listen, or NULL */
     struct blob *blobs;
     struct workers *workers;
     struct views *views;
@@ -55,6 +58,9 @@ int cmd_import(struct app *app, int argc, char **argv);
 /* The route table of every resource, in routes.c. */
 extern const struct srv_route app_routes[];
 extern const int app_n_routes;
+/* The routes of the --metrics-listen listener. */
+extern const struct srv_route app_metrics_routes[];
+extern const int app_n_metrics_routes;
 
 /* Resource handlers, one file per resource; each handler is named after
  * its file. */
@@ -99,7 +105,8 @@ void account_close_delete(struct srv_req *r);
 
 /* system.c */
 void system_healthz(struct srv_req *r);
-void system_metrics(struct srv_req *r);
+void system_metrics(struct srv_req *r);      /* needs --metrics-token */
+void system_metrics_open(struct srv_req *r); /* for --metrics-listen */
 void system_static(struct srv_req *r);
 int system_static_send(struct srv_req *r, const char *name, unsigned status);
 

@@ -1,5 +1,4 @@
-/* Stockroom — passwords, tokens and the log-in limiter. */
-#include <ctype.h>
+/* Stockroom — passwords and tokens. */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -8,22 +7,12 @@
 
 #include "auth.h"
 
-#define LIMIT_SLOTS 4096
-#define LIMIT_PROBE 8
-
-struct limit_slot {
-    uint64_t key; /* 0: free */
-    int64_t window_start;
-    int count;
-};
-
 struct auth {
     const struct config *cfg;
     pthread_mutex_t lock;
     pthread_cond_t hash_done;
     int hashing;                        /* Argon2 runs in progress */
     char dummy[crypto_pwhash_STRBYTES]; /* verified against for unknowns */
-    struct limit_slot slots[LIMIT_SLOTS];
 };
 
 int
@@ -173,91 +162,4 @@ auth_session_user(struct auth *a, struct db *db, const char *token,
                    DB_OK
                ? 0
                : -1;
-}
-
-/* ---- failed log-in limiter -------------------------------------------- */
-
-static uint64_t
-limit_key(char kind, const char *s)
-{
-    unsigned char h[8];
-    char buf[320];
-    size_t n = 0;
-    uint64_t k = 0;
-
-    buf[n++] = kind;
-    for (; *s && n < sizeof buf; s++)
-        buf[n++] = (char)tolower((unsigned char)*s);
-    crypto_generichash(h, sizeof h, (const unsigned char *)buf, n, NULL, 0);
-    memcpy(&k, h, sizeof k);
-    return k ? k : 1;
-}
-
-/* Find key's slot, or claim the stalest probed one. Lock held. */
-static struct limit_slot *
-limit_slot(struct auth *a, uint64_t key, int64_t now)
-{
-    struct limit_slot *oldest = NULL;
-
-    for (int i = 0; i < LIMIT_PROBE; i++) {
-        struct limit_slot *s = &a->slots[(key + (uint64_t)i) % LIMIT_SLOTS];
-
-        if (s->key == key) {
-            if (now - s->window_start >= a->cfg->login_window_s) {
-                s->window_start = now;
-                s->count = 0;
-            }
-            return s;
-        }
-        if (!oldest || s->key == 0 || s->window_start < oldest->window_start)
-            oldest = s;
-    }
-    oldest->key = key;
-    oldest->window_start = now;
-    oldest->count = 0;
-    return oldest;
-}
-
-static int
-limit_wait(struct auth *a, struct limit_slot *s, int max, int64_t now)
-{
-    if (s->count < max)
-        return 0;
-    return (int)(s->window_start + a->cfg->login_window_s - now);
-}
-
-int
-auth_login_wait(struct auth *a, const char *email, const char *client)
-{
-    int64_t now = (int64_t)time(NULL);
-    int w1, w2;
-
-    pthread_mutex_lock(&a->lock);
-    w1 = limit_wait(a, limit_slot(a, limit_key('a', email), now),
-                    a->cfg->login_fail_account, now);
-    w2 = limit_wait(a, limit_slot(a, limit_key('c', client), now),
-                    a->cfg->login_fail_client, now);
-    pthread_mutex_unlock(&a->lock);
-    return w1 > w2 ? w1 : w2;
-}
-
-void
-auth_login_failed(struct auth *a, const char *email, const char *client)
-{
-    int64_t now = (int64_t)time(NULL);
-
-    pthread_mutex_lock(&a->lock);
-    limit_slot(a, limit_key('a', email), now)->count++;
-    limit_slot(a, limit_key('c', client), now)->count++;
-    pthread_mutex_unlock(&a->lock);
-}
-
-void
-auth_login_ok(struct auth *a, const char *email)
-{
-    int64_t now = (int64_t)time(NULL);
-
-    pthread_mutex_lock(&a->lock);
-    limit_slot(a, limit_key('a', email), now)->count = 0;
-    pthread_mutex_unlock(&a->lock);
 }

@@ -1,6 +1,6 @@
 /* Stockroom — authentication: Argon2id password hashes (a bounded number at
  * once), random session tokens stored only as hashes, constant-time
- * compares, and the failed log-in limiter. */
+ * compares. The failed sign-in limiter is limiter.h. */
 #ifndef STOCKROOM_AUTH_H
 #define STOCKROOM_AUTH_H
 
@@ -15,7 +15,7 @@
 struct auth;
 struct db;
 
-/* Set up libsodium and the limiter. Caller owns *out (auth_free). */
+/* Set up libsodium. Caller owns *out (auth_free). */
 int auth_new(const struct config *cfg, struct auth **out);
 void auth_free(struct auth *a);
 
@@ -40,11 +40,5 @@ int auth_token_equal(const char *a, const char *b);
 /* Resolve a token to its user and CSRF token; 0 or -1. */
 int auth_session_user(struct auth *a, struct db *db, const char *token,
                       struct acc_user *user, char csrf[ACC_CSRF_LEN]);
-
-/* Failed log-in limiter, per account and per client address. 0 when a
- * log-in may be tried now, else the seconds to wait. */
-int auth_login_wait(struct auth *a, const char *email, const char *client);
-void auth_login_failed(struct auth *a, const char *email, const char *client);
-void auth_login_ok(struct auth *a, const char *email);
 
 #endif

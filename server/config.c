@@ -1,4 +1,5 @@
 /* Stockroom — configuration from defaults, environment and flags. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
@@ -63,11 +64,21 @@ static const struct opt opts[] = {
     {"session-ttl", OPT_I64, F(session_ttl_s), 0, 1, 31536000,
      "seconds a session lives"},
     {"login-window", OPT_INT, F(login_window_s), 0, 1, 86400,
-     "seconds over which failed log-ins are counted"},
-    {"login-fail-account", OPT_INT, F(login_fail_account), 0, 1, 10000,
-     "failed log-ins per account per window"},
+     "seconds over which failed sign-ins are counted"},
+    {"login-fail-pair", OPT_INT, F(login_fail_pair), 0, 1, 10000,
+     "failed sign-ins per account from one client address per window"},
+    {"login-fail-account", OPT_INT, F(login_fail_account), 0, 1, 100000,
+     "failed sign-ins per account from all addresses per window"},
     {"login-fail-client", OPT_INT, F(login_fail_client), 0, 1, 10000,
-     "failed log-ins per client address per window"},
+     "failed sign-ins per client address per window"},
+    {"login-table", OPT_INT, F(login_table), 0, 64, 16777216,
+     "sign-in limiter entries at most (then new keys wait)"},
+    {"trusted-proxy", OPT_STR, F(trusted_proxy), S(trusted_proxy), 0, 0,
+     "ADDR[,ADDR]: peers whose X-Forwarded-For is believed"},
+    {"metrics-token", OPT_STR, F(metrics_token), S(metrics_token), 0, 0,
+     "Bearer token that opens /metrics on the public listener"},
+    {"metrics-listen", OPT_STR, F(metrics_listen), S(metrics_listen), 0, 0,
+     "ADDR:PORT serving /metrics without a token"},
     {"payout-min-cents", OPT_I64, F(payout_min_cents), 0, 0, 100000000,
      "smallest payout"},
     {"payment-provider", OPT_STR, F(payment_provider), S(payment_provider), 0,
@@ -146,9 +157,11 @@ cfg_defaults(struct config *c)
     c->decode_deadline_ms = 30000;
     c->job_attempts = 3;
     c->session_ttl_s = 30LL * 24 * 3600;
-    c->login_fail_account = 5;
+    c->login_fail_pair = 5;
+    c->login_fail_account = 50;
     c->login_fail_client = 20;
     c->login_window_s = 900;
+    c->login_table = 1 << 20;
     c->argon_parallel = (int)cores;
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->payment_provider, sizeof c->payment_provider, "test");
@@ -195,22 +208,29 @@ parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
     return 0;
 }
 
+int
+cfg_parse_listen(const char *v, char *host, size_t hlen, unsigned short *port)
+{
+    const char *colon = strrchr(v, ':');
+    int64_t p;
+    size_t n;
+
+    if (!colon || parse_i64(colon + 1, 0, 65535, &p) < 0)
+        return -1;
+    n = (size_t)(colon - v);
+    if (n == 0 || n >= hlen)
+        return -1;
+    memcpy(host, v, n);
+    host[n] = '\0';
+    *port = (unsigned short)p;
+    return 0;
+}
+
 static int
 set_listen(struct config *c, const char *v)
 {
-    const char *colon = strrchr(v, ':');
-    int64_t port;
-    size_t hlen;
-
-    if (!colon || parse_i64(colon + 1, 0, 65535, &port) < 0)
-        return -1;
-    hlen = (size_t)(colon - v);
-    if (hlen == 0 || hlen >= sizeof c->listen_host)
-        return -1;
-    memcpy(c->listen_host, v, hlen);
-    c->listen_host[hlen] = '\0';
-    c->listen_port = (unsigned short)port;
-    return 0;
+    return cfg_parse_listen(v, c->listen_host, sizeof c->listen_host,
+                            &c->listen_port);
 }
 
 /* Megapixels may carry decimals ("0.001"): parse as a fixed-point number of
@@ -286,6 +306,27 @@ set_opt(struct config *c, const struct opt *o, const char *v)
 }
 
 static int
+check_proxies(const char *list)
+{
+    char one[64];
+
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        unsigned char bin[16];
+
+        if (n == 0 || n >= sizeof one)
+            return -1;
+        memcpy(one, list, n);
+        one[n] = '\0';
+        if (inet_pton(AF_INET, one, bin) != 1 &&
+            inet_pton(AF_INET6, one, bin) != 1)
+            return -1;
+        list += n + (list[n] == ',');
+    }
+    return 0;
+}
+
+static int
 check(const struct config *c, char *err, size_t errlen)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error"};
@@ -314,6 +355,20 @@ check(const struct config *c, char *err, size_t errlen)
     if (strcmp(c->blob_store, "file") && strcmp(c->blob_store, "s3")) {
         snprintf(err, errlen, "blob store must be file or s3");
         return -1;
+    }
+    if (check_proxies(c->trusted_proxy) < 0) {
+        snprintf(err, errlen,
+                 "trusted-proxy must be addresses separated by commas");
+        return -1;
+    }
+    if (c->metrics_listen[0]) {
+        char host[64];
+        unsigned short port;
+
+        if (cfg_parse_listen(c->metrics_listen, host, sizeof host, &port) < 0) {
+            snprintf(err, errlen, "metrics-listen must be ADDR:PORT");
+            return -1;
+        }
     }
     if (c->min_pixels > c->max_pixels) {
         snprintf(err, errlen, "min-megapixels is above max-megapixels");

@@ -40,9 +40,11 @@ struct config {
     int decode_deadline_ms;
     int job_attempts; /* a render job fails for good after this */
     int64_t session_ttl_s;
+    int login_fail_pair;    /* failures per account from one address */
     int login_fail_account; /* failures per account per window */
     int login_fail_client;  /* failures per client address per window */
     int login_window_s;
+    int login_table;    /* limiter entries at most */
     int argon_parallel; /* password hashes running at once */
     char log_level[8];
     char payment_provider[16]; /* "test": settles at once, local use only */
@@ -77,6 +79,11 @@ struct config {
     int64_t cache_mb;
     char rendition_base_url[256]; /* "" means Stockroom serves them */
     int min_keywords; /* a photo goes to review with these; 0: no rules */
+    /* Hardening (issue 11): who may speak for clients, and who reads
+     * the metrics. */
+    char trusted_proxy[512];  /* comma-separated peer addresses */
+    char metrics_token[128];  /* Bearer token for /metrics; "" none */
+    char metrics_listen[128]; /* ADDR:PORT of a metrics-only listener */
 };
 
 /* Fill c with the defaults of DESIGN.md. */
@@ -92,6 +99,11 @@ int cfg_from_env(struct config *c, char *err, size_t errlen);
  * one-line reason in err. */
 int cfg_from_args(struct config *c, int argc, char **argv, int *rest, char *err,
                   size_t errlen);
+
+/* Split "HOST:PORT" (the last colon) into host (hlen bytes) and port.
+ * 0, or -1 when it is not one. */
+int cfg_parse_listen(const char *v, char *host, size_t hlen,
+                     unsigned short *port);
 
 /* The flags, with their variables and defaults, for --help. */
 void cfg_usage(FILE *f);

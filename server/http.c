@@ -181,8 +181,8 @@ on_completed(void *cls, struct MHD_Connection *con, void **ctx,
            (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
     srv__metrics_count(h, r, secs);
     log_path(r->path, shown, sizeof shown);
-    log_info("%s %s %s %u %llu %.1fms%s", r->id, r->method, shown, r->status,
-             (unsigned long long)r->bytes, secs * 1000,
+    log_info("%s %s %s %s %u %llu %.1fms%s", r->id, r->client, r->method, shown,
+             r->status, (unsigned long long)r->bytes, secs * 1000,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     if (r->pp)
         MHD_destroy_post_processor(r->pp);

@@ -82,6 +82,10 @@ const struct acc_user *srv_req_user(struct srv_req *r);
 int srv_req_via_cookie(struct srv_req *r);
 const char *srv_req_csrf(struct srv_req *r);
 
+/* For a route that sets a session cookie: 0 when the request came from
+ * no page or one of ours; else replies 403 cross_site and returns -1. */
+int srv_req_same_site(struct srv_req *r);
+
 /* Take a part's temporary file: the request no longer removes it. */
 void srv_part_take_file(struct srv_part *p);
 

@@ -92,6 +92,14 @@ enum MHD_Result srv__post_iter(void *cls, enum MHD_ValueKind kind,
                                const char *transfer_encoding, const char *data,
                                uint64_t off, size_t size);
 
+/* guard.c: a JSON route's body must say it is JSON (415 otherwise);
+ * 0, or -1 having replied. */
+int srv__req_type_ok(struct srv_req *r);
+
+/* client.c: r->client from X-Forwarded-For when the peer is a trusted
+ * proxy (--trusted-proxy); otherwise it stays the peer address. */
+void srv__client_resolve(struct srv_req *r);
+
 /* metrics.c: counters for n_routes + 1 routes (the last: unmatched), NULL
  * when out of memory; free with free(). Count a finished request. */
 struct srv__stats *srv__stats_new(int n_routes);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "auth.h"
 #include "blob.h"
 #include "imaging.h"
+#include "limiter.h"
 #include "ledger.h"
 #include "log.h"
 #include "rcache.h"
@@ -119,6 +121,10 @@ app_open(struct app *app)
         fprintf(stderr, "stockroom: libsodium could not start\n");
         return -1;
     }
+    if (limiter_new(&app->cfg, &app->limiter) < 0) {
+        fprintf(stderr, "stockroom: out of memory\n");
+        return -1;
+    }
     rc = blob_open(&app->cfg, NULL, &app->blobs, berr);
     if (rc != BLOB_OK) {
         fprintf(stderr, "stockroom: %s\n", berr);
@@ -143,6 +149,8 @@ app_close(struct app *app)
 {
     blob_close(app->blobs);
     app->blobs = NULL;
+    limiter_free(app->limiter);
+    app->limiter = NULL;
     auth_free(app->auth);
     app->auth = NULL;
     db_close(app->db);
@@ -152,7 +160,7 @@ app_close(struct app *app)
 /* Bind the listening socket ourselves, so "address in use" is reported as
  * such rather than as a daemon that did not start. */
 static int
-listen_on(const struct config *c, unsigned short *bound)
+listen_on(const char *host, unsigned short want, unsigned short *bound)
 {
     struct addrinfo hints = {0}, *ai = NULL;
     struct sockaddr_storage ss;
@@ -163,11 +171,11 @@ listen_on(const struct config *c, unsigned short *bound)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(port, sizeof port, "%u", c->listen_port);
-    rc = getaddrinfo(c->listen_host, port, &hints, &ai);
+    snprintf(port, sizeof port, "%u", want);
+    rc = getaddrinfo(host, port, &hints, &ai);
     if (rc != 0) {
-        fprintf(stderr, "stockroom: cannot listen on %s:%u: %s\n",
-                c->listen_host, c->listen_port, gai_strerror(rc));
+        fprintf(stderr, "stockroom: cannot listen on %s:%u: %s\n", host, want,
+                gai_strerror(rc));
         return -1;
     }
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -175,8 +183,8 @@ listen_on(const struct config *c, unsigned short *bound)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0 ||
         getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
-        fprintf(stderr, "stockroom: cannot listen on %s:%u: %s\n",
-                c->listen_host, c->listen_port, strerror(errno));
+        fprintf(stderr, "stockroom: cannot listen on %s:%u: %s\n", host, want,
+                strerror(errno));
         if (fd >= 0)
             close(fd);
         fd = -1;
@@ -205,6 +213,58 @@ write_port_file(const char *path, unsigned short port)
     return rename(tmp, path);
 }
 
+/* Every connection and every cached rendition holds a descriptor; the
+ * usual soft limit (1024) is below the default --max-connections. Raise it
+ * as far as allowed and say so when even that is short. */
+static void
+raise_open_files(const struct config *c)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)c->max_connections + (rlim_t)c->rcache_files +
+                  (rlim_t)c->workers * 4 + 64;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            log_info("open files limit raised from %llu to %llu",
+                     (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+        else
+            rl.rlim_cur = was;
+    }
+    if (rl.rlim_cur < need)
+        log_warn("open files limit %llu is below the %llu that "
+                 "--max-connections and the caches need: raise it (ulimit "
+                 "-n) or lower --max-connections",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+}
+
+/* --metrics-listen: a second listener with the metrics alone. */
+static int
+metrics_start(struct app *app)
+{
+    char host[64];
+    unsigned short want = 0, port = 0;
+    int fd;
+
+    if (cfg_parse_listen(app->cfg.metrics_listen, host, sizeof host, &want) < 0)
+        return -1;
+    fd = listen_on(host, want, &port);
+    if (fd < 0)
+        return -1;
+    if (srv_http_start(app, fd, app_metrics_routes, app_n_metrics_routes,
+                       &app->metrics_http) < 0) {
+        fprintf(stderr, "stockroom: the metrics listener did not start\n");
+        close(fd);
+        return -1;
+    }
+    log_info("metrics on http://%s:%u/metrics", host, port);
+    return 0;
+}
+
 static int
 cmd_serve(struct app *app)
 {
@@ -221,7 +281,8 @@ cmd_serve(struct app *app)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    fd = listen_on(&app->cfg, &port);
+    raise_open_files(&app->cfg);
+    fd = listen_on(app->cfg.listen_host, app->cfg.listen_port, &port);
     if (fd < 0)
         return EXIT_USAGE;
     rc = app_open(app);
@@ -248,6 +309,8 @@ cmd_serve(struct app *app)
         close(fd);
         goto out;
     }
+    if (app->cfg.metrics_listen[0] && metrics_start(app) < 0)
+        goto out;
     if (app->cfg.port_file[0] && write_port_file(app->cfg.port_file, port)) {
         fprintf(stderr, "stockroom: cannot write %s\n", app->cfg.port_file);
         goto out;
@@ -265,6 +328,8 @@ cmd_serve(struct app *app)
     log_info("signal %d: finishing requests in flight", sig);
     rc = 0;
 out:
+    srv_http_stop(app->metrics_http, 1000);
+    app->metrics_http = NULL;
     srv_http_stop(app->http, 10000);
     app->http = NULL;
     workers_stop(app);

@@ -18,30 +18,58 @@
 
 /* ---- the store's signing key ------------------------------------------ */
 
+/* The key must be a plain file of ours that nobody else can read: a
+ * symlink or a loose mode means someone else may hold or swap it. */
+static int
+key_read(int fd, struct app *app, const char *path)
+{
+    struct stat st;
+    ssize_t n;
+
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        log_error("%s is not a regular file", path);
+        return -1;
+    }
+    if ((st.st_mode & 077) || st.st_uid != geteuid()) {
+        log_error("%s must be owned by this user and mode 0600 (it is "
+                  "%03o): chmod 600 it",
+                  path, (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    n = read(fd, app->sign_sk, sizeof app->sign_sk);
+    if (n != (ssize_t)sizeof app->sign_sk) {
+        log_error("%s is not a signing key", path);
+        return -1;
+    }
+    crypto_sign_ed25519_sk_to_pk(app->sign_pk, app->sign_sk);
+    return 0;
+}
+
 int
 money_keys_load(struct app *app)
 {
     char path[1200], tmp[1300];
-    int fd;
+    int fd, rc;
     ssize_t n;
 
     snprintf(path, sizeof path, "%s/" KEY_FILE, app->cfg.data_dir);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd >= 0) {
-        n = read(fd, app->sign_sk, sizeof app->sign_sk);
+        rc = key_read(fd, app, path);
         close(fd);
-        if (n != (ssize_t)sizeof app->sign_sk)
-            return -1;
-        crypto_sign_ed25519_sk_to_pk(app->sign_pk, app->sign_sk);
-        return 0;
+        return rc;
     }
-    if (errno != ENOENT)
+    if (errno != ENOENT) {
+        log_error("%s: %s", path, strerror(errno));
         return -1;
-    /* First start: make the key, write it where only we can read it, and
-     * move it into place in one step. */
+    }
+    /* First start: make the key in a new file only we can read (never
+     * through a link someone left there), then link it into place, which
+     * fails rather than replace a key that appeared meanwhile. */
     crypto_sign_keypair(app->sign_pk, app->sign_sk);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     n = write(fd, app->sign_sk, sizeof app->sign_sk);
@@ -51,7 +79,9 @@ money_keys_load(struct app *app)
         return -1;
     }
     close(fd);
-    return rename(tmp, path);
+    rc = link(tmp, path);
+    unlink(tmp);
+    return rc;
 }
 
 void

@@ -93,6 +93,7 @@ srv__req_begin(struct srv_req *r)
     int n_allowed = 0;
     const char *m = !strcmp(r->method, "HEAD") ? "GET" : r->method;
 
+    srv__client_resolve(r);
     if (!srv_parse_path_ok(r->path)) {
         srv_error(r, 404, "not_found", "There is nothing at this address.");
         return;
@@ -164,6 +165,8 @@ srv__req_begin(struct srv_req *r)
             return;
         }
     }
+    if (srv__req_type_ok(r) < 0)
+        return;
     if (r->route->body == SRV_BODY_MULTIPART) {
         r->pp = MHD_create_post_processor(r->con, 32 * 1024, srv__post_iter, r);
         if (!r->pp)

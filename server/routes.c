@@ -165,3 +165,13 @@ const struct srv_route app_routes[] = {
 };
 
 const int app_n_routes = (int)(sizeof app_routes / sizeof app_routes[0]);
+
+/* The operator's own listener (--metrics-listen): the metrics and nothing
+ * else, without a token; it is bound where only the operator reaches. */
+const struct srv_route app_metrics_routes[] = {
+    {"GET", "/metrics", system_metrics_open, SRV_BODY_NONE, SRV_AUTH_NONE, 0,
+     "metrics"},
+};
+
+const int app_n_metrics_routes =
+    (int)(sizeof app_metrics_routes / sizeof app_metrics_routes[0]);

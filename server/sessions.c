@@ -1,11 +1,13 @@
 /* Stockroom — sessions: signing in and out, and purging expired ones. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "acc_suspend.h"
 #include "app.h"
 #include "auth.h"
+#include "limiter.h"
 #include "text.h"
 #include "log.h"
 
@@ -26,22 +28,40 @@ sessions_suspended(struct srv_req *r, const char *user_id)
     return 0;
 }
 
+/* The session cookie; Secure whenever the store is reached over https, so
+ * a browser never sends it in the clear. */
+static void
+set_cookie(struct srv_req *r, const char *token, int64_t max_age)
+{
+    char cookie[256];
+
+    snprintf(cookie, sizeof cookie,
+             AUTH_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
+                         "SameSite=Lax%s",
+             token, (long long)max_age,
+             !strncasecmp(srv_req_app(r)->cfg.public_url, "https:", 6)
+                 ? "; Secure"
+                 : "");
+    srv_header(r, "Set-Cookie", cookie);
+}
+
 void
 sessions_create(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const char *email, *password;
     char lower[ACC_EMAIL_LEN], err[DB_ERR_LEN], token[AUTH_TOKEN_LEN];
-    char csrf[ACC_CSRF_LEN], cookie[256], wait_s[16];
+    char csrf[ACC_CSRF_LEN], wait_s[16];
     unsigned char hash[32];
     struct acc_user u;
     int wait, rc, found;
 
-    if (srv_field_str(r, "email", 1, 254, 0, &email) < 0 ||
+    if (srv_req_same_site(r) < 0 ||
+        srv_field_str(r, "email", 1, 254, 0, &email) < 0 ||
         srv_field_str(r, "password", 1, USERS_PASSWORD_MAX, 0, &password) < 0)
         return;
     text_lower_copy(lower, sizeof lower, email);
-    wait = auth_login_wait(app->auth, lower, srv_req_client(r));
+    wait = limiter_wait(app->limiter, lower, srv_req_client(r));
     if (wait > 0) {
         snprintf(wait_s, sizeof wait_s, "%d", wait);
         srv_header(r, "Retry-After", wait_s);
@@ -59,12 +79,12 @@ sessions_create(struct srv_req *r)
     found = rc == DB_OK;
     if (auth_check_password(app->auth, found ? u.pw_hash : NULL, password) <
         0) {
-        auth_login_failed(app->auth, lower, srv_req_client(r));
+        limiter_failed(app->limiter, lower, srv_req_client(r));
         srv_error(r, 401, "invalid_credentials",
                   "The email or the password is wrong.");
         return;
     }
-    auth_login_ok(app->auth, lower);
+    limiter_ok(app->limiter, lower, srv_req_client(r));
     if (sessions_suspended(r, u.id))
         return;
     auth_new_token(token, hash);
@@ -76,12 +96,7 @@ sessions_create(struct srv_req *r)
                                   srv_req_header(r, "User-Agent"), err);
     if (srv_reply_db(r, rc, err, "sign-in") < 0)
         return;
-    snprintf(cookie, sizeof cookie,
-             AUTH_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
-                         "SameSite=Lax%s",
-             token, (long long)app->cfg.session_ttl_s,
-             !strncmp(app->cfg.public_url, "https:", 6) ? "; Secure" : "");
-    srv_header(r, "Set-Cookie", cookie);
+    set_cookie(r, token, app->cfg.session_ttl_s);
     srv_json(r, 201,
              json_pack("{s:s,s:s,s:o}", "token", token, "csrf_token", csrf,
                        "user", users_json(&u)));
@@ -101,9 +116,7 @@ sessions_delete(struct srv_req *r)
     if (srv_reply_db(r, acc_session_delete(app->db, hash, err), err,
                      "session") < 0)
         return;
-    srv_header(r, "Set-Cookie",
-               AUTH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
-                           "SameSite=Lax");
+    set_cookie(r, "", 0);
     srv_empty(r, 204);
 }
 

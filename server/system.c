@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "blob.h"
+#include "auth.h"
 #include "log.h"
 #include "parse.h"
 
@@ -26,7 +27,7 @@ system_healthz(struct srv_req *r)
 }
 
 void
-system_metrics(struct srv_req *r)
+system_metrics_open(struct srv_req *r)
 {
     char *text = srv_http_metrics(srv_req_app(r)->http);
 
@@ -36,6 +37,23 @@ system_metrics(struct srv_req *r)
     }
     srv_bytes(r, 200, text, strlen(text), "text/plain; version=0.0.4");
     free(text);
+}
+
+/* On the public listener the metrics are for the operator only: without
+ * --metrics-token, or without that token, there is nothing here. */
+void
+system_metrics(struct srv_req *r)
+{
+    const char *want = srv_req_app(r)->cfg.metrics_token;
+    const char *hdr = srv_req_header(r, "Authorization");
+    const char *token = NULL;
+
+    if (!want[0] || !hdr || srv_parse_bearer(hdr, &token) < 0 ||
+        !auth_token_equal(token, want)) {
+        srv_error(r, 404, "not_found", "There is nothing at this address.");
+        return;
+    }
+    system_metrics_open(r);
 }
 
 static const char *

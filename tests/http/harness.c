@@ -273,6 +273,77 @@ perform(CURL *c, struct th_resp *out)
     return 0;
 }
 
+static char source[64];
+
+void
+th_source(const char *addr)
+{
+    snprintf(source, sizeof source, "%s", addr ? addr : "");
+}
+
+/* libcurl's "host!" form binds the address without a name lookup. */
+static void
+bind_source(CURL *c, const char *addr)
+{
+    char iface[80];
+
+    if (!addr || !addr[0])
+        return;
+    snprintf(iface, sizeof iface, "host!%s", addr);
+    curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+}
+
+static size_t
+discard(char *data, size_t size, size_t n, void *arg)
+{
+    (void)data;
+    (void)arg;
+    return size * n;
+}
+
+int
+th_burst(struct th_server *s, const char *from, const char *method,
+         const char *path, int n,
+         void (*make)(int i, char *buf, size_t len, void *arg), void *arg,
+         int counts[600])
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char url[2400], body[2048];
+    int rc = 0;
+
+    if (!c)
+        return -1;
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    bind_source(c, from);
+    for (int i = 0; i < n && rc == 0; i++) {
+        long status = 0;
+
+        make(i, body, sizeof body, arg);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)strlen(body));
+        if (curl_easy_perform(c) != CURLE_OK) {
+            rc = -1;
+            break;
+        }
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (status > 0 && status < 600)
+            counts[status]++;
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
 int
 th_req(struct th_server *s, const char *method, const char *path,
        const char *const *headers, const char *body, size_t len,
@@ -290,6 +361,7 @@ th_req(struct th_server *s, const char *method, const char *path,
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     /* Keep the path as the test wrote it: no "../" folding by libcurl. */
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    bind_source(c, source);
     if (!strcmp(method, "HEAD"))
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (body) {

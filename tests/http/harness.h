@@ -46,6 +46,20 @@ int th_req(struct th_server *s, const char *method, const char *path,
            struct th_resp *out);
 void th_resp_free(struct th_resp *r);
 
+/* The local address every following th_req of this process binds to
+ * ("127.0.0.2": the server sees another client), or NULL for the default.
+ * Not thread-safe: set it between requests. */
+void th_source(const char *addr);
+
+/* n requests of method to path from local address from on one kept-alive
+ * connection (as far as the server keeps it), each with the JSON body
+ * make(i, buf, len, arg) writes. counts[status] is incremented for each
+ * answer (statuses below 600). 0, or -1 when one got no answer. */
+int th_burst(struct th_server *s, const char *from, const char *method,
+             const char *path, int n,
+             void (*make)(int i, char *buf, size_t len, void *arg), void *arg,
+             int counts[600]);
+
 /* The value of a response header (case-insensitive), copied into buf; NULL
  * when absent. */
 const char *th_header(const struct th_resp *r, const char *name, char *buf,

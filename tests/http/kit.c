@@ -51,6 +51,12 @@ kit_try_on(struct th_server *s, const char *method, const char *path,
     return r->status;
 }
 
+void
+kit_from(const char *addr)
+{
+    th_source(addr);
+}
+
 long
 kit_try(const char *method, const char *path, const char *token,
         const char *key, const char *body, struct th_resp *r)

@@ -40,6 +40,11 @@ long kit_call_h(const char *method, const char *path, const char *token,
 long kit_try(const char *method, const char *path, const char *token,
              const char *key, const char *body, struct th_resp *r);
 
+/* Send every following request from the local address addr (127.0.0.2,
+ * 127.0.0.3, …: the server sees one client per address); NULL goes back
+ * to the default. */
+void kit_from(const char *addr);
+
 /* Fail the test unless r has the status and, for 4xx and 5xx, exactly the
  * error code: every refusal a test expects names its code, so code may be
  * NULL only for a success. what names the request in the message. */

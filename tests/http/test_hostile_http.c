@@ -25,7 +25,8 @@
 
 /* A short connection timeout, so that half-open connections left by the
  * cases drain quickly and the slow-client case is cut off soon. */
-static const char *const flags[] = {"--connection-timeout", "2", NULL};
+static const char *const flags[] = {"--connection-timeout", "2",
+                                    "--metrics-token", TU_METRICS_TOKEN, NULL};
 static struct th_server srv;
 
 static int

@@ -24,6 +24,10 @@ static struct th_server srv;      /* default flags, shared */
 static struct th_server extra[3]; /* servers a test stops or restarts */
 static char scratch[64];          /* files the commands write */
 
+/* For the tests that watch requests in flight through /metrics. */
+static const char *const metrics_flags[] = {"--metrics-token", TU_METRICS_TOKEN,
+                                            NULL};
+
 static int
 setup(void **state)
 {
@@ -422,7 +426,7 @@ test_sigterm_finishes_request_in_flight(void **state)
     int fd;
 
     (void)state;
-    assert_int_equal(th_start(s, NULL), 0);
+    assert_int_equal(th_start(s, metrics_flags), 0);
     tu_email("inflight", email, sizeof email);
     body = tu_json("{s:s,s:s,s:s}", "email", email, "password", PW, "name",
                    "In Flight");
@@ -472,7 +476,7 @@ test_sigterm_does_not_wait_forever(void **state)
     pid_t pid;
 
     (void)state;
-    assert_int_equal(th_start(s, NULL), 0);
+    assert_int_equal(th_start(s, metrics_flags), 0);
     fd = tu_connect(s->port);
     idle = tu_connect(s->port);
     assert_true(fd >= 0 && idle >= 0);

@@ -80,7 +80,8 @@ static int
 setup(void **state)
 {
     char rel[200];
-    const char *flags[3] = {"--web", web, NULL};
+    const char *flags[] = {"--web", web, "--metrics-token", TU_METRICS_TOKEN,
+                           NULL};
 
     (void)state;
     if (tu_tmpdir(root, sizeof root) < 0)
@@ -426,7 +427,7 @@ test_security_headers_everywhere(void **state)
         long status;
     } cases[] = {
         {"GET", "/healthz", NULL, 200},
-        {"GET", "/metrics", NULL, 200},
+        {"GET", "/metrics", NULL, 404},
         {"GET", "/index.html", NULL, 200},
         {"GET", "/", NULL, 200},
         {"GET", "/nope.txt", NULL, 404},
@@ -487,6 +488,8 @@ counter(const char *route, const char *status)
 static void
 test_metrics_format(void **state)
 {
+    static const char *const bearer[] = {
+        "Authorization: Bearer " TU_METRICS_TOKEN, NULL};
     static const char *const types[] = {
         "# TYPE stockroom_http_requests_total counter",
         "# TYPE stockroom_http_request_duration_seconds histogram",
@@ -498,7 +501,7 @@ test_metrics_format(void **state)
     char v[256], *text, *save = NULL;
 
     (void)state;
-    get(&srv, "/metrics", NULL, &r);
+    get(&srv, "/metrics", bearer, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(th_header(&r, "Content-Type", v, sizeof v));
     assert_memory_equal(v, "text/plain", 10);

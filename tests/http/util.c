@@ -228,7 +228,9 @@ tu_metric(struct th_server *s, const char *series)
     size_t slen = strlen(series);
     double v = -1;
 
-    if (th_req(s, "GET", "/metrics", NULL, NULL, 0, &r) < 0)
+    const char *hdrs[] = {"Authorization: Bearer " TU_METRICS_TOKEN, NULL};
+
+    if (th_req(s, "GET", "/metrics", hdrs, NULL, 0, &r) < 0)
         return -1;
     for (const char *line = r.body; r.status == 200 && line && *line;) {
         const char *eol = strchr(line, '\n');

@@ -45,6 +45,10 @@ int tu_raw_exchange(int port, const void *req, size_t len, char *out,
 /* GET /healthz answers 200. */
 int tu_healthy(struct th_server *s);
 
+/* The token tu_metric sends: a server it reads must be started with
+ * "--metrics-token", TU_METRICS_TOKEN. */
+#define TU_METRICS_TOKEN "metrics-test-token"
+
 /* The value of the first /metrics sample whose text before the value is
  * exactly series (e.g. "stockroom_http_open_connections" or
  * "stockroom_http_requests_total{route=\"me\",status=\"401\"}"); -1 when

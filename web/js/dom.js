@@ -75,10 +75,22 @@ export function notice(kind, ...children) {
   return h('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...children);
 }
 
-// Only a path on this site may be a place to return to.
+// Where to go after signing in: a path of this site only. Browsers drop
+// tabs and newlines from URLs and read a backslash as "/", so "/<TAB>/evil"
+// and "/<backslash>evil" would leave the site; their percent-encoded forms
+// are refused too. Anything else that resolves to another origin falls
+// back as well.
+const UNSAFE = /[\\\x00-\x1f\x7f]/;
 export function safeNext(value, fallback = '/') {
-  if (typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.includes('\\')) return value;
-  return fallback;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || UNSAFE.test(value)) return fallback;
+  let decoded, url;
+  try {
+    decoded = decodeURIComponent(value);
+    url = new URL(value, location.origin);
+  } catch (e) { return fallback; }
+  if (decoded.startsWith('//') || UNSAFE.test(decoded) || url.origin !== location.origin) return fallback;
+  const path = url.pathname + url.search + url.hash;
+  return path.startsWith('//') ? fallback : path;
 }
 
 export function here() {
