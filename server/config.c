@@ -61,6 +61,12 @@ static const struct opt opts[] = {
      "smallest payout"},
     {"payment-provider", OPT_STR, F(payment_provider), S(payment_provider), 0,
      0, "'test' settles at once: for local use only"},
+    {"brief-min-credits", OPT_I64, F(brief_min_credits), 0, 1, 100000,
+     "smallest bounty of a brief, credits"},
+    {"brief-royalty-bp", OPT_INT, F(brief_royalty_bp), 0, 0, 10000,
+     "royalty of a brief award, basis points"},
+    {"brief-day-seconds", OPT_I64, F(brief_day_s), 0, 1, 86400,
+     "length of a day in brief deadlines and windows (tests shorten it)"},
     {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
      "debug, info, warn or error"},
 };
@@ -121,6 +127,9 @@ cfg_defaults(struct config *c)
     c->payout_min_cents = 2500;
     c->pack_refund_days = 14;
     snprintf(c->terms_version, sizeof c->terms_version, "2026-11");
+    c->brief_min_credits = 20;
+    c->brief_royalty_bp = 6000;
+    c->brief_day_s = 86400;
 }
 
 static int

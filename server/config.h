@@ -55,6 +55,10 @@ struct config {
     int64_t payout_min_cents;
     int64_t pack_refund_days;
     char terms_version[16];
+    /* Briefs. */
+    int64_t brief_min_credits; /* smallest bounty */
+    int brief_royalty_bp;      /* a brief award's royalty */
+    int64_t brief_day_s;       /* a brief day: short in tests */
 };
 
 /* Fill c with the defaults of DESIGN.md. */
