@@ -21,6 +21,7 @@ char bf_admin[128];
 struct bf_user bf_buyer, bf_c1, bf_c2;
 
 static char upload_dir[256];
+static char day_s[16];
 
 void
 bf_user_new(const char *prefix, struct bf_user *u)
@@ -62,14 +63,20 @@ contributor(const char *prefix, struct bf_user *u)
 }
 
 int
-bf_start(const char *day)
+bf_restart(void)
 {
     const char *const flags[] = {"--min-megapixels", "0.01",
-                                 "--brief-day-seconds", day, NULL};
+                                 "--brief-day-seconds", day_s, NULL};
 
+    return th_start(&bf_srv, flags);
+}
+
+int
+bf_start(const char *day)
+{
+    snprintf(day_s, sizeof day_s, "%s", day);
     curl_global_init(CURL_GLOBAL_ALL);
-    if (tu_tmpdir(upload_dir, sizeof upload_dir) < 0 ||
-        th_start(&bf_srv, flags) < 0)
+    if (tu_tmpdir(upload_dir, sizeof upload_dir) < 0 || bf_restart() < 0)
         return -1;
     kit_use(&bf_srv);
     kit_staff("admin", "admin", bf_admin);

@@ -26,6 +26,8 @@ extern struct bf_user bf_buyer, bf_c1, bf_c2;
  * buyer (with 300 credits) and the contributors, upload and approve their
  * photos. 0 or -1. */
 int bf_start(const char *day);
+/* Start the server again on the same data (after th_crash). 0 or -1. */
+int bf_restart(void);
 /* Stop it, failing unless it stops cleanly and `stockroom ledger verify`
  * passes. 0 or -1. */
 int bf_stop(void);
