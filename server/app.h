@@ -210,6 +210,10 @@ void briefs_patch(struct srv_req *r);
 void briefs_delete(struct srv_req *r);
 void briefs_close(struct srv_req *r);
 void briefs_award(struct srv_req *r);
+/* For account deletion: replies 409 brief_open and returns -1 while
+ * user_id has a brief still open (its escrow must come back first); 0
+ * and no reply otherwise. */
+int briefs_account_check(struct srv_req *r, const char *user_id);
 /* A chore: return the escrow of expired and abandoned briefs. */
 void briefs_sweep(struct app *app);
 

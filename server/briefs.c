@@ -552,6 +552,25 @@ briefs_award(struct srv_req *r)
     award_reply(r, id, replayed ? 200 : 201);
 }
 
+int
+briefs_account_check(struct srv_req *r, const char *user_id)
+{
+    char err[DB_ERR_LEN];
+    int open = 0;
+
+    if (srv_reply_db(
+            r, ledger_brief_has_open(srv_req_app(r)->db, user_id, &open, err),
+            err, "briefs") < 0)
+        return -1;
+    if (open) {
+        srv_error(r, 409, "brief_open",
+                  "You have a brief still open: award, close or cancel it "
+                  "before closing your account.");
+        return -1;
+    }
+    return 0;
+}
+
 /* The chore: bounties of briefs that expired or were abandoned go back. */
 void
 briefs_sweep(struct app *app)
