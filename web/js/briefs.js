@@ -105,7 +105,7 @@ function subCard(s, buyer, b, ctx) {
     h('div', { class: 'small muted', text: `${s.counted ? 'counted' : s.image_status.replace('_', ' ')} · ${date(s.created_at)}${s.shortlisted ? ' · shortlisted' : ''}` }),
     s.comments.map((c) => h('p', { class: 'comment', text: c.text })),
     s.award ? h('p', { class: 'notice ok', text: `Won ${plural(s.award.credits, 'credit')}` }) : null);
-  if (buyer && s.award) el.append(h('a', { class: 'btn small', href: s.award.download_url, text: 'Download' }));
+  if (buyer && s.award) el.append(h('a', { class: 'btn small download', href: s.award.download_url, download: true, text: 'Download' }));
   if (!buyer || b.status !== 'open') return el;
   const open = b.accepting_submissions;
   const pick = h('input', { type: 'checkbox', class: 'pick', id: `pick-${s.id}`, onchange: () => { el.classList.toggle('picked', pick.checked); ctx.changed(); } });
