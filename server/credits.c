@@ -68,9 +68,10 @@ purchase_json(const struct ledger_purchase *p)
     app_iso_time(p->created_at, created);
     return json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:b}", "purchase_id", p->id,
                      "credits", (json_int_t)p->credits, "price_cents",
-                     (json_int_t)p->price_cents, "status", p->status,
-                     "created_at", created, "credits_used",
-                     (json_int_t)p->credits_used, "refundable", p->refundable);
+                     (json_int_t)p->price_cents, "status",
+                     db_status_purchase_str(p->status), "created_at", created,
+                     "credits_used", (json_int_t)p->credits_used, "refundable",
+                     p->refundable);
 }
 
 void
@@ -82,7 +83,6 @@ credits_purchase_create(struct srv_req *r)
     const char *key = money_idem_key(r), *pack;
     const struct cfg_pack *chosen = NULL;
     struct ledger_purchase p, settled;
-    enum db_purchase_status ps;
     char hash[65], canon[64], id[24], err[DB_ERR_LEN];
     int64_t balance = 0;
     json_t *j;
@@ -107,8 +107,7 @@ credits_purchase_create(struct srv_req *r)
                                 &p, err);
     if (srv_reply_db(r, rc, err, "purchase") < 0)
         return;
-    if (db_status_purchase_parse(p.status, &ps) == DB_OK &&
-        ps == DB_PURCHASE_PENDING) {
+    if (p.status == DB_PURCHASE_PENDING) {
         if (pp->begin(app, &p, &settled, err, sizeof err) != 0) {
             log_error("%s: payment: %s", srv_req_id(r), err);
             srv_error(r, 502, "payment_failed",

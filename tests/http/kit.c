@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -85,6 +86,12 @@ kit_expect(const struct th_resp *r, long status, const char *code,
         (status >= 400 && strcmp(th_error_code(r), code) != 0))
         fail_msg("%s: want %ld %s, got %ld: %.300s", what, status,
                  code ? code : "", r->status, r->body ? r->body : "");
+    if (status == 503) {
+        char v[32];
+
+        if (!th_header(r, "Retry-After", v, sizeof v) || atoi(v) < 1)
+            fail_msg("%s: 503 without a Retry-After", what);
+    }
 }
 
 json_t *

@@ -19,6 +19,7 @@
 
 #include "harness.h"
 #include "imgutil.h"
+#include "kit.h"
 #include "util.h"
 
 #define PROCESS_MS 120000
@@ -51,7 +52,7 @@ walk_one(int n)
         fail_msg("copy to %s: %s", copy, strerror(errno));
     assert_int_equal(iu_upload(&s, token, copy, "Fault", 0, &r), 0);
     if (r.status == 202) {
-        snprintf(id, sizeof id, "%s", iu_str(&r, "id"));
+        snprintf(id, sizeof id, "%s", kit_jstr(r.json, "id"));
     } else if (r.status < 500 || !th_error_code(&r)[0]) {
         fail_msg("%s: upload answered %ld %s", spec, r.status, r.body);
     }
