@@ -145,6 +145,27 @@ test_post_escrow_and_refusals(void **state)
     expect("GET", "/api/v1/briefs/bnosuch", NULL, NULL, 404, "not_found");
 }
 
+/* Escrowed credits count as spent: the pack they came from cannot be
+ * refunded while the brief holds them, and can once they are back. */
+static void
+test_escrow_blocks_pack_refund(void **state)
+{
+    struct bf_user u;
+    char pid[64], id[64], path[160];
+
+    (void)state;
+    bf_user_new("refunder", &u);
+    kit_buy(u.tok, "30", pid);
+    bf_post(&u, 25, 1, HOURS(40), id);
+    snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund", pid);
+    expect("POST", path, &u, NULL, 409, "not_refundable");
+    snprintf(path, sizeof path, "/api/v1/briefs/%s", id);
+    expect("DELETE", path, &u, NULL, 200, NULL);
+    snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund", pid);
+    expect("POST", path, &u, NULL, 200, NULL);
+    assert_int_equal(bf_credits(&u), 0);
+}
+
 static void
 test_find(void **state)
 {
@@ -551,6 +572,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_post_escrow_and_refusals),
+        cmocka_unit_test(test_escrow_blocks_pack_refund),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_submissions_private),
         cmocka_unit_test(test_submission_limit),
