@@ -105,9 +105,12 @@ submit_tx(sqlite3 *c, const struct db_brief *b, const char *contributor_id,
         return rc;
     sqlite3_bind_text(st, 1, b->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, contributor_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
         mine = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(c, rc, "submission count", err);
     if (mine >= BRIEF_PER_CONTRIB)
         return db__brief_refuse(
             why, DB_BRIEF_WHY_TOO_MANY, DB_ELIMIT, err,

@@ -121,7 +121,7 @@ ledger_brief_post(struct db *db, const struct db_brief_req *req, int64_t now,
 {
     sqlite3 *c;
     sqlite3_stmt *st = NULL;
-    char id[BRIEF_ID_LEN];
+    char id[BRIEF_ID_LEN], wallet[LEDGER__ACCT_LEN];
     int64_t have = 0;
     int found = 0, rc;
 
@@ -144,14 +144,20 @@ ledger_brief_post(struct db *db, const struct db_brief_req *req, int64_t now,
     if (rc != DB_OK)
         goto out;
     {
-        char wallet[LEDGER__ACCT_LEN];
-
+        /* SQLITE_STATIC: a copy could fail to allocate and leave the
+         * parameter NULL, which reads as an empty wallet. */
         ledger__account_id(wallet, "wallet", req->buyer_id);
-        sqlite3_bind_text(st, 1, wallet, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_bind_text(st, 1, wallet, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
             have = sqlite3_column_int64(st, 0);
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+                 ? DB_OK
+                 : db_fail(c, rc, "wallet", err);
     }
     db_stmt_done(db, c, st);
+    if (rc != DB_OK)
+        goto out;
     /* inv. 5: a wallet never goes below zero; say so before writing. */
     if (have < req->bounty_credits) {
         snprintf(err, DB_ERR_LEN, "insufficient credits: %lld short",
