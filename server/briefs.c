@@ -9,6 +9,7 @@
 #include "app.h"
 #include "briefs.h"
 #include "log.h"
+#include "parse.h"
 #include "text.h"
 
 #define AWARD_DAYS 7    /* the buyer may award until deadline + this */
@@ -377,9 +378,15 @@ briefs_list(struct srv_req *r)
     json_t *a;
     int rc;
 
-    if (srv_query_int(r, "limit", 1, 100, 24, &limit) < 0 ||
-        srv_query_int(r, "cursor", 0, 1000000, 0, &offset) < 0)
+    const char *cursor = srv_req_query(r, "cursor");
+
+    if (srv_query_int(r, "limit", 1, 100, 24, &limit) < 0)
         return;
+    offset = 0;
+    if (cursor && *cursor && (srv_parse_int(cursor, 1, 1000000, &offset) < 0)) {
+        srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
+        return;
+    }
     q.q = srv_req_query(r, "q");
     q.keyword = srv_req_query(r, "keyword");
     q.sort = srv_req_query(r, "sort");

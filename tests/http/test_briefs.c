@@ -203,6 +203,8 @@ test_find(void **state)
            "invalid_request");
     expect("GET", "/api/v1/briefs?limit=0", NULL, NULL, 422,
            "invalid_parameter");
+    expect("GET", "/api/v1/briefs?cursor=garbage", NULL, NULL, 422,
+           "invalid_cursor");
     /* Edit before the first submission, not after. */
     {
         char path[128];
