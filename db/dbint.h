@@ -92,5 +92,6 @@ extern const char db_schema_safety[];
 int db__audit_add(sqlite3 *c, const char *actor_id, const char *action,
                   const char *object_type, const char *object_id,
                   const char *reason, char err[DB_ERR_LEN]) DB_WUR;
+extern const char db_schema_briefs[]; /* brief_schema.c */
 
 #endif

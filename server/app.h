@@ -303,5 +303,39 @@ void admin_users_audit(struct srv_req *r);
 void admin_users_record(struct srv_req *r, const char *action,
                         const char *object_type, const char *object_id,
                         const char *reason);
+/* briefs.c: posting, finding, editing, ending and awarding briefs. */
+struct db_brief;
+json_t *briefs_json(struct app *app, const struct db_brief *b,
+                    const char *viewer);
+/* The time briefs run on: unix seconds. */
+int64_t briefs_now(void);
+/* srv_reply_db, but a refusal with a why (db/briefs.h) is answered with
+ * its own status and code. */
+int briefs_reply_db(struct srv_req *r, int rc, int why, const char *err,
+                    const char *what);
+void briefs_create(struct srv_req *r);
+void briefs_list(struct srv_req *r);
+void briefs_mine(struct srv_req *r);
+void briefs_get(struct srv_req *r);
+void briefs_patch(struct srv_req *r);
+void briefs_delete(struct srv_req *r);
+void briefs_close(struct srv_req *r);
+void briefs_award(struct srv_req *r);
+/* For account deletion: replies 409 brief_open and returns -1 while
+ * user_id has a brief still open (its escrow must come back first); 0
+ * and no reply otherwise. */
+int briefs_account_check(struct srv_req *r, const char *user_id);
+/* A chore: return the escrow of expired and abandoned briefs. */
+void briefs_sweep(struct app *app);
+
+/* brief_subs.c: answers, shortlist, comments, wins. */
+void brief_subs_create(struct srv_req *r);
+void brief_subs_list(struct srv_req *r);
+void brief_subs_shortlist_put(struct srv_req *r);
+void brief_subs_shortlist_delete(struct srv_req *r);
+void brief_subs_comment(struct srv_req *r);
+void brief_subs_wins(struct srv_req *r);
+/* The winners of a brief as a JSON array (new reference). */
+json_t *brief_subs_awards_json(struct app *app, const char *brief_id);
 
 #endif

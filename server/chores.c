@@ -16,6 +16,7 @@ static const struct chore {
 } chores[] = {
     {"views", views_flush, 5},
     {"sessions", sessions_purge, 5},
+    {"briefs", briefs_sweep, 1},
 };
 #define N_CHORES (sizeof chores / sizeof chores[0])
 

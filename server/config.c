@@ -85,6 +85,12 @@ static const struct opt opts[] = {
      0, "'test' settles at once: for local use only"},
     {"min-keywords", OPT_INT, F(min_keywords), 0, 0, KEYWORDS_MAX,
      "keywords a photo needs (with a title) to go to review; 0: no rules"},
+    {"brief-min-credits", OPT_I64, F(brief_min_credits), 0, 1, 100000,
+     "smallest bounty of a brief, credits"},
+    {"brief-royalty-bp", OPT_INT, F(brief_royalty_bp), 0, 0, 10000,
+     "royalty of a brief award, basis points"},
+    {"brief-day-seconds", OPT_I64, F(brief_day_s), 0, 1, 86400,
+     "length of a day in brief deadlines and windows (tests shorten it)"},
     {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
      "debug, info, warn or error"},
     {"smtp-url", OPT_STR, F(smtp_url), S(smtp_url), 0, 0,
@@ -192,6 +198,9 @@ cfg_defaults(struct config *c)
     snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");
     c->cache_mb = 2048;
     c->min_keywords = 5;
+    c->brief_min_credits = 20;
+    c->brief_royalty_bp = 6000;
+    c->brief_day_s = 86400;
 }
 
 static int

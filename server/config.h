@@ -84,6 +84,10 @@ struct config {
     char trusted_proxy[512];  /* comma-separated peer addresses */
     char metrics_token[128];  /* Bearer token for /metrics; "" none */
     char metrics_listen[128]; /* ADDR:PORT of a metrics-only listener */
+    /* Briefs. */
+    int64_t brief_min_credits; /* smallest bounty */
+    int brief_royalty_bp;      /* a brief award's royalty */
+    int64_t brief_day_s;       /* a brief day: short in tests */
 };
 
 /* Fill c with the defaults of DESIGN.md. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -177,6 +178,52 @@ prepare_refund(struct walk_path *w, int i)
     snprintf(w->path, sizeof w->path, "/api/v1/licences/%s/refund", id);
 }
 
+/* A brief posted by the walk's buyer; the deadline is fixed once so that
+ * a replay sends the very same body. */
+static void
+brief_body(int i, char *buf, size_t len)
+{
+    static char dl[32];
+
+    (void)i;
+    if (!dl[0]) {
+        time_t t = time(NULL) + 3 * 86400;
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        strftime(dl, sizeof dl, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    snprintf(buf, len,
+             "{\"title\":\"Walked brief\",\"keywords\":\"walk\","
+             "\"deadline\":\"%s\",\"bounty_credits\":20,\"winners\":1,"
+             "\"licence_type\":\"standard\"}",
+             dl);
+}
+
+/* Cancel the buyer's open briefs, so the bounties come back for the next
+ * attempt. */
+static void
+prepare_brief(struct walk_path *w, int i)
+{
+    json_t *l =
+        kit_want("GET", "/api/v1/me/briefs", buyer_tok, NULL, 200, NULL);
+    json_t *it;
+    size_t k;
+
+    (void)w;
+    (void)i;
+    json_array_foreach(json_object_get(l, "items"), k, it)
+    {
+        char path[128];
+
+        if (strcmp(kit_jstr(it, "status"), "open") != 0)
+            continue;
+        snprintf(path, sizeof path, "/api/v1/briefs/%s", kit_jstr(it, "id"));
+        json_decref(kit_want("DELETE", path, buyer_tok, NULL, 200, NULL));
+    }
+    json_decref(l);
+}
+
 static void
 walk_all(const char *kind, int max)
 {
@@ -193,6 +240,8 @@ walk_all(const char *kind, int max)
         {"lightbox", "POST", "/api/v1/lightboxes", &buyer, NULL, lightbox_body,
          0},
         {"payout", "POST", "/api/v1/payouts", &contrib, NULL, payout_body, 1},
+        {"brief", "POST", "/api/v1/briefs", &buyer, prepare_brief, brief_body,
+         1},
     };
 
     admin_tok = mf_admin_tok;

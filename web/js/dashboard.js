@@ -151,11 +151,21 @@ async function loadImages() {
   images = m;
 }
 
+// Briefs this contributor won, with what each earned.
+function briefWins(w) {
+  if (!w.items.length) return h('p', { class: 'muted', id: 'brief-wins' }, 'No brief wins yet. ', h('a', { href: '/briefs.html', text: 'Answer a brief' }));
+  return h('div', { id: 'brief-wins' },
+    h('p', { class: 'small muted', text: `${plural(w.items.length, 'win')}, ${money(w.total_royalty_cents)} earned` }),
+    h('ul', {}, w.items.map((x) => h('li', {},
+      h('a', { href: `/brief.html?id=${encodeURIComponent(x.brief_id)}`, text: x.brief_title }),
+      ` · ${plural(x.credits, 'credit')} · ${money(x.royalty_cents)} · ${date(x.created_at)}`))));
+}
+
 async function render(first) {
   clearTimeout(timer);
-  let e;
+  let e, wins;
   try {
-    [e] = await Promise.all([get('/me/earnings'), loadImages()]);
+    [e, , wins] = await Promise.all([get('/me/earnings'), loadImages(), get('/me/brief-wins')]);
   } catch (err) {
     if (first) fill(main, errorBox(err, () => render(true)));
     timer = setTimeout(render, REFRESH_MS);
@@ -185,6 +195,7 @@ async function render(first) {
       h('section', { class: 'card', 'aria-labelledby': 'payout-h' }, h('h2', { id: 'payout-h', text: 'Get paid' }), payoutForm(e, refresh), payoutBox)),
     h('h2', { text: 'Recent sales' }), h('p', { class: 'small muted', text: `Updated ${new Date().toLocaleTimeString('en-GB')}; refreshes by itself.` }),
     sales(e),
+    h('h2', { text: 'Brief wins' }), briefWins(wins),
     h('h2', { text: 'Your photos' }), perImage(e));
   if (!first) scrollTo(0, scroll);
   fill(payoutBox, h('h3', { text: 'Payout history' }), await payouts());

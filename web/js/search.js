@@ -138,7 +138,9 @@ async function loadMore() {
         h('h2', { text: 'No photos match' }),
         h('p', { text: state.q ? `Nothing matched “${state.q}” with these filters. Try fewer words or clear the filters.` : 'Nothing here yet. Try another filter.' }),
         h('button', { type: 'button', class: 'btn', text: 'Clear search and filters',
-          onclick: () => { document.getElementById('site-q').value = ''; setState({ q: '', orientation: '', min_megapixels: '', colour: '', sort: '', contributor: '' }); } })));
+          onclick: () => { document.getElementById('site-q').value = ''; setState({ q: '', orientation: '', min_megapixels: '', colour: '', sort: '', contributor: '' }); } }),
+        h('p', {}, h('a', { href: `/briefs.html?new=1&q=${encodeURIComponent(state.q || '')}`, id: 'post-brief', text: 'Can’t find it? Post a brief' }),
+          ' and let contributors shoot it for you.')));
     } else {
       fill(status, h('p', { class: 'muted', role: 'status', text: describe(shown, !!cursor) }));
     }

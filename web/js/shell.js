@@ -54,6 +54,7 @@ function renderHeader(header, user, page) {
     creditsEl = h('span', { class: 'credits-count' });
     pill = h('a', { href: '/credits.html', class: 'credits-pill', title: 'Your credit balance: buy more', 'aria-current': page === 'credits' ? 'page' : null }, creditsEl);
     nav.append(
+      link('/briefs.html', 'Briefs', page === 'briefs'),
       link('/downloads.html', 'Downloads', page === 'downloads'),
       link('/lightboxes.html', 'Lightboxes', page === 'lightboxes'));
     if (hasRole(user, 'contributor')) {
@@ -65,7 +66,8 @@ function renderHeader(header, user, page) {
     nav.append(h('button', { type: 'button', class: 'btn link signout', text: 'Sign out', title: `Signed in as ${user.email}`, onclick: signOut }));
   } else {
     const next = encodeURIComponent(here());
-    nav.append(link(`/signin.html?next=${next}`, 'Sign in', page === 'signin'),
+    nav.append(link('/briefs.html', 'Briefs', page === 'briefs'),
+      link(`/signin.html?next=${next}`, 'Sign in', page === 'signin'),
       h('a', { href: `/signup.html?next=${next}`, class: 'btn primary small', text: 'Sign up', 'aria-current': page === 'signup' ? 'page' : null }));
   }
   const toggle = h('button', { type: 'button', class: 'btn menu-toggle', 'aria-expanded': 'false', 'aria-controls': 'site-nav', text: 'Menu' });

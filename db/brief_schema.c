@@ -1,0 +1,110 @@
+/* Stockroom — the tables of briefs and the ledger's new account and journal
+ * kinds, as one numbered migration (db.c applies it; never edit it once
+ * shipped, add another). */
+#include "dbint.h"
+
+/* The ledger's kinds are CHECK lists inside the accounts and journals
+ * tables, which SQLite cannot alter. Widening a CHECK is one of the schema
+ * changes SQLite documents as safe to make by editing the stored CREATE
+ * text (no row can break a looser check); RESET makes this connection read
+ * the new text at once. The new kinds are put at the front of each list,
+ * so another migration that adds its own the same way composes with this
+ * one in either order. */
+const char db_schema_briefs[] =
+    "PRAGMA writable_schema=ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql,"
+    "  'kind TEXT NOT NULL CHECK (kind IN (',"
+    "  'kind TEXT NOT NULL CHECK (kind IN (''brief_escrow'', ')"
+    "  WHERE type = 'table' AND name = 'accounts';"
+    "UPDATE sqlite_schema SET sql = replace(sql,"
+    "  'kind TEXT NOT NULL CHECK (kind IN (',"
+    "  'kind TEXT NOT NULL CHECK (kind IN (''brief_escrow'', ''brief_award'', "
+    "''brief_return'', ')"
+    "  WHERE type = 'table' AND name = 'journals';"
+    "PRAGMA writable_schema=RESET;"
+
+    /* A brief's money figures never change; its status leaves 'open' once
+     * (inv. 15), and the escrow journal and return journal are its own. */
+    "CREATE TABLE briefs ("
+    "  id TEXT PRIMARY KEY,"
+    "  buyer_id TEXT NOT NULL REFERENCES users(id),"
+    "  title TEXT NOT NULL,"
+    "  description TEXT NOT NULL,"
+    "  keywords TEXT NOT NULL,"
+    "  orientation TEXT NOT NULL CHECK (orientation IN ('', 'landscape',"
+    "    'portrait', 'square')),"
+    "  min_pixels INTEGER NOT NULL CHECK (min_pixels >= 0),"
+    "  deadline INTEGER NOT NULL,"
+    "  bounty_credits INTEGER NOT NULL CHECK (bounty_credits > 0),"
+    "  winners INTEGER NOT NULL CHECK (winners BETWEEN 1 AND 5),"
+    "  licence_type TEXT NOT NULL CHECK (licence_type IN ('standard',"
+    "    'extended')),"
+    "  royalty_bp INTEGER NOT NULL CHECK (royalty_bp BETWEEN 0 AND 10000),"
+    "  status TEXT NOT NULL CHECK (status IN ('open', 'cancelled', 'awarded',"
+    "    'closed', 'expired', 'abandoned')),"
+    "  close_reason TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  closed_at INTEGER,"
+    "  idem_key TEXT NOT NULL,"
+    "  request_hash TEXT NOT NULL,"
+    "  escrow_journal INTEGER NOT NULL UNIQUE REFERENCES journals(id),"
+    "  return_journal INTEGER UNIQUE REFERENCES journals(id),"
+    "  UNIQUE (buyer_id, idem_key),"
+    "  CHECK ((status = 'open') = (closed_at IS NULL)),"
+    "  CHECK ((status IN ('cancelled', 'closed', 'expired', 'abandoned'))"
+    "    = (return_journal IS NOT NULL))"
+    ") STRICT;"
+    "CREATE INDEX briefs_open ON briefs(status, deadline);"
+    "CREATE INDEX briefs_buyer ON briefs(buyer_id, created_at);"
+    "CREATE TRIGGER briefs_fixed BEFORE UPDATE ON briefs"
+    "  WHEN NEW.id IS NOT OLD.id OR NEW.buyer_id IS NOT OLD.buyer_id"
+    "    OR NEW.bounty_credits IS NOT OLD.bounty_credits"
+    "    OR NEW.winners IS NOT OLD.winners"
+    "    OR NEW.licence_type IS NOT OLD.licence_type"
+    "    OR NEW.royalty_bp IS NOT OLD.royalty_bp"
+    "    OR NEW.created_at IS NOT OLD.created_at"
+    "    OR NEW.idem_key IS NOT OLD.idem_key"
+    "    OR NEW.escrow_journal IS NOT OLD.escrow_journal"
+    "    OR (OLD.status <> 'open' AND (NEW.status IS NOT OLD.status"
+    "        OR NEW.return_journal IS NOT OLD.return_journal))"
+    "  BEGIN SELECT RAISE(ABORT, 'a brief''s figures are fixed'); END;"
+    "CREATE TRIGGER briefs_no_delete BEFORE DELETE ON briefs"
+    "  BEGIN SELECT RAISE(ABORT, 'briefs are never deleted'); END;"
+
+    "CREATE TABLE brief_submissions ("
+    "  id TEXT PRIMARY KEY,"
+    "  brief_id TEXT NOT NULL REFERENCES briefs(id),"
+    "  image_id TEXT NOT NULL REFERENCES images(id),"
+    "  contributor_id TEXT NOT NULL REFERENCES users(id),"
+    "  shortlisted INTEGER NOT NULL DEFAULT 0 CHECK (shortlisted IN (0, 1)),"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (brief_id, image_id)"
+    ") STRICT;"
+    "CREATE INDEX brief_submissions_by ON brief_submissions(brief_id,"
+    "  contributor_id);"
+    "CREATE INDEX brief_submissions_image ON brief_submissions(image_id);"
+
+    "CREATE TABLE brief_comments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  submission_id TEXT NOT NULL REFERENCES brief_submissions(id),"
+    "  text TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX brief_comments_sub ON brief_comments(submission_id);"
+
+    /* One row per winner: the release journal and the licence it bought
+     * (inv. 16). */
+    "CREATE TABLE brief_awards ("
+    "  submission_id TEXT PRIMARY KEY REFERENCES brief_submissions(id),"
+    "  brief_id TEXT NOT NULL REFERENCES briefs(id),"
+    "  position INTEGER NOT NULL CHECK (position BETWEEN 0 AND 4),"
+    "  share_credits INTEGER NOT NULL CHECK (share_credits > 0),"
+    "  journal_id INTEGER NOT NULL UNIQUE REFERENCES journals(id),"
+    "  licence_id TEXT NOT NULL UNIQUE REFERENCES licences(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE (brief_id, position)"
+    ") STRICT;"
+    "CREATE TRIGGER brief_awards_no_update BEFORE UPDATE ON brief_awards"
+    "  BEGIN SELECT RAISE(ABORT, 'awards are immutable'); END;"
+    "CREATE TRIGGER brief_awards_no_delete BEFORE DELETE ON brief_awards"
+    "  BEGIN SELECT RAISE(ABORT, 'awards are immutable'); END;";
