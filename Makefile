@@ -73,6 +73,11 @@ $(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iserver $(call pc_cflags,cmocka) -o $@ $^ $(call pc_libs,cmocka)
 
+# The webhook signature check is pure: its own object and libsodium.
+$(BUILD)/tests/unit/test_stripe_sig: tests/unit/test_stripe_sig.c $(BUILD)/server/stripe_sig.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iserver $(call pc_cflags,cmocka libsodium) -o $@ $^ $(call pc_libs,cmocka libsodium)
+
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(BUILD)/libdb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idb $(call pc_cflags,$(DB_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(DB_PKGS) cmocka) -lm
