@@ -11,7 +11,8 @@ BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wpointer-arith -Wsign-compare
+           -Wmissing-prototypes -Wpointer-arith -Wsign-compare \
+           -Wformat=2 -Wformat-nonliteral
 CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -pthread
 LDFLAGS  = $(SAN) -pthread
 
@@ -69,7 +70,7 @@ $(BUILD)/tests/unit/test_imaging: tests/unit/test_imaging.c $(BUILD)/libimaging.
 	$(CC) $(CFLAGS) -Iimaging $(call pc_cflags,$(IMG_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(IMG_PKGS) cmocka) -lm
 
 # The server's pure parts are tested with just their own objects.
-$(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config.o $(BUILD)/server/text.o
+$(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config.o $(BUILD)/server/text.o $(BUILD)/server/parse.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iserver $(call pc_cflags,cmocka) -o $@ $^ $(call pc_libs,cmocka)
 

@@ -321,25 +321,41 @@ cfg_from_env(struct config *c, char *err, size_t errlen)
 }
 
 int
-cfg_from_args(struct config *c, int argc, char **argv, int *used, char *err,
+cfg_from_args(struct config *c, int argc, char **argv, int *rest, char *err,
               size_t errlen)
 {
-    int i = 0;
+    int i = 0, kept = 0;
 
-    while (i < argc && !strncmp(argv[i], "--", 2)) {
+    while (i < argc) {
         const char *arg = argv[i] + 2;
         const char *eq = strchr(arg, '=');
         size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
         const struct opt *o = NULL;
         const char *v;
 
+        if (!strcmp(argv[i], "--")) {
+            /* Everything after "--" is an operand, even "--data". */
+            for (i++; i < argc; i++)
+                argv[kept++] = argv[i];
+            break;
+        }
+        if (strncmp(argv[i], "--", 2) != 0) {
+            argv[kept++] = argv[i++];
+            continue;
+        }
         for (size_t j = 0; j < N_OPTS; j++) {
             if (strlen(opts[j].flag) == nlen &&
                 !strncmp(opts[j].flag, arg, nlen))
                 o = &opts[j];
         }
-        if (!o)
-            break;
+        if (!o) {
+            /* A command's own flag: every one takes a value, which is kept
+             * with it so that a value is never read as a global flag. */
+            argv[kept++] = argv[i++];
+            if (!eq && i < argc)
+                argv[kept++] = argv[i++];
+            continue;
+        }
         if (eq) {
             v = eq + 1;
             i += 1;
@@ -355,7 +371,7 @@ cfg_from_args(struct config *c, int argc, char **argv, int *used, char *err,
             return -1;
         }
     }
-    *used = i;
+    *rest = kept;
     return check(c, err, errlen);
 }
 

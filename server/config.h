@@ -71,10 +71,12 @@ void cfg_defaults(struct config *c);
 /* Apply STOCKROOM_* variables. Returns 0, or -1 with a line in err. */
 int cfg_from_env(struct config *c, char *err, size_t errlen);
 
-/* Apply --flag VALUE / --flag=VALUE pairs from argv. Unknown flags and bad
- * values: -1 with a one-line reason in err. *used tells how many argv items
- * were flags, so a command can take the rest as operands. */
-int cfg_from_args(struct config *c, int argc, char **argv, int *used, char *err,
+/* Apply the global --flag VALUE / --flag=VALUE pairs found anywhere in
+ * argv. What is not a global flag (operands, a command's own --flag VALUE
+ * pairs) is moved to the front of argv in its order, and *rest says how
+ * many items that is; "--" ends the flags. Unknown values: -1 with a
+ * one-line reason in err. */
+int cfg_from_args(struct config *c, int argc, char **argv, int *rest, char *err,
                   size_t errlen);
 
 /* The flags, with their variables and defaults, for --help. */

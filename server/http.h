@@ -97,6 +97,41 @@ void srv_json(struct srv_req *r, unsigned status, json_t *body);
 void srv_error(struct srv_req *r, unsigned status, const char *code,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The error policy: every failure of db/, the blob store or imaging/, and
+ * every 500, is answered by one of these, which log the underlying reason
+ * with the request id and never show it for a 5xx. */
+
+/* rc is a DB_E* code with err (may be NULL) from db/; what names the thing
+ * asked for ("licence", "lightbox"). DB_OK: replies nothing, returns 0.
+ * Otherwise replies and returns -1: DB_ENOTFOUND 404 not_found,
+ * DB_ECONFLICT 409 conflict, DB_EREUSED 409 idempotency_key_reused,
+ * DB_EFUNDS 402 insufficient_credits, DB_EINVAL 422 invalid_request,
+ * DB_ELIMIT 422 limit_reached (the last three with err as the message),
+ * DB_EBUSY 503 busy with Retry-After, anything else 500 internal. */
+int srv_reply_db(struct srv_req *r, int rc, const char *err, const char *what);
+
+/* rc (with errno) from a blob_ call: 0 replies nothing and returns 0; a
+ * missing stored file 500 internal; any other failure 503
+ * storage_unavailable with Retry-After. Returns -1 after replying. */
+int srv_reply_blob(struct srv_req *r, int rc, const char *what);
+
+/* rc and err from imaging/ on a file the store already holds: 0 replies
+ * nothing; IMG_ETIMEOUT 503 busy with Retry-After; anything else 500
+ * internal (a stored file that fails is never the client's fault). */
+int srv_reply_img(struct srv_req *r, int rc, const char *err, const char *what);
+
+/* 500 internal for a failure with no module code (encoding, memory): logs
+ * what and the printf-style reason with the request id. */
+void srv_reply_internal(struct srv_req *r, const char *what, const char *fmt,
+                        ...) __attribute__((format(printf, 3, 4)));
+
+/* 503 with code ("overloaded", "storage_unavailable") and Retry-After for
+ * a resource that ran short (memory, descriptors, disk); logs the
+ * printf-style reason with the request id. */
+void srv_reply_overloaded(struct srv_req *r, const char *code, const char *what,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* An empty reply (204, 304). */
 void srv_empty(struct srv_req *r, unsigned status);
 
@@ -120,11 +155,6 @@ int srv_field_str(struct srv_req *r, const char *key, size_t min_len,
                   size_t max_len, int optional, const char **out);
 int srv_field_int(struct srv_req *r, const char *key, int64_t min, int64_t max,
                   int optional, int64_t *out);
-
-/* 1 if an If-None-Match header value names etag (a quoted strong tag):
- * a list of tags, weak W/ forms (compared weakly, as RFC 9110 says for
- * If-None-Match) and "*" all count. */
-int srv_etag_matches(const char *header, const char *etag);
 
 /* Query parameter as a whole number in [min, max]; def when absent. On a
  * bad value replies 422 and returns -1. */

@@ -1,5 +1,7 @@
-/* Stockroom — images: upload, the image record, its renditions, review. */
+/* Stockroom — images: upload and ingest, the image record, editing, and
+ * a contributor's own list. */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +15,6 @@
 #include "catalog.h"
 #include "imaging.h"
 #include "log.h"
-#include "rcache.h"
-
-static const char *const reject_codes[] = {
-    "keyword_spam",    "poor_quality", "trademark", "similar_content",
-    "release_missing", "other",        NULL};
 
 /* Licensed sizes by long edge; XL is the original's pixels. */
 static const struct {
@@ -208,13 +205,17 @@ list_json(struct app *app, const struct cat_image_list *l, int with_matches)
 
 /* ---- upload ----------------------------------------------------------- */
 
-static void
+static void __attribute__((format(printf, 4, 5)))
 outcome(struct ingest *out, unsigned status, const char *code, const char *fmt,
-        const char *detail)
+        ...)
 {
+    va_list ap;
+
     out->status = status;
     snprintf(out->code, sizeof out->code, "%s", code);
-    snprintf(out->message, sizeof out->message, fmt, detail);
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
 }
 
 static void
@@ -222,7 +223,7 @@ img_outcome(struct ingest *out, int rc, const char *err)
 {
     switch (rc) {
     case IMG_EEMPTY:
-        outcome(out, 400, "empty_file", "The file is empty%s.", "");
+        outcome(out, 400, "empty_file", "The file is empty.");
         break;
     case IMG_EUNSUPPORTED:
         outcome(out, 415, "unsupported_format",
@@ -257,8 +258,10 @@ img_outcome(struct ingest *out, int rc, const char *err)
                 err);
         break;
     default:
-        log_error("analyse: %s", err);
-        outcome(out, 500, "internal", "The photo could not be checked%s.", "");
+        /* The reason reaches the log through the caller (HTTP: the error
+         * policy, with the request id; import: its own output). */
+        outcome(out, 500, "internal", "The photo could not be checked: %s.",
+                err);
     }
 }
 
@@ -320,8 +323,7 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
     if (blob_sha256_file(path, sha) < 0) {
         outcome(out, 503, "storage_unavailable",
                 "The upload could not be "
-                "read back%s.",
-                "");
+                "read back.");
         goto out;
     }
     in.contributor_id = contributor_id;
@@ -344,8 +346,7 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
     if (rc == DB_ECONFLICT) {
         outcome(out, 409, "duplicate",
                 "This exact file was uploaded before"
-                "%s.",
-                "");
+                ".");
         goto out;
     }
     if (rc == DB_EINVAL) {
@@ -353,9 +354,9 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
         goto out;
     }
     if (rc != DB_OK) {
-        log_error("image create: %s", err);
-        outcome(out, 500, "internal", "The upload could not be recorded%s.",
-                "");
+        outcome(out, rc == DB_EBUSY ? 503 : 500,
+                rc == DB_EBUSY ? "busy" : "internal",
+                "The upload could not be recorded: %s.", err);
         goto out;
     }
     /* The record and its job exist first: if we stop before the original
@@ -366,8 +367,7 @@ images_ingest(struct app *app, const char *contributor_id, const char *path,
         log_error("storing original %s failed", sha);
         outcome(out, 503, "storage_unavailable",
                 "The photo could not be "
-                "stored%s.",
-                "");
+                "stored.");
         goto out;
     }
     *moved = 1;
@@ -447,6 +447,10 @@ images_create(struct srv_req *r)
         srv_json(r, 409,
                  json_pack("{s:{s:s,s:s,s:s}}", "error", "code", res.code,
                            "message", res.message, "image_id", res.id));
+    else if (res.status == 503)
+        srv_reply_overloaded(r, res.code, "upload", "%s", res.message);
+    else if (res.status >= 500)
+        srv_reply_internal(r, "upload", "%s", res.message);
     else
         srv_error(r, res.status, res.code, "%s", res.message);
 }
@@ -461,8 +465,8 @@ is_reviewer(const struct acc_user *u)
 
 /* Fetch an image the viewer may see; replies 404 otherwise, so ids of
  * unpublished images reveal nothing. */
-static struct cat_image *
-visible_image(struct srv_req *r, const char *id)
+struct cat_image *
+images_visible(struct srv_req *r, const char *id)
 {
     struct app *app = srv_req_app(r);
     const struct acc_user *u = srv_req_user(r);
@@ -473,12 +477,8 @@ visible_image(struct srv_req *r, const char *id)
     if (rc == DB_OK &&
         cat_image_is_visible(img, u ? u->id : NULL, is_reviewer(u)))
         return img;
-    if (rc != DB_OK && rc != DB_ENOTFOUND) {
-        log_error("%s: image get: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "The image could not be read.");
-    } else {
-        srv_error(r, 404, "not_found", "There is no such image.");
-    }
+    /* An image the viewer may not see is, to them, not there at all. */
+    srv_reply_db(r, rc == DB_OK ? DB_ENOTFOUND : rc, err, "image");
     cat_image_free(img);
     return NULL;
 }
@@ -488,7 +488,7 @@ images_get(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);
     const struct acc_user *u = srv_req_user(r);
-    struct cat_image *img = visible_image(r, srv_req_param(r, 0));
+    struct cat_image *img = images_visible(r, srv_req_param(r, 0));
     json_t *j;
 
     if (!img)
@@ -496,118 +496,18 @@ images_get(struct srv_req *r)
     j = images_json(
         app, img, (u && !strcmp(u->id, img->contributor_id)) || is_reviewer(u));
     if (img->status == DB_IMG_APPROVED)
-        images_view_seen(app, img->id);
-    images_page_extras(r, img, j);
+        views_seen(app, img->id);
+    search_similar(r, img, j);
     cat_image_free(img);
-    srv_json(r, j ? 200 : 500, j ? j : json_pack("{s:s}", "error", "encoding"));
-}
-
-/* A public rendition in memory: answer from it, with 304 when the client
- * has it. */
-static void
-send_cached(struct srv_req *r, struct rcache_entry *e)
-{
-    const char *inm = srv_req_header(r, "If-None-Match");
-
-    srv_header(r, "ETag", rcache_etag(e));
-    /* Renditions never change under the same URL: a year, publicly. */
-    srv_header(r, "Cache-Control", "public, max-age=31536000, immutable");
-    if (inm && srv_etag_matches(inm, rcache_etag(e))) {
-        rcache_unref(e);
-        srv_empty(r, 304);
-        return;
-    }
-    srv_cached(r, 200, e, "image/jpeg");
-}
-
-/* Keep a public rendition open in the cache; the entry, or NULL. */
-static struct rcache_entry *
-cache_rendition(struct app *app, const char *ckey, const char *key,
-                const char *etag)
-{
-    uint64_t size;
-    int fd;
-
-    if (!app->rcache || !ckey[0] ||
-        blob_open_read(app->blobs, key, &fd, &size) < 0)
-        return NULL;
-    rcache_put(app->rcache, ckey, etag, fd, (size_t)size);
-    return rcache_get(app->rcache, ckey);
-}
-
-static void
-send_rendition(struct srv_req *r, const char *name, const char *file)
-{
-    struct app *app = srv_req_app(r);
-    const char *id = srv_req_param(r, 0);
-    struct rcache_entry *e = NULL;
-    struct cat_image *img = NULL;
-    const char *etag_src, *inm;
-    char key[256], ckey[64] = "", etag[96];
-    uint64_t size;
-    int fd;
-
-    /* The hot path: a public rendition already in memory. */
-    if (strlen(id) < CAT_ID_LEN && app->rcache) {
-        snprintf(ckey, sizeof ckey, "%s/%s", id, file);
-        e = rcache_get(app->rcache, ckey);
-        if (e) {
-            send_cached(r, e);
-            return;
-        }
-    }
-    img = visible_image(r, id);
-    if (!img)
-        return;
-    etag_src = !strcmp(name, "thumbnail") ? img->thumb_etag : img->preview_etag;
-    if (!etag_src[0]) {
-        srv_error(r, 404, "not_ready",
-                  "This image is still being "
-                  "processed.");
-        goto out;
-    }
-    snprintf(etag, sizeof etag, "\"%s\"", etag_src);
-    blob_key_rendition(img->id, file, key, sizeof key);
-    /* Approved renditions never change and are everyone's to see. */
-    if (img->status == DB_IMG_APPROVED &&
-        (e = cache_rendition(app, ckey, key, etag))) {
-        send_cached(r, e);
-        goto out;
-    }
-    srv_header(r, "ETag", etag);
-    srv_header(r, "Cache-Control",
-               img->status == DB_IMG_APPROVED
-                   ? "public, max-age=31536000, immutable"
-                   : "private, max-age=3600");
-    inm = srv_req_header(r, "If-None-Match");
-    if (inm && srv_etag_matches(inm, etag)) {
-        srv_empty(r, 304);
-        goto out;
-    }
-    if (blob_open_read(app->blobs, key, &fd, &size) < 0) {
-        srv_error(r, 404, "not_found", "The rendition is missing.");
-        goto out;
-    }
-    srv_fd(r, 200, fd, size, "image/jpeg");
-out:
-    cat_image_free(img);
-}
-
-void
-images_thumbnail(struct srv_req *r)
-{
-    send_rendition(r, "thumbnail", "thumb.jpg");
-}
-
-void
-images_preview(struct srv_req *r)
-{
-    send_rendition(r, "preview", "preview.jpg");
+    if (j)
+        srv_json(r, 200, j);
+    else
+        srv_reply_internal(r, "image", "JSON encoding failed");
 }
 
 /* A page of images for their owner (mine) or for the review queue. */
-static void
-image_page(struct srv_req *r, int queue)
+void
+images_list_reply(struct srv_req *r, int queue)
 {
     struct app *app = srv_req_app(r);
     struct cat_image_list l = {0};
@@ -622,21 +522,17 @@ image_page(struct srv_req *r, int queue)
     rc = queue ? cat_review_queue(app->db, cursor, (int)limit, &l, err)
                : cat_images_of_contributor(app->db, srv_req_user(r)->id, cursor,
                                            (int)limit, &l, err);
-    if (rc == DB_EINVAL) {
+    if (rc == DB_EINVAL)
         srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
-    } else if (rc != DB_OK) {
-        log_error("%s: image list: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "The images could not be listed.");
-    } else {
+    else if (srv_reply_db(r, rc, err, "image list") == 0)
         srv_json(r, 200, list_json(app, &l, queue));
-    }
     cat_image_list_release(&l);
 }
 
 void
 images_mine(struct srv_req *r)
 {
-    image_page(r, 0);
+    images_list_reply(r, 0);
 }
 
 /* ---- editing ---------------------------------------------------------- */
@@ -720,85 +616,16 @@ images_patch(struct srv_req *r)
     }
     rc = cat_image_update_meta(app->db, id, srv_req_user(r)->id, title, desc,
                                keywords, err);
-    if (rc == DB_ENOTFOUND) {
-        srv_error(r, 404, "not_found", "You have no such image.");
-        goto out;
-    }
     if (rc == DB_EINVAL) {
         srv_error(r, 422, "invalid_field", "%s.", err);
         goto out;
     }
-    if (rc != DB_OK || cat_image_get(app->db, id, &img, err) != DB_OK) {
-        log_error("%s: image update: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "The image could not be changed.");
+    if (rc == DB_OK)
+        rc = cat_image_get(app->db, id, &img, err);
+    if (srv_reply_db(r, rc, err, "image of yours") < 0)
         goto out;
-    }
     srv_json(r, 200, images_json(app, img, 1));
 out:
     cat_image_free(img);
     free(keywords);
-}
-
-/* ---- review ----------------------------------------------------------- */
-
-void
-review_queue(struct srv_req *r)
-{
-    image_page(r, 1);
-}
-
-void
-review_decide(struct srv_req *r)
-{
-    struct app *app = srv_req_app(r);
-    const char *id = srv_req_param(r, 0);
-    const char *decision, *code = NULL, *reason = NULL;
-    struct cat_image *img = NULL;
-    char err[DB_ERR_LEN];
-    int approve, known = 0, rc;
-
-    if (srv_field_str(r, "decision", 1, 16, 0, &decision) < 0 ||
-        srv_field_str(r, "reason_code", 1, 32, 1, &code) < 0 ||
-        srv_field_str(r, "reason", 0, 1000, 1, &reason) < 0)
-        return;
-    approve = !strcmp(decision, "approve");
-    if (!approve && strcmp(decision, "reject") != 0) {
-        srv_error(r, 422, "invalid_field",
-                  "'decision' must be 'approve' or 'reject'.");
-        return;
-    }
-    for (int i = 0; !approve && code && reject_codes[i]; i++)
-        known |= !strcmp(code, reject_codes[i]);
-    if (!approve && !known) {
-        srv_error(r, 422, "invalid_reason",
-                  "A rejection needs a reason_code:"
-                  " keyword_spam, poor_quality, trademark, similar_content, "
-                  "release_missing or other.");
-        return;
-    }
-    if (reason && !text_ok(reason)) {
-        srv_error(r, 422, "invalid_field", "'reason' must be plain text.");
-        return;
-    }
-    rc = cat_review_decide(app->db, id, srv_req_user(r)->id, approve, code,
-                           reason ? reason : "", err);
-    if (rc == DB_ENOTFOUND) {
-        srv_error(r, 404, "not_found", "There is no such image.");
-        return;
-    }
-    if (rc == DB_ECONFLICT) {
-        srv_error(r, 409, "not_pending",
-                  "This image is not waiting for "
-                  "review.");
-        return;
-    }
-    if (rc != DB_OK || cat_image_get(app->db, id, &img, err) != DB_OK) {
-        log_error("%s: review: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "The decision could not be recorded.");
-        return;
-    }
-    log_info("%s: image %s %s by %s", srv_req_id(r), id,
-             approve ? "approved" : "rejected", srv_req_user(r)->id);
-    srv_json(r, 200, images_json(app, img, 1));
-    cat_image_free(img);
 }

@@ -134,18 +134,23 @@ cmd_import(struct app *app, int argc, char **argv)
     struct files f = {0};
     struct acc_user u;
     char err[DB_ERR_LEN], (*ids)[24] = NULL;
-    int tty = isatty(2), accepted = 0, refused = 0, rc = 1, first = 0;
+    int tty = isatty(2), accepted = 0, refused = 0, rc = 1, n_paths = 0;
 
-    while (first + 1 < argc && !strcmp(argv[first], "--contributor")) {
-        email = argv[first + 1];
-        first += 2;
+    /* Flags and paths in any order: --contributor is the only flag. */
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--contributor") && i + 1 < argc)
+            email = argv[++i];
+        else if (!strncmp(argv[i], "--contributor=", 14))
+            email = argv[i] + 14;
+        else
+            argv[n_paths++] = argv[i];
     }
-    if (!email || first >= argc) {
+    if (!email || n_paths == 0) {
         fprintf(stderr, "usage: stockroom import [--data DIR] --contributor "
                         "EMAIL PATH...\n");
         return 2;
     }
-    for (int i = first; i < argc; i++) {
+    for (int i = 0; i < n_paths; i++) {
         if (add_path(&f, argv[i]) < 0)
             goto out;
     }

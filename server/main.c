@@ -89,6 +89,11 @@ app_open(struct app *app)
     char path[1100], err[DB_ERR_LEN];
     int rc;
 
+    for (int i = 0; i < app->cfg.n_tiers; i++) {
+        app->tiers[i].min_sold = app->cfg.tiers[i].min_sold;
+        app->tiers[i].rate_bp = app->cfg.tiers[i].rate_bp;
+    }
+    app->n_tiers = (size_t)app->cfg.n_tiers;
     snprintf(app->tmp_dir, sizeof app->tmp_dir, "%s/tmp", app->cfg.data_dir);
     if (mkdir_p(app->cfg.data_dir) < 0 || mkdir_p(app->tmp_dir) < 0) {
         fprintf(stderr, "stockroom: cannot create data directory %s: %s\n",
@@ -220,7 +225,8 @@ cmd_serve(struct app *app)
         close(fd);
         goto out;
     }
-    if (workers_start(app) < 0 || views_start(app) < 0) {
+    if (workers_start(app) < 0 || views_open(app) < 0 ||
+        chores_start(app) < 0) {
         fprintf(stderr, "stockroom: background threads did not start\n");
         close(fd);
         goto out;
@@ -250,7 +256,8 @@ out:
     srv_http_stop(app->http, 10000);
     app->http = NULL;
     workers_stop(app);
-    views_stop(app);
+    chores_stop(app);
+    views_close(app);
     rcache_free(app->rcache);
     app->rcache = NULL;
     app_close(app);
@@ -420,7 +427,7 @@ main(int argc, char **argv)
     static struct app app; /* static: big, and lives as long as main */
     char err[256];
     const char *cmd = argc > 1 ? argv[1] : "";
-    int used = 0, skip = 2;
+    int rest = 0, skip = 2;
 
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
@@ -441,7 +448,7 @@ main(int argc, char **argv)
         skip = 3;
     cfg_defaults(&app.cfg);
     if (cfg_from_env(&app.cfg, err, sizeof err) < 0 ||
-        cfg_from_args(&app.cfg, argc - skip, argv + skip, &used, err,
+        cfg_from_args(&app.cfg, argc - skip, argv + skip, &rest, err,
                       sizeof err) < 0) {
         fprintf(stderr, "stockroom: %s\n", err);
         return EXIT_USAGE;
@@ -450,8 +457,8 @@ main(int argc, char **argv)
                   : !strcmp(app.cfg.log_level, "warn")  ? LOG_WARN
                   : !strcmp(app.cfg.log_level, "error") ? LOG_ERROR
                                                         : LOG_INFO);
-    argc -= skip + used;
-    argv += skip + used;
+    argc = rest;
+    argv += skip;
     if (!strcmp(cmd, "serve")) {
         if (argc > 0) {
             fprintf(stderr, "stockroom: unknown flag '%s' (see --help)\n",

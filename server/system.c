@@ -9,20 +9,21 @@
 
 #include "app.h"
 #include "log.h"
+#include "parse.h"
 
 void
-healthz_get(struct srv_req *r)
+system_healthz(struct srv_req *r)
 {
     srv_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 void
-metrics_get(struct srv_req *r)
+system_metrics(struct srv_req *r)
 {
     char *text = srv_http_metrics(srv_req_app(r)->http);
 
     if (!text) {
-        srv_error(r, 500, "internal", "Metrics could not be gathered.");
+        srv_reply_internal(r, "metrics", "out of memory");
         return;
     }
     srv_bytes(r, 200, text, strlen(text), "text/plain; version=0.0.4");
@@ -81,7 +82,7 @@ static_path_ok(const char *path)
 
 /* Send web/<name> with its ETag, or 304 when the client has it. */
 int
-static_send(struct srv_req *r, const char *name, unsigned status)
+system_static_send(struct srv_req *r, const char *name, unsigned status)
 {
     struct app *app = srv_req_app(r);
     char full[2300], etag[64];
@@ -105,7 +106,7 @@ static_send(struct srv_req *r, const char *name, unsigned status)
     srv_header(r, "ETag", etag);
     srv_header(r, "Cache-Control", "no-cache");
     inm = srv_req_header(r, "If-None-Match");
-    if (status == 200 && inm && srv_etag_matches(inm, etag)) {
+    if (status == 200 && inm && srv_parse_etag_matches(inm, etag)) {
         close(fd);
         srv_empty(r, 304);
         return 0;
@@ -115,7 +116,7 @@ static_send(struct srv_req *r, const char *name, unsigned status)
 }
 
 void
-static_get(struct srv_req *r)
+system_static(struct srv_req *r)
 {
     const char *path = srv_req_path(r);
     const char *accept = srv_req_header(r, "Accept");
@@ -126,10 +127,10 @@ static_get(struct srv_req *r)
     }
     if (!strcmp(path, "/"))
         path = "/index.html";
-    if (static_send(r, path, 200) == 0)
+    if (system_static_send(r, path, 200) == 0)
         return;
     if (accept && strstr(accept, "text/html") &&
-        static_send(r, "/404.html", 404) == 0)
+        system_static_send(r, "/404.html", 404) == 0)
         return;
     srv_error(r, 404, "not_found", "There is nothing at this address.");
 }

@@ -1,5 +1,6 @@
 /* Stockroom — checks on text from clients and files: pure functions, unit
  * tested on their own. */
+#include <ctype.h>
 #include <string.h>
 
 #include "text.h"
@@ -63,4 +64,26 @@ text_email_ok(const char *email)
             return 0;
     }
     return 1;
+}
+
+int
+text_one_line(const char *s)
+{
+    if (!text_ok(s))
+        return 0;
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20)
+            return 0;
+    }
+    return 1;
+}
+
+void
+text_lower_copy(char *dst, size_t len, const char *src)
+{
+    size_t i = 0;
+
+    for (; src[i] && i + 1 < len; i++)
+        dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = '\0';
 }

@@ -1,5 +1,4 @@
-/* Stockroom — users, sessions and /me. */
-#include <ctype.h>
+/* Stockroom — users: sign-up and /me. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,8 +8,15 @@
 #include "auth.h"
 #include "log.h"
 
-#define PASSWORD_MIN 10
-#define PASSWORD_MAX 1024
+/* Stockroom — users, sessions and /me. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "text.h"
+#include "auth.h"
+#include "log.h"
 
 json_t *
 users_roles_json(unsigned roles)
@@ -41,16 +47,6 @@ users_json(const struct acc_user *u)
 }
 
 /* Emails are compared without case: store them lower-cased. */
-static void
-lower_copy(char *dst, size_t len, const char *src)
-{
-    size_t i = 0;
-
-    for (; src[i] && i + 1 < len; i++)
-        dst[i] = (char)tolower((unsigned char)src[i]);
-    dst[i] = '\0';
-}
-
 static int
 name_valid(const char *name)
 {
@@ -75,7 +71,7 @@ users_create(struct srv_req *r)
     int rc;
 
     if (srv_field_str(r, "email", 3, 254, 0, &email) < 0 ||
-        srv_field_str(r, "password", 0, PASSWORD_MAX, 0, &password) < 0 ||
+        srv_field_str(r, "password", 0, USERS_PASSWORD_MAX, 0, &password) < 0 ||
         srv_field_str(r, "name", 1, 100, 0, &name) < 0)
         return;
     if (!text_email_ok(email)) {
@@ -84,18 +80,20 @@ users_create(struct srv_req *r)
                   "address.");
         return;
     }
-    if (strlen(password) < PASSWORD_MIN) {
+    if (strlen(password) < USERS_PASSWORD_MIN) {
         srv_error(r, 422, "weak_password",
-                  "The password needs at least %d characters.", PASSWORD_MIN);
+                  "The password needs at least %d characters.",
+                  USERS_PASSWORD_MIN);
         return;
     }
     if (!name_valid(name)) {
         srv_error(r, 422, "invalid_name", "The name must be printable text.");
         return;
     }
-    lower_copy(lower, sizeof lower, email);
+    text_lower_copy(lower, sizeof lower, email);
     if (auth_hash_password(app->auth, password, hash) < 0) {
-        srv_error(r, 503, "overloaded", "The password could not be hashed.");
+        srv_reply_overloaded(r, "overloaded", "sign-up",
+                             "the password could not be hashed");
         return;
     }
     rc = acc_user_create(app->db, lower, name, hash,
@@ -105,106 +103,22 @@ users_create(struct srv_req *r)
                   "An account with this email already exists.");
         return;
     }
-    if (rc != DB_OK) {
-        log_error("%s: user create: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "The account could not be created.");
+    if (srv_reply_db(r, rc, err, "account") < 0)
         return;
-    }
     srv_json(r, 201, users_json(&u));
 }
 
 void
-sessions_create(struct srv_req *r)
-{
-    struct app *app = srv_req_app(r);
-    const char *email, *password;
-    char lower[ACC_EMAIL_LEN], err[DB_ERR_LEN], token[AUTH_TOKEN_LEN];
-    char csrf[ACC_CSRF_LEN], cookie[256], wait_s[16];
-    unsigned char hash[32];
-    struct acc_user u;
-    int wait, rc, found;
-
-    if (srv_field_str(r, "email", 1, 254, 0, &email) < 0 ||
-        srv_field_str(r, "password", 1, PASSWORD_MAX, 0, &password) < 0)
-        return;
-    lower_copy(lower, sizeof lower, email);
-    wait = auth_login_wait(app->auth, lower, srv_req_client(r));
-    if (wait > 0) {
-        snprintf(wait_s, sizeof wait_s, "%d", wait);
-        srv_header(r, "Retry-After", wait_s);
-        srv_error(r, 429, "rate_limited",
-                  "Too many failed sign-ins: try "
-                  "again in %d seconds.",
-                  wait);
-        return;
-    }
-    rc = acc_user_find_email(app->db, lower, &u, err);
-    if (rc != DB_OK && rc != DB_ENOTFOUND) {
-        log_error("%s: sign-in lookup: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "Signing in failed on our side.");
-        return;
-    }
-    found = rc == DB_OK;
-    if (auth_check_password(app->auth, found ? u.pw_hash : NULL, password) <
-        0) {
-        auth_login_failed(app->auth, lower, srv_req_client(r));
-        srv_error(r, 401, "invalid_credentials",
-                  "The email or the password is wrong.");
-        return;
-    }
-    auth_login_ok(app->auth, lower);
-    auth_new_token(token, hash);
-    auth_random_text(csrf, 32);
-    rc = acc_session_create(app->db, hash, u.id, csrf,
-                            (int64_t)time(NULL) + app->cfg.session_ttl_s, err);
-    if (rc != DB_OK) {
-        log_error("%s: session create: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "Signing in failed on our side.");
-        return;
-    }
-    snprintf(cookie, sizeof cookie,
-             AUTH_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
-                         "SameSite=Lax%s",
-             token, (long long)app->cfg.session_ttl_s,
-             !strncmp(app->cfg.public_url, "https:", 6) ? "; Secure" : "");
-    srv_header(r, "Set-Cookie", cookie);
-    srv_json(r, 201,
-             json_pack("{s:s,s:s,s:o}", "token", token, "csrf_token", csrf,
-                       "user", users_json(&u)));
-}
-
-void
-sessions_delete(struct srv_req *r)
-{
-    struct app *app = srv_req_app(r);
-    const char *hdr = srv_req_header(r, "Authorization");
-    const char *token =
-        srv_req_via_cookie(r) ? srv_req_cookie(r, AUTH_COOKIE) : hdr + 7;
-    unsigned char hash[32];
-    char err[DB_ERR_LEN];
-
-    auth_token_hash(token, hash);
-    if (acc_session_delete(app->db, hash, err) != DB_OK) {
-        log_error("%s: session delete: %s", srv_req_id(r), err);
-        srv_error(r, 500, "internal", "Signing out failed on our side.");
-        return;
-    }
-    srv_header(r, "Set-Cookie",
-               AUTH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
-                           "SameSite=Lax");
-    srv_empty(r, 204);
-}
-
-void
-me_get(struct srv_req *r)
+users_me_get(struct srv_req *r)
 {
     const struct acc_user *u = srv_req_user(r);
     json_t *me = users_json(u);
     int64_t credits = 0;
+    char err[DB_ERR_LEN];
 
-    if (app_credits(srv_req_app(r), u->id, &credits) < 0) {
+    if (srv_reply_db(r, credits_balance(srv_req_app(r), u->id, &credits, err),
+                     err, "balance") < 0) {
         json_decref(me);
-        srv_error(r, 500, "internal", "The balance could not be read.");
         return;
     }
     json_object_set_new(me, "credits", json_integer(credits));

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "parse.h"
 #include "text.h"
 
 static void
@@ -50,13 +51,117 @@ test_flags(void **state)
     (void)state;
     cfg_defaults(&c);
     assert_int_equal(cfg_from_args(&c, 10, argv, &used, err, sizeof err), 0);
-    assert_int_equal(used, 9);
+    assert_int_equal(used, 1);
+    assert_string_equal(argv[0], "rest");
     assert_string_equal(c.listen_host, "0.0.0.0");
     assert_int_equal(c.listen_port, 9000);
     assert_string_equal(c.data_dir, "/tmp/x");
     assert_int_equal(c.min_pixels, 250000);
     assert_int_equal(c.workers, 3);
     assert_int_equal(c.upload_limit, 2 * 1024 * 1024);
+}
+
+/* Global flags anywhere: before, between and after a command's own flags
+ * and operands, which keep their order. */
+static void
+test_flags_any_order(void **state)
+{
+    static const char *const orders[][7] = {
+        {"--data", "d1", "--email", "e@x.org", "--role", "admin", NULL},
+        {"--email", "e@x.org", "--data", "d1", "--role", "admin", NULL},
+        {"--email", "e@x.org", "--role", "admin", "--data", "d1", NULL},
+        {"--email", "e@x.org", "--role", "admin", "--data=d1", NULL},
+        {"--email", "e@x.org", "--workers=2", "--role", "admin", "--data",
+         "d1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++) {
+        char *argv[7];
+        int argc = 0, rest = -1;
+        struct config c;
+        char err[256];
+
+        while (argc < 7 && orders[i][argc]) {
+            argv[argc] = (char *)orders[i][argc];
+            argc++;
+        }
+        cfg_defaults(&c);
+        assert_int_equal(cfg_from_args(&c, argc, argv, &rest, err, sizeof err),
+                         0);
+        assert_string_equal(c.data_dir, "d1");
+        assert_int_equal(rest, 4);
+        assert_string_equal(argv[0], "--email");
+        assert_string_equal(argv[1], "e@x.org");
+        assert_string_equal(argv[2], "--role");
+        assert_string_equal(argv[3], "admin");
+    }
+}
+
+/* A command flag's value is never taken for a global flag, and "--" ends
+ * the flags. */
+static void
+test_flags_values_kept(void **state)
+{
+    char *argv[] = {"--name", "--data", "--", "--workers", "3"};
+    struct config c;
+    char err[256];
+    int rest = -1;
+
+    (void)state;
+    cfg_defaults(&c);
+    assert_int_equal(cfg_from_args(&c, 5, argv, &rest, err, sizeof err), 0);
+    assert_int_equal(rest, 4);
+    assert_string_equal(argv[0], "--name");
+    assert_string_equal(argv[1], "--data");
+    assert_string_equal(argv[2], "--workers");
+    assert_string_equal(argv[3], "3");
+}
+
+/* The parsers of parse.h, the ones the fuzz targets drive. */
+static void
+test_parsers(void **state)
+{
+    char esc[] = "/a%2Fb%00c+d%zz";
+    char segs[64];
+    const char *params[2] = {0};
+    const char *tok = NULL;
+    int64_t n = 0;
+
+    (void)state;
+    assert_int_equal(srv_parse_unescape(esc), 11);
+    assert_string_equal(esc, "/a/b\x7f"
+                             "c d%zz");
+    assert_false(srv_parse_path_ok(esc + 1));
+    assert_false(srv_parse_path_ok("/a\\b"));
+    assert_false(srv_parse_path_ok("/a\x7f"));
+    assert_true(srv_parse_path_ok("/api/v1/images"));
+    assert_true(srv_parse_etag_matches("W/\"x\", \"y\"", "\"x\""));
+    assert_true(srv_parse_etag_matches("*", "\"x\""));
+    assert_false(srv_parse_etag_matches("\"xy\"", "\"x\""));
+    assert_false(srv_parse_etag_matches("", "\"x\""));
+    assert_true(srv_parse_json_too_deep("[[[", 3, 2));
+    assert_false(srv_parse_json_too_deep("[\"[[[\"]", 7, 2));
+    assert_int_equal(srv_parse_int("42", 0, 100, &n), 0);
+    assert_int_equal(n, 42);
+    assert_int_equal(srv_parse_int("101", 0, 100, &n), -1);
+    assert_int_equal(srv_parse_int("4x", 0, 100, &n), -1);
+    assert_int_equal(srv_parse_int("", 0, 100, &n), -1);
+    assert_int_equal(n, 42);
+    assert_int_equal(srv_parse_bearer("bearer abc", &tok), 0);
+    assert_string_equal(tok, "abc");
+    assert_int_equal(srv_parse_bearer("Basic abc", &tok), -1);
+    assert_true(srv_parse_route_match("/api/v1/lightboxes/{}/images/{}",
+                                      "/api/v1/lightboxes/b1/images/i2", segs,
+                                      sizeof segs, params, 2));
+    assert_string_equal(params[0], "b1");
+    assert_string_equal(params[1], "i2");
+    assert_false(srv_parse_route_match("/api/v1/images/{}", "/api/v1/images/",
+                                       segs, sizeof segs, params, 2));
+    assert_false(srv_parse_route_match("/api/v1/images", "/api/v1/images/x",
+                                       segs, sizeof segs, params, 2));
+    assert_false(
+        srv_parse_route_match("/a/{}", "", segs, sizeof segs, params, 2));
 }
 
 static void
@@ -174,9 +279,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_flags),
-        cmocka_unit_test(test_bad_flags), cmocka_unit_test(test_min_above_max),
-        cmocka_unit_test(test_env),       cmocka_unit_test(test_text),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_flags_any_order),
+        cmocka_unit_test(test_flags_values_kept),
+        cmocka_unit_test(test_parsers),
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_min_above_max),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_text),
         cmocka_unit_test(test_email),
     };
 
