@@ -32,10 +32,8 @@ struct db {
  * one is the user_version it leaves behind. Never edit a shipped entry:
  * append a new one. */
 static const char *const migrations[] = {
-    db_schema_accounts,
-    db_schema_catalog,
-    db_schema_ledger,
-    db_schema_ledger_sales,
+    db_schema_accounts,     db_schema_catalog,  db_schema_ledger,
+    db_schema_ledger_sales, db_schema_checkout,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
