@@ -171,6 +171,12 @@ void credits_purchase_create(struct srv_req *r);
 void credits_purchases_list(struct srv_req *r);
 void credits_purchase_refund(struct srv_req *r);
 
+/* webhooks.c: POST /api/v1/webhooks/stripe, judged by its signature. */
+void webhooks_stripe(struct srv_req *r);
+
+/* receipts.c */
+void receipts_get(struct srv_req *r);
+
 /* licences.c */
 void licences_create(struct srv_req *r);
 void licences_mine(struct srv_req *r);

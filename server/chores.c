@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "payments.h"
 
 #define TICK_S 1 /* the finest period a chore can have */
 
@@ -16,6 +17,7 @@ static const struct chore {
 } chores[] = {
     {"views", views_flush, 5},
     {"sessions", sessions_purge, 5},
+    {"reconcile", checkout_chore, 5}, /* keeps its own 5-minute clock */
 };
 #define N_CHORES (sizeof chores / sizeof chores[0])
 

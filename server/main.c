@@ -1,5 +1,6 @@
 /* Stockroom — the stockroom binary: serve the store, and the admin
  * commands that work on the same data directory. */
+#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "imaging.h"
 #include "ledger.h"
 #include "log.h"
+#include "payments.h"
 #include "rcache.h"
 
 #define STOCKROOM_VERSION "0.1.0"
@@ -39,6 +41,9 @@ usage(FILE *f)
             "  backup FILE                   copy the database, consistently\n"
             "  ledger verify                 check the books (exit 0 when they "
             "balance)\n"
+            "  payments reconcile [--since HOURS]\n"
+            "                                settle paid Stripe checkouts "
+            "whose webhook was lost\n"
             "  --help, --version\n\n"
             "flags (each also read from its environment variable):\n");
     cfg_usage(f);
@@ -444,8 +449,11 @@ main(int argc, char **argv)
         }
     }
     if ((!strcmp(cmd, "user") && argc > 2 && !strcmp(argv[2], "add")) ||
-        (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")))
+        (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")) ||
+        (!strcmp(cmd, "payments") && argc > 2 && !strcmp(argv[2], "reconcile")))
         skip = 3;
+    /* Before any thread: Stripe's client calls libcurl from several. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     cfg_defaults(&app.cfg);
     if (cfg_from_env(&app.cfg, err, sizeof err) < 0 ||
         cfg_from_args(&app.cfg, argc - skip, argv + skip, &rest, err,
@@ -467,6 +475,8 @@ main(int argc, char **argv)
         }
         return cmd_serve(&app);
     }
+    if (skip == 3 && !strcmp(cmd, "payments"))
+        return checkout_cmd_reconcile(&app, argc, argv);
     if (skip == 3 && !strcmp(cmd, "ledger"))
         return cmd_ledger_verify(&app, argc);
     if (skip == 3)
