@@ -168,6 +168,7 @@ credits_purchase_refund(struct srv_req *r)
     int64_t balance = 0, now = (int64_t)time(NULL);
     int64_t window = app->cfg.pack_refund_days * 86400;
     json_t *j;
+    int carded = 0; /* the card refund went through just now */
     int rc = ledger_purchase_get(app->db, srv_req_param(r, 0), &p, err);
 
     if (rc == DB_OK && strcmp(p.user_id, srv_req_user(r)->id) != 0)
@@ -189,10 +190,11 @@ credits_purchase_refund(struct srv_req *r)
                       "The card refund did not go through; nothing changed.");
             return;
         }
+        carded = 1;
     }
     rc = ledger_purchase_refund(app->db, p.id, srv_req_user(r)->id, now, window,
                                 &p, err);
-    if (rc == DB_ECONFLICT && !strcmp(p.provider, "stripe") &&
+    if (rc == DB_ECONFLICT && carded &&
         ledger_purchase_get(app->db, p.id, &p, err) == DB_OK &&
         !strcmp(p.status, "refunded"))
         rc = DB_OK;

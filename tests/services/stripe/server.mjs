@@ -220,6 +220,14 @@ async function api(req, body) {
     if (!s) throw missing('checkout.session', mm[1]);
     return s;
   }
+  if (m === 'GET' && (mm = path.match(/^\/v1\/payment_intents\/([\w]+)$/))) {
+    const pi = intents.get(mm[1]);
+    if (!pi) throw missing('payment_intent', mm[1]);
+    const expand = url.searchParams.getAll('expand[]').includes('latest_charge');
+    return {id: pi.id, object: 'payment_intent', amount: pi.amount,
+      currency: 'usd', status: 'succeeded',
+      latest_charge: expand ? chargeOf(pi) : pi.charge};
+  }
   if (m === 'POST' && path === '/v1/refunds') return refund(p);
   if (m === 'POST' && path === '/v1/accounts') return account(p);
   if (m === 'GET' && (mm = path.match(/^\/v1\/accounts\/([\w]+)$/))) {

@@ -1,0 +1,691 @@
+/* Stockroom — taking payments through Stripe, against the fake Stripe API
+ * of tests/services/stripe (webhooks signed by stripe-node): the purchase
+ * flow, webhooks before and after the browser, replays, bad signatures,
+ * amount mismatch, expiry, Stripe down, a crash before the webhook then
+ * reconcile, refunds, receipts, and the books checked after each. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "util.h"
+
+#define KEY "sk_test_stockroom"
+#define SECRET "whsec_current"
+/* A rotation in progress: the old secret is still accepted. */
+#define SECRETS "whsec_retired, " SECRET
+#define DEADLINE_MS 15000
+
+static struct th_server srv;
+static struct th_server fake; /* only base is used, for th_req */
+static pid_t fake_pid;
+static char fake_dir[256];
+static int key_seq;
+
+/* ---- the fake ----------------------------------------------------------- */
+
+static void
+fake_start(void)
+{
+    char portfile[300], buf[16] = "";
+    long until = tu_now_ms() + DEADLINE_MS;
+
+    if (tu_tmpdir(fake_dir, sizeof fake_dir) < 0)
+        fail_msg("no temporary directory");
+    snprintf(portfile, sizeof portfile, "%s/port", fake_dir);
+    fake_pid = fork();
+    if (fake_pid == 0) {
+        setenv("FAKE_STRIPE_KEY", KEY, 1);
+        setenv("FAKE_STRIPE_WEBHOOK_SECRET", SECRET, 1);
+        execlp("node", "node", "tests/services/stripe/server.mjs",
+               "--port-file", portfile, (char *)NULL);
+        _exit(127);
+    }
+    while (tu_now_ms() < until) {
+        FILE *f = fopen(portfile, "r");
+
+        if (f) {
+            if (fgets(buf, sizeof buf, f))
+                fake.port = atoi(buf);
+            fclose(f);
+        }
+        if (fake.port > 0)
+            break;
+        usleep(20000);
+    }
+    if (fake.port <= 0)
+        fail_msg("the fake Stripe did not start (npm ci in "
+                 "tests/services/stripe?)");
+    snprintf(fake.base, sizeof fake.base, "http://127.0.0.1:%d", fake.port);
+}
+
+/* POST a JSON body to the fake's control or hosted pages. */
+static void
+fake_post(const char *path, const char *json, struct th_resp *r)
+{
+    const char *h[] = {"Content-Type: application/json", NULL};
+
+    if (th_req(&fake, "POST", path, h, json, json ? strlen(json) : 0, r) < 0)
+        fail_msg("fake %s: no answer", path);
+}
+
+static void
+fake_control(const char *name, const char *json)
+{
+    struct th_resp r;
+    char path[100];
+
+    snprintf(path, sizeof path, "/_control/%s", name);
+    fake_post(path, json, &r);
+    if (r.status != 200)
+        fail_msg("fake control %s: %ld %s", name, r.status, r.body);
+    th_resp_free(&r);
+}
+
+static void
+fake_point_webhooks(void)
+{
+    char body[300];
+
+    snprintf(body, sizeof body, "{\"url\":\"%s/api/v1/webhooks/stripe\"}",
+             srv.base);
+    fake_control("webhook", body);
+}
+
+/* ---- the store ---------------------------------------------------------- */
+
+static void
+store_start(void)
+{
+    char api[80];
+    const char *extra[] = {"--payment-provider",
+                           "stripe",
+                           "--stripe-api-url",
+                           api,
+                           "--seller-name",
+                           "Stockroom Ltd",
+                           "--seller-tax-id",
+                           "GB123456789",
+                           NULL};
+
+    snprintf(api, sizeof api, "%s", fake.base);
+    setenv("STOCKROOM_STRIPE_SECRET_KEY", KEY, 1);
+    setenv("STOCKROOM_STRIPE_WEBHOOK_SECRET", SECRETS, 1);
+    if (th_start(&srv, extra) < 0)
+        fail_msg("server did not start");
+    fake_point_webhooks();
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    fake_start();
+    store_start();
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    th_stop(&srv);
+    th_cleanup(&srv);
+    if (fake_pid > 0) {
+        kill(fake_pid, SIGTERM);
+        tu_wait_exit(fake_pid, 5000);
+    }
+    tu_rmtree(fake_dir);
+    return 0;
+}
+
+static void
+call(const char *method, const char *path, const char *token, const char *key,
+     const char *body, struct th_resp *r)
+{
+    char auth[200], idem[200];
+    const char *h[3] = {NULL, NULL, NULL};
+    int n = 0;
+
+    if (token)
+        h[n++] = th_bearer(token, auth, sizeof auth);
+    if (key) {
+        snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
+        h[n++] = idem;
+    }
+    if (th_req(&srv, method, path, h, body, body ? strlen(body) : 0, r) < 0)
+        fail_msg("%s %s: no answer", method, path);
+}
+
+static void
+expect(const struct th_resp *r, long status, const char *code, const char *what)
+{
+    if (r->status != status || (code && strcmp(th_error_code(r), code) != 0))
+        fail_msg("%s: want %ld %s, got %ld: %.300s", what, status,
+                 code ? code : "", r->status, r->body);
+}
+
+static long long
+credits_of(const char *tok)
+{
+    struct th_resp r;
+    long long c;
+
+    call("GET", "/api/v1/me", tok, NULL, NULL, &r);
+    expect(&r, 200, NULL, "me");
+    c = json_integer_value(json_object_get(r.json, "credits"));
+    th_resp_free(&r);
+    return c;
+}
+
+/* The status the buyer's purchase list shows for purchase id. */
+static void
+purchase_status(const char *tok, const char *id, char out[32])
+{
+    struct th_resp r;
+    size_t i;
+    json_t *p;
+
+    out[0] = '\0';
+    call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
+    expect(&r, 200, NULL, "purchases");
+    json_array_foreach(json_object_get(r.json, "items"), i, p)
+    {
+        if (!strcmp(json_string_value(json_object_get(p, "purchase_id")), id))
+            snprintf(out, 32, "%s",
+                     json_string_value(json_object_get(p, "status")));
+    }
+    th_resp_free(&r);
+}
+
+static void
+wait_status(const char *tok, const char *id, const char *want)
+{
+    long until = tu_now_ms() + DEADLINE_MS;
+    char st[32];
+
+    do {
+        purchase_status(tok, id, st);
+        if (!strcmp(st, want))
+            return;
+        usleep(20000);
+    } while (tu_now_ms() < until);
+    fail_msg("purchase %s stayed %s, never %s", id, st, want);
+}
+
+/* Buy pack "10"; id and the session id (from checkout_url) filled. */
+static void
+buy(const char *tok, char id[64], char session[80])
+{
+    struct th_resp r;
+    char key[32];
+    const char *url, *s;
+
+    snprintf(key, sizeof key, "stripe-%d", ++key_seq);
+    call("POST", "/api/v1/credits/purchases", tok, key, "{\"pack\":\"10\"}",
+         &r);
+    expect(&r, 201, NULL, "purchase");
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")),
+                        "pending");
+    url = json_string_value(json_object_get(r.json, "checkout_url"));
+    assert_non_null(url);
+    assert_true(!strncmp(url, fake.base, strlen(fake.base)));
+    s = strrchr(url, '/');
+    snprintf(session, 80, "%s", s + 1);
+    snprintf(id, 64, "%s",
+             json_string_value(json_object_get(r.json, "purchase_id")));
+    th_resp_free(&r);
+}
+
+static void
+books_balance(void)
+{
+    assert_int_equal(tu_ledger_verify(srv.dir), 0);
+}
+
+static void
+new_buyer(const char *prefix, char tok[128])
+{
+    th_new_user(&srv, prefix, tok);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_purchase_flow(void **state)
+{
+    char tok[128], id[64], sid[80], path[200], loc[600];
+    struct th_resp r;
+    json_t *seen = NULL, *req;
+    size_t i;
+
+    (void)state;
+    fake_control("deliver", "{\"mode\":\"before\"}");
+    new_buyer("flow", tok);
+    buy(tok, id, sid);
+    /* What Stockroom asked Stripe for, as Stripe documents it. */
+    if (th_req(&fake, "GET", "/_control/log", NULL, NULL, 0, &r) < 0)
+        fail_msg("no log");
+    json_array_foreach(json_object_get(r.json, "requests"), i, req)
+    {
+        json_t *md =
+            json_object_get(json_object_get(req, "params"), "metadata");
+
+        if (md &&
+            !strcmp(json_string_value(json_object_get(md, "purchase_id")), id))
+            seen = req;
+    }
+    assert_non_null(seen);
+    {
+        json_t *p = json_object_get(seen, "params");
+        json_t *li = json_array_get(json_object_get(p, "line_items"), 0);
+        json_t *pd = json_object_get(li, "price_data");
+
+        assert_string_equal(json_string_value(json_object_get(p, "mode")),
+                            "payment");
+        assert_string_equal(
+            json_string_value(json_object_get(p, "client_reference_id")), id);
+        assert_string_equal(
+            json_string_value(json_object_get(pd, "unit_amount")), "1500");
+        assert_string_equal(json_string_value(json_object_get(pd, "currency")),
+                            "usd");
+        assert_non_null(
+            json_string_value(json_object_get(p, "customer_email")));
+        assert_non_null(
+            strstr(json_string_value(json_object_get(p, "success_url")), id));
+        assert_non_null(
+            json_string_value(json_object_get(seen, "idempotency_key")));
+        assert_string_equal(
+            json_string_value(json_object_get(seen, "stripe_version")),
+            "2024-06-20");
+    }
+    th_resp_free(&r);
+    /* The hosted page, then Pay: the webhook lands before the redirect. */
+    snprintf(path, sizeof path, "/pay/%s", sid);
+    if (th_req(&fake, "GET", path, NULL, NULL, 0, &r) < 0)
+        fail_msg("no checkout page");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "Pay"));
+    th_resp_free(&r);
+    snprintf(path, sizeof path, "/pay/%s/pay", sid);
+    fake_post(path, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_non_null(th_header(&r, "Location", loc, sizeof loc));
+    assert_non_null(strstr(loc, "checkout=success"));
+    th_resp_free(&r);
+    wait_status(tok, id, "settled");
+    assert_int_equal(credits_of(tok), 10);
+    /* The receipt. */
+    snprintf(path, sizeof path, "/api/v1/me/purchases/%s/receipt", id);
+    call("GET", path, tok, NULL, NULL, &r);
+    expect(&r, 200, NULL, "receipt");
+    assert_int_equal(
+        json_integer_value(json_object_get(r.json, "amount_cents")), 1500);
+    assert_string_equal(
+        json_string_value(json_object_get(r.json, "card_last4")), "4242");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r.json, "seller"), "tax_id")),
+                        "GB123456789");
+    assert_true(json_integer_value(json_object_get(r.json, "sequence")) >= 1);
+    th_resp_free(&r);
+    /* Nobody else's receipt. */
+    {
+        char other[128];
+
+        new_buyer("nosy", other);
+        call("GET", path, other, NULL, NULL, &r);
+        expect(&r, 404, "not_found", "another's receipt");
+        th_resp_free(&r);
+    }
+    books_balance();
+}
+
+static void
+test_webhook_after_browser(void **state)
+{
+    char tok[128], id[64], sid[80], path[200];
+    struct th_resp r;
+
+    (void)state;
+    fake_control("deliver", "{\"mode\":\"after\"}");
+    new_buyer("after", tok);
+    buy(tok, id, sid);
+    snprintf(path, sizeof path, "/pay/%s/pay", sid);
+    fake_post(path, NULL, &r);
+    assert_int_equal(r.status, 303);
+    th_resp_free(&r);
+    /* The browser is back first and polls, as Credits does. */
+    wait_status(tok, id, "settled");
+    assert_int_equal(credits_of(tok), 10);
+    fake_control("deliver", "{\"mode\":\"before\"}");
+    books_balance();
+}
+
+/* A checkout.session.completed event for purchase id, signed by
+ * stripe-node with secret at timestamp t (0: now). */
+static char *
+signed_event(const char *evt, const char *id, const char *sid, long long amount,
+             const char *secret, long long t, char *hdr, size_t hlen)
+{
+    char *payload = NULL, *req;
+    struct th_resp r;
+    json_t *ev, *sj;
+
+    ev = json_pack(
+        "{s:s,s:s,s:s,s:{s:{s:s,s:s,s:s,s:s,s:I,s:s,s:n,s:{s:s}}}}", "id", evt,
+        "object", "event", "type", "checkout.session.completed", "data",
+        "object", "id", sid, "object", "checkout.session", "status", "complete",
+        "payment_status", "paid", "amount_total", (json_int_t)amount,
+        "currency", "usd", "payment_intent", "metadata", "purchase_id", id);
+    payload = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    sj = json_pack("{s:s,s:s,s:I}", "payload", payload, "secret", secret,
+                   "timestamp", (json_int_t)(t ? t : (long long)time(NULL)));
+    req = json_dumps(sj, JSON_COMPACT);
+    json_decref(sj);
+    fake_post("/_control/sign", req, &r);
+    free(req);
+    assert_int_equal(r.status, 200);
+    snprintf(hdr, hlen, "Stripe-Signature: %s",
+             json_string_value(json_object_get(r.json, "header")));
+    th_resp_free(&r);
+    return payload;
+}
+
+static void
+post_webhook(const char *hdr, const char *body, struct th_resp *r)
+{
+    const char *h[] = {"Content-Type: application/json", hdr, NULL};
+
+    if (!hdr)
+        h[1] = NULL;
+    if (th_req(&srv, "POST", "/api/v1/webhooks/stripe", h, body, strlen(body),
+               r) < 0)
+        fail_msg("webhook: no answer");
+}
+
+static void
+test_same_event_three_times(void **state)
+{
+    char tok[128], id[64], sid[80], hdr[300];
+    struct th_resp r;
+    char *body;
+
+    (void)state;
+    fake_control("deliver", "{\"mode\":\"none\"}");
+    new_buyer("thrice", tok);
+    buy(tok, id, sid);
+    body =
+        signed_event("evt_thrice", id, sid, 1500, SECRET, 0, hdr, sizeof hdr);
+    for (int i = 0; i < 3; i++) {
+        post_webhook(hdr, body, &r);
+        expect(&r, 200, NULL, "event");
+        assert_int_equal(json_is_true(json_object_get(r.json, "duplicate")),
+                         i > 0);
+        th_resp_free(&r);
+    }
+    free(body);
+    assert_int_equal(credits_of(tok), 10);
+    /* The retired secret of a rotation still verifies. */
+    {
+        char tok2[128], id2[64], sid2[80];
+
+        new_buyer("rotated", tok2);
+        buy(tok2, id2, sid2);
+        body = signed_event("evt_rotated", id2, sid2, 1500, "whsec_retired", 0,
+                            hdr, sizeof hdr);
+        post_webhook(hdr, body, &r);
+        expect(&r, 200, NULL, "old secret");
+        th_resp_free(&r);
+        free(body);
+        assert_int_equal(credits_of(tok2), 10);
+    }
+    fake_control("deliver", "{\"mode\":\"before\"}");
+    books_balance();
+}
+
+static void
+test_bad_signatures(void **state)
+{
+    char tok[128], id[64], sid[80], hdr[300], st[32];
+    struct th_resp r;
+    char *body, *p;
+
+    (void)state;
+    new_buyer("forger", tok);
+    buy(tok, id, sid);
+    /* Tampered body: signed for 1500, sent saying 1600. */
+    body =
+        signed_event("evt_tamper", id, sid, 1500, SECRET, 0, hdr, sizeof hdr);
+    p = strstr(body, "1500");
+    p[1] = '6';
+    post_webhook(hdr, body, &r);
+    expect(&r, 400, "bad_signature", "tampered body");
+    th_resp_free(&r);
+    free(body);
+    /* Wrong secret. */
+    body = signed_event("evt_wrong", id, sid, 1500, "whsec_wrong", 0, hdr,
+                        sizeof hdr);
+    post_webhook(hdr, body, &r);
+    expect(&r, 400, "bad_signature", "wrong secret");
+    th_resp_free(&r);
+    /* Missing header. */
+    post_webhook(NULL, body, &r);
+    expect(&r, 400, "bad_signature", "no header");
+    th_resp_free(&r);
+    free(body);
+    /* Ten minutes old. */
+    body = signed_event("evt_old", id, sid, 1500, SECRET,
+                        (long long)time(NULL) - 600, hdr, sizeof hdr);
+    post_webhook(hdr, body, &r);
+    expect(&r, 400, "bad_signature", "old timestamp");
+    th_resp_free(&r);
+    free(body);
+    assert_int_equal(credits_of(tok), 0);
+    purchase_status(tok, id, st);
+    assert_string_equal(st, "pending");
+    books_balance();
+}
+
+static void
+test_amount_mismatch(void **state)
+{
+    char tok[128], id[64], sid[80], hdr[300], st[32];
+    struct th_resp r;
+    char *body;
+
+    (void)state;
+    new_buyer("cheap", tok);
+    buy(tok, id, sid);
+    body = signed_event("evt_cheap", id, sid, 100, SECRET, 0, hdr, sizeof hdr);
+    post_webhook(hdr, body, &r);
+    expect(&r, 200, NULL, "mismatch acknowledged");
+    th_resp_free(&r);
+    free(body);
+    assert_int_equal(credits_of(tok), 0);
+    purchase_status(tok, id, st);
+    assert_string_equal(st, "needs_attention");
+    books_balance();
+}
+
+static void
+test_expired_and_cancelled(void **state)
+{
+    char tok[128], id[64], sid[80], body[200], path[200], loc[600];
+    struct th_resp r;
+
+    (void)state;
+    new_buyer("expiry", tok);
+    buy(tok, id, sid);
+    /* Cancel: back to Credits saying so; the session stays open. */
+    snprintf(path, sizeof path, "/pay/%s/cancel", sid);
+    fake_post(path, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_non_null(th_header(&r, "Location", loc, sizeof loc));
+    assert_non_null(strstr(loc, "checkout=cancel"));
+    th_resp_free(&r);
+    snprintf(body, sizeof body, "{\"session\":\"%s\"}", sid);
+    fake_control("expire", body);
+    wait_status(tok, id, "failed");
+    assert_int_equal(credits_of(tok), 0);
+    books_balance();
+}
+
+static void
+test_stripe_down(void **state)
+{
+    char tok[128];
+    struct th_resp r;
+    long t0;
+
+    (void)state;
+    new_buyer("down", tok);
+    fake_control("faults", "{\"fail\":1000,\"failStatus\":503}");
+    t0 = tu_now_ms();
+    call("POST", "/api/v1/credits/purchases", tok, "down-1",
+         "{\"pack\":\"10\"}", &r);
+    expect(&r, 503, "payment_unavailable", "Stripe 503");
+    th_resp_free(&r);
+    assert_true(tu_now_ms() - t0 < 10000);
+    fake_control("faults", "{\"fail\":0,\"drop\":1000}");
+    call("POST", "/api/v1/credits/purchases", tok, "down-2",
+         "{\"pack\":\"10\"}", &r);
+    expect(&r, 503, "payment_unavailable", "Stripe dropping");
+    th_resp_free(&r);
+    fake_control("faults", "{\"drop\":0,\"fail\":1,\"failStatus\":400}");
+    call("POST", "/api/v1/credits/purchases", tok, "down-3",
+         "{\"pack\":\"10\"}", &r);
+    expect(&r, 502, "payment_failed", "Stripe refusing");
+    th_resp_free(&r);
+    fake_control("faults", "{\"fail\":0,\"drop\":0}");
+    /* Left failed, not dangling. */
+    call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
+    expect(&r, 200, NULL, "purchases");
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(
+            json_string_value(json_object_get(
+                json_array_get(json_object_get(r.json, "items"), i), "status")),
+            "failed");
+    th_resp_free(&r);
+    assert_int_equal(credits_of(tok), 0);
+    books_balance();
+}
+
+static void
+test_crash_then_reconcile(void **state)
+{
+    char tok[128], id[64], sid[80], body[200], out[2048], err[2048];
+    char data[320], api[80];
+    const char *argv[] = {
+        "stockroom",          "payments", "reconcile",        "--data", data,
+        "--payment-provider", "stripe",   "--stripe-api-url", api,      NULL};
+
+    (void)state;
+    fake_control("deliver", "{\"mode\":\"none\"}");
+    new_buyer("crash", tok);
+    buy(tok, id, sid);
+    snprintf(body, sizeof body, "{\"session\":\"%s\"}", sid);
+    fake_control("pay", body); /* paid; the webhook is lost */
+    th_crash(&srv);
+    snprintf(data, sizeof data, "%s", srv.dir);
+    snprintf(api, sizeof api, "%s", fake.base);
+    assert_int_equal(
+        tu_run(argv, NULL, out, sizeof out, err, sizeof err, DEADLINE_MS), 0);
+    assert_non_null(strstr(out, "1 pending purchases settled"));
+    /* Safe to run again: nothing more to do. */
+    assert_int_equal(
+        tu_run(argv, NULL, out, sizeof out, err, sizeof err, DEADLINE_MS), 0);
+    assert_non_null(strstr(out, "0 pending purchases settled"));
+    books_balance();
+    store_start();
+    assert_int_equal(credits_of(tok), 10);
+    fake_control("deliver", "{\"mode\":\"before\"}");
+}
+
+static void
+test_refund(void **state)
+{
+    char tok[128], id[64], sid[80], path[200];
+    struct th_resp r;
+    json_t *req, *hit = NULL;
+    size_t i;
+
+    (void)state;
+    new_buyer("refund", tok);
+    buy(tok, id, sid);
+    snprintf(path, sizeof path, "/pay/%s/pay", sid);
+    fake_post(path, NULL, &r);
+    th_resp_free(&r);
+    wait_status(tok, id, "settled");
+    snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund", id);
+    call("POST", path, tok, NULL, NULL, &r);
+    expect(&r, 200, NULL, "refund");
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")),
+                        "refunded");
+    th_resp_free(&r);
+    assert_int_equal(credits_of(tok), 0);
+    if (th_req(&fake, "GET", "/_control/log", NULL, NULL, 0, &r) < 0)
+        fail_msg("no log");
+    json_array_foreach(json_object_get(r.json, "requests"), i, req)
+    {
+        if (!strcmp(json_string_value(json_object_get(req, "path")),
+                    "/v1/refunds"))
+            hit = req;
+    }
+    assert_non_null(hit);
+    assert_null(json_object_get(json_object_get(hit, "params"), "amount"));
+    assert_non_null(json_string_value(json_object_get(hit, "idempotency_key")));
+    th_resp_free(&r);
+    /* Again: refused, and the charge.refunded event booked nothing more. */
+    call("POST", path, tok, NULL, NULL, &r);
+    expect(&r, 409, "not_refundable", "second refund");
+    th_resp_free(&r);
+    books_balance();
+}
+
+static void
+test_startup_needs_secrets(void **state)
+{
+    char out[512], err[512];
+    const char *argv[] = {"stockroom", "serve",    "--payment-provider",
+                          "stripe",    "--listen", "127.0.0.1:0",
+                          NULL};
+
+    (void)state;
+    unsetenv("STOCKROOM_STRIPE_WEBHOOK_SECRET");
+    assert_int_equal(
+        tu_run(argv, NULL, out, sizeof out, err, sizeof err, DEADLINE_MS), 2);
+    assert_non_null(strstr(err, "STOCKROOM_STRIPE_WEBHOOK_SECRET"));
+    assert_null(strstr(err, KEY)); /* never a secret in a message */
+    assert_null(strchr(strchr(err, '\n') + 1, '\n'));
+    setenv("STOCKROOM_STRIPE_WEBHOOK_SECRET", SECRETS, 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_startup_needs_secrets),
+        cmocka_unit_test(test_purchase_flow),
+        cmocka_unit_test(test_webhook_after_browser),
+        cmocka_unit_test(test_same_event_three_times),
+        cmocka_unit_test(test_bad_signatures),
+        cmocka_unit_test(test_amount_mismatch),
+        cmocka_unit_test(test_expired_and_cancelled),
+        cmocka_unit_test(test_stripe_down),
+        cmocka_unit_test(test_refund),
+        cmocka_unit_test(test_crash_then_reconcile),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
