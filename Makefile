@@ -10,10 +10,11 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
+FAULTS  ?=
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wsign-compare \
            -Wformat=2 -Wformat-nonliteral
-CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -pthread
+CFLAGS   = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) $(FAULTS) -pthread
 LDFLAGS  = $(SAN) -pthread
 
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -38,7 +39,7 @@ HTTP_SRC  = $(wildcard tests/http/test_*.c)
 HTTP_BIN  = $(HTTP_SRC:tests/http/%.c=$(BUILD)/tests/http/%)
 HTTP_LIB  = $(filter-out $(HTTP_SRC),$(wildcard tests/http/*.c))
 
-.PHONY: all run test check bench clean deps-run deps-test unit http browser
+.PHONY: all asan tsan run test check bench clean deps-run deps-test unit http browser
 
 all: $(BUILD)/stockroom
 
@@ -64,10 +65,11 @@ $(BUILD)/libdb.a: $(DB_OBJ)
 $(BUILD)/stockroom: $(SRV_OBJ) $(BUILD)/libimaging.a $(BUILD)/libdb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS)) -lm
 
-# A unit test links only the library of the module it tests.
-$(BUILD)/tests/unit/test_imaging: tests/unit/test_imaging.c $(BUILD)/libimaging.a
+# A unit test links only the library of the module it tests; those of
+# imaging/ share one fixture (imaging_kit.c).
+$(BUILD)/tests/unit/test_imaging_%: tests/unit/test_imaging_%.c tests/unit/imaging_kit.c tests/unit/imaging_kit.h $(BUILD)/libimaging.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iimaging $(call pc_cflags,$(IMG_PKGS) cmocka) -o $@ $^ $(call pc_libs,$(IMG_PKGS) cmocka) -lm
+	$(CC) $(CFLAGS) -Iimaging $(call pc_cflags,$(IMG_PKGS) cmocka) -o $@ $(filter-out %.h,$^) $(call pc_libs,$(IMG_PKGS) cmocka) -lm
 
 # The server's pure parts are tested with just their own objects.
 $(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config.o $(BUILD)/server/text.o $(BUILD)/server/parse.o
@@ -107,16 +109,84 @@ run: deps-run
 	mkdir -p var
 	$(BUILD)/stockroom serve --listen 127.0.0.1:8080 --data var
 
-# The sanitizer build lives beside the normal one; the HTTP tests run against it.
+# The sanitizer build lives beside the normal one; the HTTP tests run against
+# it. Only it has the fault-injection hooks (db/fault.h).
+ASAN_VARS = BUILD=build/asan OPT=-O1 FAULTS=-DSTOCKROOM_FAULTS \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+asan:
+	$(MAKE) $(ASAN_VARS) all unit
+
+# ThreadSanitizer: the ledger and catalogue unit tests and the HTTP
+# concurrency tests run against this build (tests/tsan.supp silences GLib
+# and libvips internals only).
+tsan:
+	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" \
+	    all $(patsubst tests/unit/%.c,build/tsan/tests/unit/%,\
+	        $(wildcard tests/unit/test_ledger*.c tests/unit/test_cat*.c))
+
 test: deps-test
-	@scripts/check.sh
 	$(MAKE) all unit http
-	$(MAKE) BUILD=build/asan OPT=-O1 \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    all unit
+	@scripts/check.sh
+	$(MAKE) asan
+	$(MAKE) tsan
+	$(MAKE) fuzz-build
 	@scripts/run-tests.sh
 
-check:
+# --- Fuzzing (issue 10, item 8) ---------------------------------------------
+# libFuzzer targets, built with clang in build/fuzz: the libraries with
+# coverage (fuzzer-no-link), each target linked with the fuzzer's main.
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` replays the seeds and
+# runs each for a few seconds (scripts/run-tests.sh).
+FUZZ_BUILD   = build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     = -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_IMG = sniff xmp iptc exif base
+FUZZ_DB  = search cursor ids
+FUZZ_SRV = text
+# The client-byte parsers of server/parse.c (the split of http.c), once
+# that file is in the tree.
+FUZZ_PARSE = $(if $(wildcard server/parse.h),json_depth etag unescape int route)
+FUZZ_NAMES = $(FUZZ_IMG) $(FUZZ_DB) $(FUZZ_SRV) $(FUZZ_PARSE)
+FUZZ_BIN = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-bins
+
+$(FUZZ_IMG:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(BUILD)/libimaging.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iimaging $(call pc_cflags,$(IMG_PKGS)) -o $@ $< $(BUILD)/libimaging.a $(call pc_libs,$(IMG_PKGS)) -lm
+
+$(FUZZ_DB:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(BUILD)/libdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Idb $(call pc_cflags,$(DB_PKGS)) -o $@ $< $(BUILD)/libdb.a $(call pc_libs,$(DB_PKGS)) -lm
+
+$(BUILD)/tests/fuzz/fuzz_text: tests/fuzz/fuzz_text.c $(BUILD)/server/text.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver $(call pc_cflags,glib-2.0) -o $@ $^ $(call pc_libs,glib-2.0)
+
+$(FUZZ_PARSE:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/server/parse.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver $(call pc_cflags,jansson) -o $@ $^ $(call pc_libs,jansson)
+
+fuzz-bins: $(FUZZ_BIN:$(FUZZ_BUILD)/%=$(BUILD)/%)
+
+fuzz-build:
+	$(MAKE) CC=clang BUILD=$(FUZZ_BUILD) OPT=-O1 SAN="$(FUZZ_SAN)" fuzz-bins
+
+# Each target for FUZZ_SECONDS from its seeds; new inputs go to a scratch
+# corpus, so the checked-in seeds change only by hand.
+fuzz: deps-test fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	    echo "=== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/tests/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/fuzz_$$n- \
+	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+# --- end of fuzzing ---------------------------------------------------------
+
+check: $(BUILD)/libdb.a $(BUILD)/libimaging.a
 	@scripts/check.sh
 
 bench: deps-test

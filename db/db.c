@@ -309,6 +309,9 @@ static void
 tune_sqlite(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+#ifdef STOCKROOM_FAULTS
+    db__fault_init();
+#endif
 }
 
 int

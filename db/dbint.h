@@ -8,6 +8,35 @@
 
 #include "db.h"
 
+/* The test build's fault hooks (fault.h): every db/ file's SQLite steps and
+ * allocations go through a counter that can make the Nth one fail. The
+ * headers come first so their own declarations are not rewritten. */
+#ifdef STOCKROOM_FAULTS
+#include <stdlib.h>
+#include <string.h>
+
+#include "fault.h"
+
+int db__fault_step(sqlite3_stmt *st);
+int db__fault_exec(sqlite3 *c, const char *sql,
+                   int (*cb)(void *, int, char **, char **), void *arg,
+                   char **errmsg);
+void *db__fault_malloc(size_t n);
+void *db__fault_calloc(size_t n, size_t size);
+void *db__fault_realloc(void *p, size_t n);
+char *db__fault_strdup(const char *s);
+/* Install the SQLite allocator wrapper and read STOCKROOM_FAULT; must run
+ * before SQLite initialises (db_open's one-time set-up). */
+void db__fault_init(void);
+
+#define sqlite3_step(s) db__fault_step(s)
+#define sqlite3_exec(c, sql, cb, arg, e) db__fault_exec(c, sql, cb, arg, e)
+#define malloc(n) db__fault_malloc(n)
+#define calloc(n, size) db__fault_calloc(n, size)
+#define realloc(p, n) db__fault_realloc(p, n)
+#define strdup(s) db__fault_strdup(s)
+#endif
+
 /* Borrow a connection for the length of one call; blocks while all are
  * lent out. Give it back with db_conn_put, on every path. */
 sqlite3 *db_conn_get(struct db *db);

@@ -230,9 +230,12 @@ ledger__journal_reverse(struct db *db, sqlite3 *c, const char *kind,
                         char err[DB_ERR_LEN])
 {
     sqlite3_stmt *st = NULL;
-    int rc = journal_insert(db, c, kind, orig, memo, jid, err);
+    int rc;
 
+    /* Checked before the insert: a failed one (out of memory, I/O) may
+     * have made SQLite roll the transaction back already. */
     assert(LEDGER__IN_TX(c));
+    rc = journal_insert(db, c, kind, orig, memo, jid, err);
     if (rc != DB_OK)
         return rc;
     rc = db_prepare_cached(db, c, SQL_REVERSAL_INSERT, &st, err);

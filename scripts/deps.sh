@@ -12,7 +12,8 @@ pkgs=(gcc make pkg-config libmicrohttpd-dev libvips-dev libsqlite3-dev
       fonts-dejavu-core)
 case "$what" in
     run) ;;
-    test) pkgs+=(libcmocka-dev libvips-tools chromium nodejs npm procps) ;;
+    test) pkgs+=(libcmocka-dev libvips-tools chromium nodejs npm procps
+                clang libclang-rt-14-dev) ;;
     bench) pkgs+=(libcmocka-dev nodejs npm nginx wrk imagemagick procps
                   hyperfine wamerican sqlite3) ;;
     *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;

@@ -10,6 +10,47 @@
 
 #include "blob.h"
 
+#ifdef STOCKROOM_FAULTS
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* The test build's hook: STOCKROOM_FAULT=blob:N makes the Nth blob write
+ * of the process fail once, as a full disk would. */
+static atomic_long blob_countdown;
+
+static void
+blob_fault_init(void)
+{
+    const char *spec = getenv("STOCKROOM_FAULT");
+    const char *p = spec ? strstr(spec, "blob:") : NULL;
+
+    if (p)
+        atomic_store(&blob_countdown, atol(p + 5));
+}
+
+static int
+blob_fault_hit(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    long n;
+
+    pthread_once(&once, blob_fault_init);
+    n = atomic_load(&blob_countdown);
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&blob_countdown, &n, n - 1)) {
+            if (n == 1) {
+                errno = ENOSPC;
+                return 1;
+            }
+            return 0;
+        }
+    }
+    return 0;
+}
+#else
+#define blob_fault_hit() 0
+#endif
+
 struct blob {
     char root[1100];
 };
@@ -84,9 +125,12 @@ int
 blob_put_file(struct blob *b, const char *key, const char *tmp_path)
 {
     char dst[1400];
-    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
+    int fd;
     int rc;
 
+    if (blob_fault_hit())
+        return -1;
+    fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     rc = fsync(fd);
@@ -106,6 +150,8 @@ blob_put_bytes(struct blob *b, const char *key, const void *data, size_t len)
     const char *p = data;
     int fd, rc = -1;
 
+    if (blob_fault_hit())
+        return -1;
     blob_path(b, key, dst, sizeof dst);
     if (mkdirs_for(dst) < 0)
         return -1;

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "imgutil.h"
+#include "kit.h"
 
 #define BOUNDARY "stockroom-test-boundary-7f3a9c1e"
 
@@ -115,12 +116,75 @@ iu_count_files(const char *dir, const char *substr)
     return n;
 }
 
+/* ---- PNG ----------------------------------------------------------- */
+
+void
+iu_put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+uint32_t
+iu_crc32(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int b = 0; b < 8; b++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffu;
+}
+
 /* ---- JPEG ------------------------------------------------------------- */
 
 static int
 has_bytes(const unsigned char *p, size_t n, const char *needle)
 {
     return memmem(p, n, needle, strlen(needle)) != NULL;
+}
+
+static unsigned
+rd16(const unsigned char *p, int le)
+{
+    return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+rd32(const unsigned char *p, int le)
+{
+    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                    (uint32_t)p[3] << 24
+              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* 1 when the TIFF block of an EXIF segment (t, n bytes) has a GPS IFD
+ * pointer (tag 0x8825) in IFD0: a position may be there even when no
+ * "GPS" text is. */
+static int
+exif_gps_ifd(const unsigned char *t, size_t n)
+{
+    int le;
+    uint32_t ifd;
+    unsigned count;
+
+    if (n < 8)
+        return 0;
+    le = t[0] == 'I';
+    ifd = rd32(t + 4, le);
+    if (ifd + 2 > n)
+        return 0;
+    count = rd16(t + ifd, le);
+    for (unsigned k = 0; k < count && ifd + 2 + 12 * (k + 1) <= n; k++) {
+        if (rd16(t + ifd + 2 + 12 * k, le) == 0x8825)
+            return 1;
+    }
+    return 0;
 }
 
 int
@@ -164,8 +228,11 @@ iu_jpeg_parse(const void *data, size_t len, struct iu_jpeg *out)
             out->components = p[5];
             frame = 1;
         } else if (m == 0xE1) {
-            if (n >= 6 && !memcmp(p, "Exif\0\0", 6))
+            if (n >= 6 && !memcmp(p, "Exif\0\0", 6)) {
                 out->has_exif = 1;
+                if (exif_gps_ifd(p + 6, n - 6))
+                    out->has_gps = 1;
+            }
             if (has_bytes(p, n, "ns.adobe.com/x"))
                 out->has_xmp = 1;
         } else if (m == 0xED) {
@@ -184,21 +251,6 @@ iu_jpeg_parse(const void *data, size_t len, struct iu_jpeg *out)
         i += seglen;
     }
     return -1;
-}
-
-static unsigned
-rd16(const unsigned char *p, int le)
-{
-    return le ? (unsigned)(p[0] | p[1] << 8) : (unsigned)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-rd32(const unsigned char *p, int le)
-{
-    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                    (uint32_t)p[3] << 24
-              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
 int
@@ -417,23 +469,9 @@ iu_req(struct th_server *s, const char *method, const char *path,
        const char *token, const char *extra_header, const char *json,
        struct th_resp *out)
 {
-    char auth[200];
-    const char *hdrs[3] = {NULL, NULL, NULL};
-    int n = 0;
+    const char *h[2] = {extra_header, NULL};
 
-    if (token)
-        hdrs[n++] = th_bearer(token, auth, sizeof auth);
-    if (extra_header)
-        hdrs[n++] = extra_header;
-    return th_req(s, method, path, hdrs, json, json ? strlen(json) : 0, out);
-}
-
-const char *
-iu_str(const struct th_resp *r, const char *key)
-{
-    const char *v = json_string_value(json_object_get(r->json, key));
-
-    return v ? v : "";
+    return kit_try_on(s, method, path, token, h, NULL, json, out) < 0 ? -1 : 0;
 }
 
 struct wait_arg {
@@ -453,7 +491,8 @@ processed(void *arg)
     snprintf(path, sizeof path, "/api/v1/images/%s", w->id);
     if (iu_req(w->s, "GET", path, w->token, NULL, NULL, &r) < 0)
         return 0;
-    snprintf(w->status, 32, "%s", r.status == 200 ? iu_str(&r, "status") : "");
+    snprintf(w->status, 32, "%s",
+             r.status == 200 ? kit_jstr_or(r.json, "status") : "");
     done = r.status != 200 || strcmp(w->status, "processing") != 0;
     th_resp_free(&r);
     return done;
@@ -471,62 +510,68 @@ iu_wait_processed(struct th_server *s, const char *token, const char *id,
 }
 
 const char *
-iu_my_id(struct th_server *s, const char *token, char *id)
+iu_path(const char *dir, const char *name, char *buf, size_t len)
 {
-    struct th_resp r;
+    snprintf(buf, len, "%s/%s", dir, name);
+    return buf;
+}
 
-    id[0] = '\0';
-    assert_int_equal(iu_req(s, "GET", "/api/v1/me", token, NULL, NULL, &r), 0);
-    assert_int_equal(r.status, 200);
-    snprintf(id, 64, "%s", iu_str(&r, "id"));
-    th_resp_free(&r);
-    return id;
+const char *
+iu_unique_corpus(const char *dir, const char *rel, const char *tag, char *buf,
+                 size_t len)
+{
+    char src[512], name[128];
+    const char *slash = strrchr(rel, '/');
+
+    snprintf(name, sizeof name, "%s-%s", tag, slash ? slash + 1 : rel);
+    iu_path(dir, name, buf, len);
+    assert_int_equal(iu_unique_copy(th_corpus(rel, src, sizeof src), buf, tag),
+                     0);
+    return buf;
 }
 
 void
-iu_staff(struct th_server *s, const char *prefix, const char *role,
-         char token[128])
+iu_upload_ok(struct th_server *s, const char *token, const char *path,
+             const char *title, char *id)
 {
-    static int seq;
-    char email[128];
+    struct th_resp r;
 
-    snprintf(email, sizeof email, "%s%d-%d@example.com", prefix, getpid(),
-             __atomic_fetch_add(&seq, 1, __ATOMIC_SEQ_CST));
-    assert_int_equal(th_admin_add(s, email, role, "staff password 1234"), 0);
-    assert_int_equal(th_login(s, email, "staff password 1234", token, NULL),
-                     201);
+    assert_int_equal(iu_upload(s, token, path, title, 0, &r), 0);
+    if (r.status != 202)
+        fail_msg("%s: %ld %s", path, r.status, r.body);
+    assert_string_equal(kit_jstr_or(r.json, "status"), "processing");
+    snprintf(id, 64, "%s", kit_jstr_or(r.json, "id"));
+    assert_true(id[0] != '\0');
+    th_resp_free(&r);
 }
 
-int
-iu_connect(struct th_server *s)
+json_t *
+iu_get_image(struct th_server *s, const char *token, const char *id)
 {
-    struct sockaddr_in a = {0};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char path[128];
+    struct th_resp r;
+    json_t *j;
 
-    if (fd < 0)
-        return -1;
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)s->port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    snprintf(path, sizeof path, "/api/v1/images/%s", id);
+    assert_int_equal(iu_req(s, "GET", path, token, NULL, NULL, &r), 0);
+    if (r.status != 200)
+        fail_msg("GET %s: %ld %s", path, r.status, r.body);
+    j = json_incref(r.json);
+    th_resp_free(&r);
+    return j;
 }
 
-int
-iu_send_all(int fd, const void *buf, size_t len)
+void
+iu_wait_pending(struct th_server *s, const char *token, const char *id, int ms,
+                const char *what)
 {
-    const char *p = buf;
+    char status[32];
+    json_t *img;
 
-    while (len) {
-        ssize_t k = send(fd, p, len, MSG_NOSIGNAL);
-
-        if (k <= 0)
-            return -1;
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
+    iu_wait_processed(s, token, id, ms, status);
+    if (!strcmp(status, "pending_review"))
+        return;
+    img = iu_get_image(s, token, id);
+    fail_msg("%s ended %s: %s", what, status,
+             json_string_value(json_object_get(img, "fail_reason")));
 }

@@ -6,6 +6,7 @@
 #define STOCKROOM_IMGUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "harness.h"
 
@@ -22,9 +23,25 @@ int iu_write_file(const char *path, const void *data, size_t len);
  * decoders ignore bytes after the end of the image. 0 or -1. */
 int iu_unique_copy(const char *src, const char *dst, const char *tag);
 
+/* dir/name into buf; returns buf. */
+const char *iu_path(const char *dir, const char *name, char *buf, size_t len);
+
+/* A copy in dir of the corpus file rel with its own SHA-256 (tag makes it
+ * unique); its path into buf, which is returned. Fails the test on error. */
+const char *iu_unique_corpus(const char *dir, const char *rel, const char *tag,
+                             char *buf, size_t len);
+
 /* Regular files under dir (recursively) whose name contains substr (""
  * counts every file); -1 when dir cannot be read. */
 int iu_count_files(const char *dir, const char *substr);
+
+/* PNG. */
+
+/* v big-endian into p[0..3]. */
+void iu_put32(unsigned char *p, uint32_t v);
+
+/* The CRC-32 of a PNG chunk's type and data (n bytes at p). */
+uint32_t iu_crc32(const unsigned char *p, size_t n);
 
 /* JPEG. */
 
@@ -36,7 +53,7 @@ struct iu_jpeg {
     int has_iptc;    /* APP13 Photoshop/IPTC */
     int has_icc;     /* APP2 ICC_PROFILE */
     int icc_srgb;    /* ... whose description names sRGB */
-    int has_gps;     /* "GPS" anywhere before the scan data */
+    int has_gps;     /* a GPS IFD, or "GPS" in a metadata segment */
     int has_comment; /* COM segment */
 };
 
@@ -80,27 +97,24 @@ int iu_req(struct th_server *s, const char *method, const char *path,
            const char *token, const char *extra_header, const char *json,
            struct th_resp *out);
 
-/* The string member key of r's JSON object, or "". */
-const char *iu_str(const struct th_resp *r, const char *key);
+/* Upload the file at path to s as token and expect 202 processing; the
+ * new id into id (64 bytes). Fails the test otherwise. */
+void iu_upload_ok(struct th_server *s, const char *token, const char *path,
+                  const char *title, char *id);
+
+/* GET /api/v1/images/{id} on s as token, expecting 200: its JSON (the
+ * caller decrefs). */
+json_t *iu_get_image(struct th_server *s, const char *token, const char *id);
+
+/* Wait (up to ms) for processing to end; fail, with the server's reason,
+ * unless the image is then waiting for review. what names it. */
+void iu_wait_pending(struct th_server *s, const char *token, const char *id,
+                     int ms, const char *what);
 
 /* Poll GET /api/v1/images/{id} as token until the status is no longer
  * "processing"; copies the final status into status (at least 32 bytes),
  * "processing" on timeout, "" when it could not be read. */
 const char *iu_wait_processed(struct th_server *s, const char *token,
                               const char *id, int ms, char *status);
-
-/* GET /api/v1/me as token; the user's id into id (at least 64 bytes). */
-const char *iu_my_id(struct th_server *s, const char *token, char *id);
-
-/* Sign in an account made with `stockroom user add --role role`; fills
- * token. Fails the test on error. */
-void iu_staff(struct th_server *s, const char *prefix, const char *role,
-              char token[128]);
-
-/* A TCP connection to the server, or -1. */
-int iu_connect(struct th_server *s);
-
-/* Send all of buf. 0 or -1. */
-int iu_send_all(int fd, const void *buf, size_t len);
 
 #endif

@@ -14,6 +14,8 @@
 
 #include "harness.h"
 #include "imgutil.h"
+#include "kit.h"
+#include "util.h"
 
 #define PROCESS_MS 180000 /* the whole backlog, ASan build, 1 worker */
 #define MAX_IMAGES 16
@@ -75,7 +77,7 @@ upload_all(struct th_server *s, const char *token, char ids[][64])
                          0);
         if (r.status != 202)
             fail_msg("%s: %ld %s", photos[i], r.status, r.body);
-        snprintf(ids[i], 64, "%s", iu_str(&r, "id"));
+        snprintf(ids[i], 64, "%s", kit_jstr_or(r.json, "id"));
         th_resp_free(&r);
     }
 }
@@ -136,8 +138,9 @@ assert_all_processed(struct th_server *s, const char *token, char ids[][64],
         assert_int_equal(r.status, 200);
         /* Every original was stored before its 202, so nothing is lost:
          * failed would mean a job gave up on a file it had. */
-        if (strcmp(iu_str(&r, "status"), "pending_review") != 0)
-            fail_msg("%s ended %s: %s", photos[i], iu_str(&r, "status"),
+        if (strcmp(kit_jstr_or(r.json, "status"), "pending_review") != 0)
+            fail_msg("%s ended %s: %s", photos[i],
+                     kit_jstr_or(r.json, "status"),
                      json_string_value(json_object_get(r.json, "fail_reason")));
         th_resp_free(&r);
         snprintf(path, sizeof path, "/images/%s/thumbnail.jpg", ids[i]);
@@ -281,12 +284,12 @@ test_crash_during_upload(void **state)
              "Content-Type: multipart/form-data; boundary=%s\r\n"
              "Content-Length: %zu\r\n\r\n",
              token, boundary, total);
-    fd = iu_connect(s);
+    fd = tu_connect(s->port);
     assert_true(fd >= 0);
     /* Headers, the part's head and half the photo: then nothing more. */
-    assert_int_equal(iu_send_all(fd, head, strlen(head)), 0);
-    assert_int_equal(iu_send_all(fd, part, plen), 0);
-    assert_int_equal(iu_send_all(fd, data, len / 2), 0);
+    assert_int_equal(tu_send(fd, head, strlen(head)), 0);
+    assert_int_equal(tu_send(fd, part, plen), 0);
+    assert_int_equal(tu_send(fd, data, len / 2), 0);
     snprintf(tmpdir, sizeof tmpdir, "%s/tmp", s->dir);
     if (!th_poll(spooled, &sp, 30000))
         fail_msg("the upload never reached %s", tmpdir);
@@ -302,7 +305,7 @@ test_crash_during_upload(void **state)
     th_resp_free(&r);
     assert_int_equal(iu_upload(s, token, path, NULL, 0, &r), 0);
     assert_int_equal(r.status, 202);
-    snprintf(ids[0], sizeof ids[0], "%s", iu_str(&r, "id"));
+    snprintf(ids[0], sizeof ids[0], "%s", kit_jstr_or(r.json, "id"));
     th_resp_free(&r);
     /* photos[0] is this photo: assert_all_processed names it so. */
     assert_all_processed(s, token, ids, 1);

@@ -12,39 +12,27 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "util.h"
 
 #define PW "correct horse battery"
 
 static struct th_server srv;
 static char buyer_tok[128];
-static int key_seq;
 
-/* method path with a Bearer token, a JSON body and an Idempotency-Key;
+/* method path as token with a JSON body under a fresh Idempotency-Key;
  * fails the test unless the answer is status with error code (NULL: a
  * success, no code). */
 static void
 expect(const char *method, const char *path, const char *token,
        const char *body, long status, const char *code, const char *what)
 {
-    char auth[200], key[64];
-    const char *hdrs[] = {"Content-Type: application/json", auth, key, NULL};
+    char key[64];
     struct th_resp r;
 
-    th_bearer(token, auth, sizeof auth);
-    snprintf(key, sizeof key, "Idempotency-Key: errors-%d", ++key_seq);
-    if (th_req(&srv, method, path, token ? hdrs : hdrs + 2, body,
-               body ? strlen(body) : 0, &r) < 0)
-        fail_msg("%s: no answer", what);
-    if (r.status != status || (code && strcmp(th_error_code(&r), code) != 0))
-        fail_msg("%s: %ld %.300s, expected %ld %s", what, r.status, r.body,
-                 status, code ? code : "");
-    if (status == 503) {
-        char v[32];
-
-        if (!th_header(&r, "Retry-After", v, sizeof v) || atoi(v) < 1)
-            fail_msg("%s: 503 without a Retry-After", what);
-    }
+    kit_fresh_key(key, "errors");
+    kit_call(method, path, token, key, body, &r);
+    kit_expect(&r, status, code, what);
     th_resp_free(&r);
 }
 
@@ -54,6 +42,7 @@ setup(void **state)
     (void)state;
     if (th_start(&srv, NULL) < 0)
         return -1;
+    kit_use(&srv);
     th_new_user(&srv, "errors-buyer", buyer_tok);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "util.h"
 
 #define PW "correct horse battery"
@@ -84,20 +85,6 @@ login(struct th_server *s, const char *email, const char *pw, json_t **user)
         *user = json_incref(json_object_get(r.json, "user"));
     th_resp_free(&r);
     return status;
-}
-
-static int
-has_role(json_t *user, const char *role)
-{
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(json_object_get(user, "roles"), i, v)
-    {
-        if (!strcmp(json_string_value(v), role))
-            return 1;
-    }
-    return 0;
 }
 
 /* ---- flags and exit codes ------------------------------------------------ */
@@ -276,8 +263,8 @@ test_user_add_makes_admin(void **state)
     /* The running server sees the account at once, under its lower-case
      * address, with the staff roles. */
     assert_int_equal(login(&srv, email, "a long admin password", &user), 201);
-    assert_true(has_role(user, "admin"));
-    assert_true(has_role(user, "reviewer"));
+    assert_true(kit_has_role(user, "admin"));
+    assert_true(kit_has_role(user, "reviewer"));
     assert_string_equal(json_string_value(json_object_get(user, "name")),
                         "The Boss");
     json_decref(user);

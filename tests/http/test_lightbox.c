@@ -1,9 +1,7 @@
 /* Stockroom — lightboxes: a signed-in buyer's named collections of
  * approved images. Create, rename, delete, list; add and remove images;
  * private unless shared by an unguessable link, which can be replaced and
- * revoked; someone else's lightbox is 404 whatever is tried; names are
- * checked; a cookie needs its CSRF token; an image that leaves 'approved'
- * drops out without breaking the lightbox. */
+ * revoked; someone else's lightbox is 404 whatever is tried. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,292 +13,9 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "kit.h"
+#include "lbfix.h"
 #include "util.h"
-
-#define PW "correct horse battery"
-#define PROCESS_MS 120000 /* every upload processed, sanitizer build */
-#define SQL_MS 10000      /* the server may hold the write lock */
-
-static struct th_server srv;
-static char carl[128];              /* the contributor */
-static char ann[128], ann_csrf[64]; /* the buyer whose lightboxes these are */
-static char ben[128];               /* another buyer */
-static char admin[128];
-
-enum {
-    FLOWER,
-    LANE,
-    CAT,
-    HARBOUR,
-    ROCKET,
-    DOOMED,
-    PENDING_IMG,
-    REJECTED,
-    N_IMG
-};
-
-static struct {
-    const char *file, *title;
-    int fate; /* 0 approve, 1 leave pending, 2 reject */
-    char id[64];
-} imgs[N_IMG] = {
-    [FLOWER] = {"28-pillow-flower.jpg", "Garden flower", 0, ""},
-    [LANE] = {"30-goexif-sample1.jpg", "Country lane", 0, ""},
-    [CAT] = {"59-skimage-chelsea.png", "Tabby cat", 0, ""},
-    [HARBOUR] = {"66-vips-1.webp", "Harbour boats", 0, ""},
-    [ROCKET] = {"34-skimage-rocket.jpg", "Rocket launch", 0, ""},
-    [DOOMED] = {"33-mpl-grace_hopper.jpg", "Soon taken down", 0, ""},
-    [PENDING_IMG] = {"57-goximage-yellow_rose.png", "Pending rose", 1, ""},
-    [REJECTED] = {"68-rust-tiff-kodim02-lzw.tif", "Rejected tiff", 2, ""},
-};
-
-static const char *const flags[] = {"--min-megapixels", "0.0001", "--workers",
-                                    "2", NULL};
-
-/* ---- requests --------------------------------------------------------- */
-
-/* method path as token (NULL: anonymous) with an optional JSON body and
- * up to two extra headers. */
-static void
-req(const char *method, const char *path, const char *token, const char *json,
-    const char *h1, const char *h2, struct th_resp *r)
-{
-    char auth[200];
-    const char *hdrs[4] = {NULL, NULL, NULL, NULL};
-    int n = 0;
-
-    if (token)
-        hdrs[n++] = th_bearer(token, auth, sizeof auth);
-    if (h1)
-        hdrs[n++] = h1;
-    if (h2)
-        hdrs[n++] = h2;
-    if (th_req(&srv, method, path, hdrs, json, json ? strlen(json) : 0, r) < 0)
-        fail_msg("%s %s: no answer", method, path);
-}
-
-/* The status of a request; when code is not NULL, also checks the error
- * code. */
-static void
-expect(const char *method, const char *path, const char *token,
-       const char *json, long want, const char *code, const char *who)
-{
-    struct th_resp r;
-
-    req(method, path, token, json, NULL, NULL, &r);
-    if (r.status != want || (code && strcmp(th_error_code(&r), code)))
-        fail_msg("%s %s %s as %s: %ld %.200s, expected %ld %s", method, path,
-                 json ? json : "", who, r.status, r.body, want,
-                 code ? code : "");
-    th_resp_free(&r);
-}
-
-/* A request expecting want: the body's JSON (json_decref it; NULL for an
- * empty body). */
-static json_t *
-call(const char *method, const char *path, const char *token, const char *json,
-     long want)
-{
-    struct th_resp r;
-    json_t *j;
-
-    req(method, path, token, json, NULL, NULL, &r);
-    if (r.status != want)
-        fail_msg("%s %s %s: %ld, expected %ld: %.300s", method, path,
-                 json ? json : "", r.status, want, r.body);
-    j = json_incref(r.json);
-    th_resp_free(&r);
-    return j;
-}
-
-static const char *
-str(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static long long
-num(json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
-}
-
-/* POST /api/v1/lightboxes {name} as token: the new lightbox's id. */
-static void
-create(const char *token, const char *name, char id[64])
-{
-    json_t *body = json_pack("{s:s}", "name", name);
-    char *text = json_dumps(body, 0);
-    json_t *lb = call("POST", "/api/v1/lightboxes", token, text, 201);
-
-    snprintf(id, 64, "%s", str(lb, "id"));
-    assert_true(id[0] != '\0');
-    json_decref(lb);
-    free(text);
-    json_decref(body);
-}
-
-static void
-lb_path(char *out, size_t len, const char *id, const char *suffix)
-{
-    snprintf(out, len, "/api/v1/lightboxes/%s%s", id, suffix ? suffix : "");
-}
-
-static void
-item_path(char *out, size_t len, const char *id, int k)
-{
-    snprintf(out, len, "/api/v1/lightboxes/%s/images/%s", id, imgs[k].id);
-}
-
-/* GET the lightbox as token (with ?query when not NULL), expecting 200. */
-static json_t *
-open_lb(const char *id, const char *token, const char *query)
-{
-    char path[700];
-
-    if (snprintf(path, sizeof path, "/api/v1/lightboxes/%s%s%s", id,
-                 query ? "?" : "", query ? query : "") >= (int)sizeof path)
-        fail_msg("query too long");
-    return call("GET", path, token, NULL, 200);
-}
-
-static void
-put_image(const char *id, int k, const char *token, long want)
-{
-    char path[200];
-
-    item_path(path, sizeof path, id, k);
-    expect("PUT", path, token, NULL, want, want == 422 ? "not_approved" : NULL,
-           "PUT");
-}
-
-/* The lightbox's items are exactly want (in that order). */
-static void
-assert_items(json_t *lb, const int *want, int n, const char *what)
-{
-    json_t *items = json_object_get(lb, "items");
-
-    assert_true(json_is_array(items));
-    if ((int)json_array_size(items) != n)
-        fail_msg("%s: %zu items, expected %d", what, json_array_size(items), n);
-    for (int i = 0; i < n; i++)
-        if (strcmp(str(json_array_get(items, (size_t)i), "id"),
-                   imgs[want[i]].id) != 0)
-            fail_msg("%s: item %d is '%s', expected '%s'", what, i,
-                     str(json_array_get(items, (size_t)i), "title"),
-                     imgs[want[i]].title);
-    assert_int_equal(num(lb, "image_count"), n);
-}
-
-/* The owner's list entry for id (borrowed from list), or NULL. */
-static json_t *
-listed(json_t *list, const char *id)
-{
-    json_t *it;
-    size_t i;
-
-    json_array_foreach(json_object_get(list, "items"), i,
-                       it) if (!strcmp(str(it, "id"), id)) return it;
-    return NULL;
-}
-
-/* ---- setup ------------------------------------------------------------ */
-
-static int
-processed(void *arg)
-{
-    (void)arg;
-    for (int k = 0; k < N_IMG; k++) {
-        char path[128], auth[200];
-        const char *h[] = {th_bearer(carl, auth, sizeof auth), NULL};
-        struct th_resp r;
-        int busy;
-
-        snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        if (th_req(&srv, "GET", path, h, NULL, 0, &r) < 0)
-            return 0;
-        busy = r.status != 200 || !strcmp(str(r.json, "status"), "processing");
-        th_resp_free(&r);
-        if (busy)
-            return 0;
-    }
-    return 1;
-}
-
-static int
-setup(void **state)
-{
-    char email[128];
-
-    (void)state;
-    if (th_start(&srv, flags) < 0)
-        return -1;
-    th_new_user(&srv, "carl", carl);
-    th_new_user(&srv, "ben", ben);
-    /* ann signs in by hand: the CSRF token is needed for the cookie. */
-    tu_email("ann", email, sizeof email);
-    if (th_signup(&srv, email, PW, "ann") != 201 ||
-        th_login(&srv, email, PW, ann, ann_csrf) != 201)
-        return -1;
-    tu_email("admin", email, sizeof email);
-    if (th_admin_add(&srv, email, "admin", PW) != 0 ||
-        th_login(&srv, email, PW, admin, NULL) != 201)
-        return -1;
-    for (int k = 0; k < N_IMG; k++) {
-        char rel[200], path[512];
-        const char *fields[] = {"title", imgs[k].title, "keywords",
-                                "lightbox, test", NULL};
-        struct th_resp r;
-
-        snprintf(rel, sizeof rel, "real/%s", imgs[k].file);
-        if (th_upload(&srv, "/api/v1/images", carl,
-                      th_corpus(rel, path, sizeof path), NULL, fields,
-                      &r) < 0 ||
-            r.status != 202) {
-            fprintf(stderr, "upload %s: %ld %s\n", rel, r.status, r.body);
-            return -1;
-        }
-        snprintf(imgs[k].id, sizeof imgs[k].id, "%s", str(r.json, "id"));
-        th_resp_free(&r);
-    }
-    if (!th_poll(processed, NULL, PROCESS_MS)) {
-        fprintf(stderr, "uploads still processing after %d ms\n", PROCESS_MS);
-        return -1;
-    }
-    for (int k = 0; k < N_IMG; k++) {
-        char path[128];
-        struct th_resp r;
-
-        if (imgs[k].fate == 1)
-            continue;
-        snprintf(path, sizeof path, "/api/v1/images/%s/review", imgs[k].id);
-        req("POST", path, admin,
-            imgs[k].fate == 0
-                ? "{\"decision\":\"approve\"}"
-                : "{\"decision\":\"reject\",\"reason_code\":\"poor_quality\"}",
-            NULL, NULL, &r);
-        if (r.status != 200) {
-            fprintf(stderr, "review %s: %ld %s\n", imgs[k].title, r.status,
-                    r.body);
-            th_resp_free(&r);
-            return -1;
-        }
-        th_resp_free(&r);
-    }
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    int rc = th_stop(&srv);
-
-    (void)state;
-    th_cleanup(&srv);
-    return rc;
-}
 
 /* ---- tests ------------------------------------------------------------ */
 
@@ -311,53 +26,56 @@ test_create_rename_list_delete(void **state)
     json_t *lb, *list, *e;
 
     (void)state;
-    lb = call("POST", "/api/v1/lightboxes", ann, "{\"name\":\"Ideas\"}", 201);
-    snprintf(id, sizeof id, "%s", str(lb, "id"));
-    assert_string_equal(str(lb, "name"), "Ideas");
-    assert_int_equal(num(lb, "image_count"), 0);
+    lb = kit_want("POST", "/api/v1/lightboxes", lf_ann, "{\"name\":\"Ideas\"}",
+                  201, NULL);
+    snprintf(id, sizeof id, "%s", kit_jstr_or(lb, "id"));
+    assert_string_equal(kit_jstr_or(lb, "name"), "Ideas");
+    assert_int_equal(kit_jint(lb, "image_count"), 0);
     assert_true(json_is_null(json_object_get(lb, "cover_url")));
     assert_true(json_is_null(json_object_get(lb, "share_token")));
-    snprintf(created, sizeof created, "%s", str(lb, "created_at"));
+    snprintf(created, sizeof created, "%s", kit_jstr_or(lb, "created_at"));
     assert_true(created[0] != '\0');
     assert_int_equal(json_array_size(json_object_get(lb, "items")), 0);
     json_decref(lb);
-    create(ann, "Café ☕ — holiday", other);
+    lf_create(lf_ann, "Café ☕ — holiday", other);
     assert_string_not_equal(id, other);
 
-    list = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    e = listed(list, id);
+    list = kit_want("GET", "/api/v1/lightboxes", lf_ann, NULL, 200, NULL);
+    e = lf_listed(list, id);
     assert_non_null(e);
-    assert_string_equal(str(e, "name"), "Ideas");
-    assert_string_equal(str(e, "created_at"), created);
-    assert_non_null(listed(list, other));
-    assert_string_equal(str(listed(list, other), "name"), "Café ☕ — holiday");
+    assert_string_equal(kit_jstr_or(e, "name"), "Ideas");
+    assert_string_equal(kit_jstr_or(e, "created_at"), created);
+    assert_non_null(lf_listed(list, other));
+    assert_string_equal(kit_jstr_or(lf_listed(list, other), "name"),
+                        "Café ☕ — holiday");
     assert_true(json_is_null(json_object_get(list, "next_cursor")));
     json_decref(list);
 
-    lb_path(path, sizeof path, id, NULL);
-    lb = call("PATCH", path, ann, "{\"name\":\"Mood board\"}", 200);
-    assert_string_equal(str(lb, "name"), "Mood board");
-    assert_string_equal(str(lb, "id"), id);
+    lf_lb_path(path, sizeof path, id, NULL);
+    lb =
+        kit_want("PATCH", path, lf_ann, "{\"name\":\"Mood board\"}", 200, NULL);
+    assert_string_equal(kit_jstr_or(lb, "name"), "Mood board");
+    assert_string_equal(kit_jstr_or(lb, "id"), id);
     json_decref(lb);
-    lb = open_lb(id, ann, NULL);
-    assert_string_equal(str(lb, "name"), "Mood board");
+    lb = lf_open_lb(id, lf_ann, NULL);
+    assert_string_equal(kit_jstr_or(lb, "name"), "Mood board");
     json_decref(lb);
-    list = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    assert_string_equal(str(listed(list, id), "name"), "Mood board");
+    list = kit_want("GET", "/api/v1/lightboxes", lf_ann, NULL, 200, NULL);
+    assert_string_equal(kit_jstr_or(lf_listed(list, id), "name"), "Mood board");
     json_decref(list);
 
-    expect("DELETE", path, ann, NULL, 204, NULL, "owner");
-    expect("GET", path, ann, NULL, 404, "not_found", "owner, deleted");
-    expect("DELETE", path, ann, NULL, 404, "not_found", "owner, again");
-    expect("PATCH", path, ann, "{\"name\":\"Back\"}", 404, "not_found",
-           "owner, deleted");
-    list = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    assert_null(listed(list, id));
-    assert_non_null(listed(list, other));
+    kit_check("DELETE", path, lf_ann, NULL, 204, NULL, "owner");
+    kit_check("GET", path, lf_ann, NULL, 404, "not_found", "owner, deleted");
+    kit_check("DELETE", path, lf_ann, NULL, 404, "not_found", "owner, again");
+    kit_check("PATCH", path, lf_ann, "{\"name\":\"Back\"}", 404, "not_found",
+              "owner, deleted");
+    list = kit_want("GET", "/api/v1/lightboxes", lf_ann, NULL, 200, NULL);
+    assert_null(lf_listed(list, id));
+    assert_non_null(lf_listed(list, other));
     json_decref(list);
     /* Another buyer's list never shows ann's. */
-    list = call("GET", "/api/v1/lightboxes", ben, NULL, 200);
-    assert_null(listed(list, other));
+    list = kit_want("GET", "/api/v1/lightboxes", lf_ben, NULL, 200, NULL);
+    assert_null(lf_listed(list, other));
     json_decref(list);
 }
 
@@ -369,37 +87,38 @@ test_add_and_remove_images(void **state)
     json_t *lb, *list;
 
     (void)state;
-    create(ann, "Picks", id);
-    put_image(id, FLOWER, ann, 204);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, one, 1, "after one PUT");
-    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
-    assert_string_equal(str(lb, "cover_url"), cover);
+    lf_create(lf_ann, "Picks", id);
+    lf_put_image(id, FLOWER, lf_ann, 204);
+    lb = lf_open_lb(id, lf_ann, NULL);
+    lf_assert_items(lb, one, 1, "after one PUT");
+    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg",
+             lf_imgs[FLOWER].id);
+    assert_string_equal(kit_jstr_or(lb, "cover_url"), cover);
     json_decref(lb);
     /* Adding twice is the same as once. */
-    put_image(id, FLOWER, ann, 204);
-    put_image(id, LANE, ann, 204);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, two, 2, "latest added first");
-    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", imgs[LANE].id);
-    assert_string_equal(str(lb, "cover_url"), cover);
+    lf_put_image(id, FLOWER, lf_ann, 204);
+    lf_put_image(id, LANE, lf_ann, 204);
+    lb = lf_open_lb(id, lf_ann, NULL);
+    lf_assert_items(lb, two, 2, "latest added first");
+    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", lf_imgs[LANE].id);
+    assert_string_equal(kit_jstr_or(lb, "cover_url"), cover);
     json_decref(lb);
-    list = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    assert_int_equal(num(listed(list, id), "image_count"), 2);
-    assert_string_equal(str(listed(list, id), "cover_url"), cover);
+    list = kit_want("GET", "/api/v1/lightboxes", lf_ann, NULL, 200, NULL);
+    assert_int_equal(kit_jint(lf_listed(list, id), "image_count"), 2);
+    assert_string_equal(kit_jstr_or(lf_listed(list, id), "cover_url"), cover);
     json_decref(list);
 
-    item_path(path, sizeof path, id, FLOWER);
-    expect("DELETE", path, ann, NULL, 204, NULL, "owner");
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, lane, 1, "after removing one");
+    lf_item_path(path, sizeof path, id, FLOWER);
+    kit_check("DELETE", path, lf_ann, NULL, 204, NULL, "owner");
+    lb = lf_open_lb(id, lf_ann, NULL);
+    lf_assert_items(lb, lane, 1, "after removing one");
     json_decref(lb);
     /* Removing what is not there is fine, and changes nothing. */
-    expect("DELETE", path, ann, NULL, 204, NULL, "owner, again");
-    item_path(path, sizeof path, id, LANE);
-    expect("DELETE", path, ann, NULL, 204, NULL, "owner");
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, NULL, 0, "emptied");
+    kit_check("DELETE", path, lf_ann, NULL, 204, NULL, "owner, again");
+    lf_item_path(path, sizeof path, id, LANE);
+    kit_check("DELETE", path, lf_ann, NULL, 204, NULL, "owner");
+    lb = lf_open_lb(id, lf_ann, NULL);
+    lf_assert_items(lb, NULL, 0, "emptied");
     assert_true(json_is_null(json_object_get(lb, "cover_url")));
     json_decref(lb);
 
@@ -408,20 +127,22 @@ test_add_and_remove_images(void **state)
              "/api/v1/lightboxes/%s/images/"
              "i0000000000000000",
              id);
-    expect("PUT", path, ann, NULL, 404, "not_found", "owner, no image");
+    kit_check("PUT", path, lf_ann, NULL, 404, "not_found", "owner, no image");
     snprintf(path, sizeof path,
              "/api/v1/lightboxes/l0000000000000000/"
              "images/%s",
-             imgs[FLOWER].id);
-    expect("PUT", path, ann, NULL, 404, "not_found", "owner, no lightbox");
-    expect("DELETE", path, ann, NULL, 404, "not_found", "owner, no lightbox");
+             lf_imgs[FLOWER].id);
+    kit_check("PUT", path, lf_ann, NULL, 404, "not_found",
+              "owner, no lightbox");
+    kit_check("DELETE", path, lf_ann, NULL, 404, "not_found",
+              "owner, no lightbox");
 
     /* Deleting a lightbox leaves its images alone. */
-    put_image(id, CAT, ann, 204);
-    lb_path(path, sizeof path, id, NULL);
-    expect("DELETE", path, ann, NULL, 204, NULL, "owner");
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[CAT].id);
-    expect("GET", path, NULL, NULL, 200, NULL, "anonymous");
+    lf_put_image(id, CAT, lf_ann, 204);
+    lf_lb_path(path, sizeof path, id, NULL);
+    kit_check("DELETE", path, lf_ann, NULL, 204, NULL, "owner");
+    snprintf(path, sizeof path, "/api/v1/images/%s", lf_imgs[CAT].id);
+    kit_check("GET", path, NULL, NULL, 200, NULL, "anonymous");
 }
 
 /* Only approved images go in: pending and rejected ones are 422
@@ -434,25 +155,26 @@ test_only_approved_images(void **state)
     json_t *lb;
 
     (void)state;
-    create(ann, "Strict", id);
-    put_image(id, CAT, ann, 204);
+    lf_create(lf_ann, "Strict", id);
+    lf_put_image(id, CAT, lf_ann, 204);
     for (int k = PENDING_IMG; k <= REJECTED; k++) {
         char path[200];
 
-        item_path(path, sizeof path, id, k);
-        expect("PUT", path, ann, NULL, 422, "not_approved", "owner");
+        lf_item_path(path, sizeof path, id, k);
+        kit_check("PUT", path, lf_ann, NULL, 422, "not_approved", "owner");
         /* Even the image's own contributor cannot add it to a lightbox of
          * theirs. */
         {
             char own[64], p2[200];
 
-            create(carl, "Mine", own);
-            item_path(p2, sizeof p2, own, k);
-            expect("PUT", p2, carl, NULL, 422, "not_approved", "contributor");
+            lf_create(lf_carl, "Mine", own);
+            lf_item_path(p2, sizeof p2, own, k);
+            kit_check("PUT", p2, lf_carl, NULL, 422, "not_approved",
+                      "contributor");
         }
     }
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, cat, 1, "after refused PUTs");
+    lb = lf_open_lb(id, lf_ann, NULL);
+    lf_assert_items(lb, cat, 1, "after refused PUTs");
     json_decref(lb);
 }
 
@@ -467,35 +189,35 @@ test_share_link(void **state)
     size_t n;
 
     (void)state;
-    create(ann, "For the client", id);
-    put_image(id, FLOWER, ann, 204);
-    put_image(id, HARBOUR, ann, 204);
-    lb_path(path, sizeof path, id, NULL);
-    expect("GET", path, NULL, NULL, 404, "not_found", "anonymous, private");
-    expect("GET", path, ben, NULL, 404, "not_found", "ben, private");
+    lf_create(lf_ann, "For the client", id);
+    lf_put_image(id, FLOWER, lf_ann, 204);
+    lf_put_image(id, HARBOUR, lf_ann, 204);
+    lf_lb_path(path, sizeof path, id, NULL);
+    kit_check("GET", path, NULL, NULL, 404, "not_found", "anonymous, private");
+    kit_check("GET", path, lf_ben, NULL, 404, "not_found", "ben, private");
 
-    lb = call("PATCH", path, ann, "{\"shared\":true}", 200);
-    snprintf(t1, sizeof t1, "%s", str(lb, "share_token"));
+    lb = kit_want("PATCH", path, lf_ann, "{\"shared\":true}", 200, NULL);
+    snprintf(t1, sizeof t1, "%s", kit_jstr_or(lb, "share_token"));
     json_decref(lb);
     /* 128 random bits as hex. */
     n = strlen(t1);
     assert_int_equal(n, 32);
     for (size_t i = 0; i < n; i++)
         assert_true(isxdigit((unsigned char)t1[i]));
-    lb = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    assert_string_equal(str(listed(lb, id), "share_token"), t1);
+    lb = kit_want("GET", "/api/v1/lightboxes", lf_ann, NULL, 200, NULL);
+    assert_string_equal(kit_jstr_or(lf_listed(lb, id), "share_token"), t1);
     json_decref(lb);
 
     snprintf(q, sizeof q, "token=%s", t1);
-    lb = open_lb(id, NULL, q);
-    assert_string_equal(str(lb, "name"), "For the client");
-    assert_items(lb, both, 2, "shared, anonymous");
+    lb = lf_open_lb(id, NULL, q);
+    assert_string_equal(kit_jstr_or(lb, "name"), "For the client");
+    lf_assert_items(lb, both, 2, "shared, anonymous");
     /* A visitor does not get the token back. */
     if (json_is_string(json_object_get(lb, "share_token")))
         fail_msg("a visitor sees the share token");
     json_decref(lb);
-    lb = open_lb(id, ben, q);
-    assert_items(lb, both, 2, "shared, ben");
+    lb = lf_open_lb(id, lf_ben, q);
+    lf_assert_items(lb, both, 2, "shared, ben");
     json_decref(lb);
 
     /* Near misses of the token. */
@@ -516,57 +238,60 @@ test_share_link(void **state)
             v[6][0] = 'g';
         for (int i = 0; i < 7; i++) {
             snprintf(q, sizeof q, "%s?token=%s", path, v[i]);
-            expect("GET", q, NULL, NULL, 404, "not_found", "a wrong token");
+            kit_check("GET", q, NULL, NULL, 404, "not_found", "a wrong token");
         }
     }
     /* The token opens this lightbox only, and only for reading. */
     {
         char mine[64];
 
-        create(ben, "Ben's", mine);
+        lf_create(lf_ben, "Ben's", mine);
         snprintf(q, sizeof q, "/api/v1/lightboxes/%s?token=%s", mine, t1);
-        expect("GET", q, NULL, NULL, 404, "not_found", "token of another");
+        kit_check("GET", q, NULL, NULL, 404, "not_found", "token of another");
         snprintf(q, sizeof q, "%s?token=%s", path, t1);
-        expect("PATCH", q, ben, "{\"name\":\"Mine now\"}", 404, "not_found",
-               "ben with the token");
-        expect("DELETE", q, ben, NULL, 404, "not_found", "ben with the token");
+        kit_check("PATCH", q, lf_ben, "{\"name\":\"Mine now\"}", 404,
+                  "not_found", "ben with the token");
+        kit_check("DELETE", q, lf_ben, NULL, 404, "not_found",
+                  "ben with the token");
         snprintf(q, sizeof q, "/api/v1/lightboxes/%s/images/%s?token=%s", id,
-                 imgs[CAT].id, t1);
-        expect("PUT", q, ben, NULL, 404, "not_found", "ben with the token");
-        expect("PUT", q, NULL, NULL, 401, "unauthenticated",
-               "anonymous with the token");
+                 lf_imgs[CAT].id, t1);
+        kit_check("PUT", q, lf_ben, NULL, 404, "not_found",
+                  "ben with the token");
+        kit_check("PUT", q, NULL, NULL, 401, "unauthenticated",
+                  "anonymous with the token");
     }
 
     /* Sharing again makes a new token; the old one stops working. */
-    lb = call("PATCH", path, ann, "{\"shared\":true}", 200);
-    snprintf(t2, sizeof t2, "%s", str(lb, "share_token"));
+    lb = kit_want("PATCH", path, lf_ann, "{\"shared\":true}", 200, NULL);
+    snprintf(t2, sizeof t2, "%s", kit_jstr_or(lb, "share_token"));
     json_decref(lb);
     assert_int_equal(strlen(t2), 32);
     assert_string_not_equal(t1, t2);
     snprintf(q, sizeof q, "%s?token=%s", path, t1);
-    expect("GET", q, NULL, NULL, 404, "not_found", "the replaced token");
+    kit_check("GET", q, NULL, NULL, 404, "not_found", "the replaced token");
     snprintf(q, sizeof q, "token=%s", t2);
-    json_decref(open_lb(id, NULL, q));
+    json_decref(lf_open_lb(id, NULL, q));
 
     /* Unsharing revokes it. */
-    lb = call("PATCH", path, ann, "{\"shared\":false}", 200);
+    lb = kit_want("PATCH", path, lf_ann, "{\"shared\":false}", 200, NULL);
     assert_true(json_is_null(json_object_get(lb, "share_token")));
     json_decref(lb);
     snprintf(q, sizeof q, "%s?token=%s", path, t2);
-    expect("GET", q, NULL, NULL, 404, "not_found", "the revoked token");
+    kit_check("GET", q, NULL, NULL, 404, "not_found", "the revoked token");
     snprintf(bad, sizeof bad, "%s", t2);
     /* The owner still sees it, token or not. */
-    json_decref(open_lb(id, ann, NULL));
+    json_decref(lf_open_lb(id, lf_ann, NULL));
     snprintf(q, sizeof q, "token=%s", bad);
-    json_decref(open_lb(id, ann, q));
-    lb = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    assert_true(json_is_null(json_object_get(listed(lb, id), "share_token")));
+    json_decref(lf_open_lb(id, lf_ann, q));
+    lb = kit_want("GET", "/api/v1/lightboxes", lf_ann, NULL, 200, NULL);
+    assert_true(
+        json_is_null(json_object_get(lf_listed(lb, id), "share_token")));
     json_decref(lb);
     /* Rename and share in one PATCH. */
-    lb = call("PATCH", path, ann, "{\"name\":\"Client v2\",\"shared\":true}",
-              200);
-    assert_string_equal(str(lb, "name"), "Client v2");
-    assert_int_equal(strlen(str(lb, "share_token")), 32);
+    lb = kit_want("PATCH", path, lf_ann,
+                  "{\"name\":\"Client v2\",\"shared\":true}", 200, NULL);
+    assert_string_equal(kit_jstr_or(lb, "name"), "Client v2");
+    assert_int_equal(strlen(kit_jstr_or(lb, "share_token")), 32);
     json_decref(lb);
 }
 
@@ -581,34 +306,34 @@ test_other_buyer_gets_404(void **state)
     json_t *lb;
 
     (void)state;
-    create(ann, "Private", id);
-    put_image(id, FLOWER, ann, 204);
+    lf_create(lf_ann, "Private", id);
+    lf_put_image(id, FLOWER, lf_ann, 204);
     for (int i = 0; i < 2; i++) {
         const char *which = i == 0 ? id : ids[1];
 
-        lb_path(path, sizeof path, which, NULL);
+        lf_lb_path(path, sizeof path, which, NULL);
         snprintf(ipath, sizeof ipath, "/api/v1/lightboxes/%s/images/%s", which,
-                 imgs[FLOWER].id);
-        expect("GET", path, ben, NULL, 404, "not_found", "ben");
-        expect("PATCH", path, ben, "{\"name\":\"Ben's now\"}", 404, "not_found",
-               "ben");
-        expect("PATCH", path, ben, "{\"shared\":true}", 404, "not_found",
-               "ben");
-        expect("PATCH", path, ben, "{\"shared\":false}", 404, "not_found",
-               "ben");
-        expect("DELETE", ipath, ben, NULL, 404, "not_found", "ben");
+                 lf_imgs[FLOWER].id);
+        kit_check("GET", path, lf_ben, NULL, 404, "not_found", "ben");
+        kit_check("PATCH", path, lf_ben, "{\"name\":\"Ben's now\"}", 404,
+                  "not_found", "ben");
+        kit_check("PATCH", path, lf_ben, "{\"shared\":true}", 404, "not_found",
+                  "ben");
+        kit_check("PATCH", path, lf_ben, "{\"shared\":false}", 404, "not_found",
+                  "ben");
+        kit_check("DELETE", ipath, lf_ben, NULL, 404, "not_found", "ben");
         snprintf(ipath, sizeof ipath, "/api/v1/lightboxes/%s/images/%s", which,
-                 imgs[LANE].id);
-        expect("PUT", ipath, ben, NULL, 404, "not_found", "ben");
-        expect("DELETE", path, ben, NULL, 404, "not_found", "ben");
+                 lf_imgs[LANE].id);
+        kit_check("PUT", ipath, lf_ben, NULL, 404, "not_found", "ben");
+        kit_check("DELETE", path, lf_ben, NULL, 404, "not_found", "ben");
     }
     /* Reviewers and admins have no business in a buyer's lightbox either. */
-    expect("GET", path, admin, NULL, 404, "not_found", "admin");
-    lb_path(path, sizeof path, id, NULL);
-    expect("GET", path, admin, NULL, 404, "not_found", "admin");
-    lb = open_lb(id, ann, NULL);
-    assert_string_equal(str(lb, "name"), "Private");
-    assert_items(lb, flower, 1, "after ben's attempts");
+    kit_check("GET", path, lf_admin, NULL, 404, "not_found", "admin");
+    lf_lb_path(path, sizeof path, id, NULL);
+    kit_check("GET", path, lf_admin, NULL, 404, "not_found", "admin");
+    lb = lf_open_lb(id, lf_ann, NULL);
+    assert_string_equal(kit_jstr_or(lb, "name"), "Private");
+    lf_assert_items(lb, flower, 1, "after ben's attempts");
     assert_true(json_is_null(json_object_get(lb, "share_token")));
     json_decref(lb);
 }
@@ -623,392 +348,33 @@ test_anonymous(void **state)
     int lane[] = {LANE};
 
     (void)state;
-    create(ann, "Anon tries", id);
-    put_image(id, LANE, ann, 204);
-    lb_path(path, sizeof path, id, NULL);
-    item_path(ipath, sizeof ipath, id, LANE);
-    expect("GET", "/api/v1/lightboxes", NULL, NULL, 401, "unauthenticated",
-           "anonymous");
-    expect("POST", "/api/v1/lightboxes", NULL, "{\"name\":\"x\"}", 401,
-           "unauthenticated", "anonymous");
-    expect("PATCH", path, NULL, "{\"name\":\"x\"}", 401, "unauthenticated",
-           "anonymous");
-    expect("PATCH", path, NULL, "{\"shared\":true}", 401, "unauthenticated",
-           "anonymous");
-    expect("DELETE", path, NULL, NULL, 401, "unauthenticated", "anonymous");
-    expect("DELETE", ipath, NULL, NULL, 401, "unauthenticated", "anonymous");
-    item_path(ipath, sizeof ipath, id, CAT);
-    expect("PUT", ipath, NULL, NULL, 401, "unauthenticated", "anonymous");
-    expect("GET", path, NULL, NULL, 404, "not_found", "anonymous");
+    lf_create(lf_ann, "Anon tries", id);
+    lf_put_image(id, LANE, lf_ann, 204);
+    lf_lb_path(path, sizeof path, id, NULL);
+    lf_item_path(ipath, sizeof ipath, id, LANE);
+    kit_check("GET", "/api/v1/lightboxes", NULL, NULL, 401, "unauthenticated",
+              "anonymous");
+    kit_check("POST", "/api/v1/lightboxes", NULL, "{\"name\":\"x\"}", 401,
+              "unauthenticated", "anonymous");
+    kit_check("PATCH", path, NULL, "{\"name\":\"x\"}", 401, "unauthenticated",
+              "anonymous");
+    kit_check("PATCH", path, NULL, "{\"shared\":true}", 401, "unauthenticated",
+              "anonymous");
+    kit_check("DELETE", path, NULL, NULL, 401, "unauthenticated", "anonymous");
+    kit_check("DELETE", ipath, NULL, NULL, 401, "unauthenticated", "anonymous");
+    lf_item_path(ipath, sizeof ipath, id, CAT);
+    kit_check("PUT", ipath, NULL, NULL, 401, "unauthenticated", "anonymous");
+    kit_check("GET", path, NULL, NULL, 404, "not_found", "anonymous");
     /* A bad token is not a signed-in user. */
-    expect("GET", "/api/v1/lightboxes", "not-a-token", NULL, 401,
-           "invalid_token", "a bad token");
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, lane, 1, "after anonymous attempts");
-    assert_string_equal(str(lb, "name"), "Anon tries");
+    kit_check("GET", "/api/v1/lightboxes", "not-a-token", NULL, 401,
+              "invalid_token", "a bad token");
+    lb = lf_open_lb(id, lf_ann, NULL);
+    lf_assert_items(lb, lane, 1, "after anonymous attempts");
+    assert_string_equal(kit_jstr_or(lb, "name"), "Anon tries");
     json_decref(lb);
 }
 
 /* Names: 1 to 127 bytes of plain text. */
-static void
-test_name_validation(void **state)
-{
-    char id[64], path[200], body[400], name[256];
-    static const char *const bad[] = {
-        "{\"name\":\"\"}",
-        "{}",
-        "{\"name\":null}",
-        "{\"name\":123}",
-        "{\"name\":[\"a\"]}",
-        "{\"name\":{\"a\":1}}",
-        "{\"name\":true}",
-        "{\"name\":\"a\\u0001b\"}",
-        "{\"name\":\"\\u001b[31mred\"}",
-        "{\"name\":\"del\\u007f\"}",
-        "{\"name\":\"bell\\u0007\"}",
-        "{\"name\":\"\\u0000\"}",
-        "{\"name\":\"a\\u0000b\"}",
-    };
-    json_t *lb, *list;
-
-    (void)state;
-    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-        struct th_resp r;
-
-        req("POST", "/api/v1/lightboxes", ann, bad[b], NULL, NULL, &r);
-        /* A NUL inside a JSON string may be refused as unreadable JSON. */
-        if (r.status != 422 && !(strstr(bad[b], "u0000") && r.status == 400))
-            fail_msg("create %s: %ld %.200s, expected 422", bad[b], r.status,
-                     r.body);
-        th_resp_free(&r);
-    }
-    memset(name, 'a', 200);
-    name[200] = '\0';
-    snprintf(body, sizeof body, "{\"name\":\"%s\"}", name);
-    expect("POST", "/api/v1/lightboxes", ann, body, 422, "invalid_field",
-           "200 characters");
-    name[128] = '\0';
-    snprintf(body, sizeof body, "{\"name\":\"%s\"}", name);
-    expect("POST", "/api/v1/lightboxes", ann, body, 422, "invalid_field",
-           "128 characters");
-    /* 64 two-byte characters are 128 bytes: too long too. */
-    body[0] = '\0';
-    strcat(body, "{\"name\":\"");
-    for (int i = 0; i < 64; i++)
-        strcat(body, "é");
-    strcat(body, "\"}");
-    expect("POST", "/api/v1/lightboxes", ann, body, 422, "invalid_field",
-           "128 bytes");
-    name[127] = '\0';
-    create(ann, name, id);
-    lb = open_lb(id, ann, NULL);
-    assert_string_equal(str(lb, "name"), name);
-    json_decref(lb);
-
-    /* The same rules on rename, and a refused rename changes nothing. */
-    lb_path(path, sizeof path, id, NULL);
-    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-        struct th_resp r;
-
-        if (!strcmp(bad[b], "{}") || !strcmp(bad[b], "{\"name\":null}"))
-            continue; /* no name: a PATCH of nothing, below */
-        req("PATCH", path, ann, bad[b], NULL, NULL, &r);
-        if (r.status != 422 && !(strstr(bad[b], "u0000") && r.status == 400))
-            fail_msg("rename %s: %ld %.200s, expected 422", bad[b], r.status,
-                     r.body);
-        th_resp_free(&r);
-    }
-    name[127] = 'a';
-    name[128] = 'a';
-    name[129] = '\0';
-    snprintf(body, sizeof body, "{\"name\":\"%s\"}", name);
-    expect("PATCH", path, ann, body, 422, "invalid_field", "129 characters");
-    expect("PATCH", path, ann, "{}", 422, "missing_field", "nothing");
-    expect("PATCH", path, ann, "{\"shared\":\"yes\"}", 422, "invalid_field",
-           "shared as a string");
-    expect("PATCH", path, ann, "{\"shared\":1}", 422, "invalid_field",
-           "shared as a number");
-    expect("PATCH", path, ann, "{\"name\":\"\",\"shared\":true}", 422,
-           "invalid_field", "an empty name with a share");
-    lb = open_lb(id, ann, NULL);
-    name[127] = '\0';
-    assert_string_equal(str(lb, "name"), name);
-    /* The refused PATCH with shared:true did not share it either. */
-    assert_true(json_is_null(json_object_get(lb, "share_token")));
-    json_decref(lb);
-    expect("POST", "/api/v1/lightboxes", ann, "{\"name\":", 400,
-           "malformed_json", "broken JSON");
-    list = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    {
-        json_t *it;
-        size_t i;
-
-        json_array_foreach(json_object_get(list, "items"), i, it)
-        {
-            const char *s = str(it, "name");
-
-            for (; *s; s++)
-                if ((unsigned char)*s < 0x20 || *s == 0x7f)
-                    fail_msg("a stored name holds a control character");
-        }
-    }
-    json_decref(list);
-}
-
-/* A name is one line: a line break or tab in it is a control character like
- * any other (it would break the list it is shown in, and the page title). */
-static void
-test_name_is_one_line(void **state)
-{
-    static const char *const bad[] = {
-        "{\"name\":\"two\\nlines\"}",
-        "{\"name\":\"tab\\there\"}",
-        "{\"name\":\"cr\\rhere\"}",
-        "{\"name\":\"\\n\"}",
-    };
-
-    (void)state;
-    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-        struct th_resp r;
-
-        req("POST", "/api/v1/lightboxes", ann, bad[b], NULL, NULL, &r);
-        if (r.status != 422)
-            fail_msg("create %s: %ld %.200s, expected 422", bad[b], r.status,
-                     r.body);
-        th_resp_free(&r);
-    }
-}
-
-/* With the session cookie, a change needs the X-CSRF-Token header; reads
- * do not. A refused change changes nothing. */
-static void
-test_csrf_with_cookie(void **state)
-{
-    char id[64], path[200], cookie[200], good[120], wrong[120];
-    int flower[] = {FLOWER}, none[] = {0};
-    struct th_resp r;
-    json_t *lb;
-
-    (void)state;
-    snprintf(cookie, sizeof cookie, "Cookie: sr_session=%s", ann);
-    snprintf(good, sizeof good, "X-CSRF-Token: %s", ann_csrf);
-    snprintf(wrong, sizeof wrong, "X-CSRF-Token: %.*sx",
-             (int)strlen(ann_csrf) - 1, ann_csrf);
-    create(ann, "Cookie jar", id);
-    item_path(path, sizeof path, id, FLOWER);
-
-    req("PUT", path, NULL, NULL, cookie, NULL, &r);
-    assert_int_equal(r.status, 403);
-    assert_string_equal(th_error_code(&r), "csrf_failed");
-    th_resp_free(&r);
-    req("PUT", path, NULL, NULL, cookie, wrong, &r);
-    assert_int_equal(r.status, 403);
-    assert_string_equal(th_error_code(&r), "csrf_failed");
-    th_resp_free(&r);
-    req("PUT", path, NULL, NULL, cookie, "X-CSRF-Token: ", &r);
-    assert_int_equal(r.status, 403);
-    th_resp_free(&r);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, none, 0, "after PUTs without the CSRF token");
-    json_decref(lb);
-
-    req("PUT", path, NULL, NULL, cookie, good, &r);
-    assert_int_equal(r.status, 204);
-    th_resp_free(&r);
-    /* A read with the cookie needs no token. */
-    lb_path(path, sizeof path, id, NULL);
-    req("GET", path, NULL, NULL, cookie, NULL, &r);
-    assert_int_equal(r.status, 200);
-    assert_int_equal(num(r.json, "image_count"), 1);
-    th_resp_free(&r);
-
-    /* The other changes, the same way. */
-    item_path(path, sizeof path, id, FLOWER);
-    req("DELETE", path, NULL, NULL, cookie, NULL, &r);
-    assert_int_equal(r.status, 403);
-    th_resp_free(&r);
-    lb_path(path, sizeof path, id, NULL);
-    req("PATCH", path, NULL, "{\"shared\":true}", cookie, NULL, &r);
-    assert_int_equal(r.status, 403);
-    th_resp_free(&r);
-    req("PATCH", path, NULL, "{\"name\":\"Hijacked\"}", cookie, wrong, &r);
-    assert_int_equal(r.status, 403);
-    th_resp_free(&r);
-    req("DELETE", path, NULL, NULL, cookie, NULL, &r);
-    assert_int_equal(r.status, 403);
-    th_resp_free(&r);
-    req("POST", "/api/v1/lightboxes", NULL, "{\"name\":\"Forged\"}", cookie,
-        NULL, &r);
-    assert_int_equal(r.status, 403);
-    th_resp_free(&r);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, flower, 1, "after forged changes");
-    assert_string_equal(str(lb, "name"), "Cookie jar");
-    assert_true(json_is_null(json_object_get(lb, "share_token")));
-    json_decref(lb);
-    lb = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    {
-        json_t *it;
-        size_t i;
-
-        json_array_foreach(json_object_get(lb, "items"), i, it)
-            assert_string_not_equal(str(it, "name"), "Forged");
-    }
-    json_decref(lb);
-    /* With the token, every change goes through. */
-    req("PATCH", path, NULL, "{\"name\":\"Renamed by cookie\"}", cookie, good,
-        &r);
-    assert_int_equal(r.status, 200);
-    th_resp_free(&r);
-    req("DELETE", path, NULL, NULL, cookie, good, &r);
-    assert_int_equal(r.status, 204);
-    th_resp_free(&r);
-}
-
-/* Items page like every list: limit=1 walks them all once, latest added
- * first. */
-static void
-test_items_paging(void **state)
-{
-    char id[64], q[200], cursor[128] = "", seen[8][64];
-    const int order[] = {ROCKET, HARBOUR, CAT, LANE, FLOWER};
-    int n = 0;
-
-    (void)state;
-    create(ann, "Many", id);
-    for (int i = 4; i >= 0; i--)
-        put_image(id, order[i], ann, 204);
-    for (int pages = 0; pages < 10; pages++) {
-        json_t *lb, *it, *next;
-        size_t i;
-
-        snprintf(q, sizeof q, "limit=1%s%s", cursor[0] ? "&cursor=" : "",
-                 cursor);
-        lb = open_lb(id, ann, q);
-        assert_int_equal(num(lb, "image_count"), 5);
-        assert_true(json_array_size(json_object_get(lb, "items")) <= 1);
-        json_array_foreach(json_object_get(lb, "items"), i, it)
-        {
-            for (int s = 0; s < n; s++)
-                assert_string_not_equal(seen[s], str(it, "id"));
-            assert_true(n < 8);
-            snprintf(seen[n++], 64, "%s", str(it, "id"));
-        }
-        next = json_object_get(lb, "next_cursor");
-        if (json_is_null(next)) {
-            json_decref(lb);
-            break;
-        }
-        snprintf(cursor, sizeof cursor, "%s", str(lb, "next_cursor"));
-        json_decref(lb);
-    }
-    assert_int_equal(n, 5);
-    for (int i = 0; i < 5; i++)
-        assert_string_equal(seen[i], imgs[order[i]].id);
-    snprintf(q, sizeof q, "/api/v1/lightboxes/%s?cursor=garbage", id);
-    expect("GET", q, ann, NULL, 422, NULL, "ann, a garbage cursor");
-    snprintf(q, sizeof q, "/api/v1/lightboxes/%s?limit=0", id);
-    expect("GET", q, ann, NULL, 422, "invalid_parameter", "ann, limit=0");
-    snprintf(q, sizeof q, "/api/v1/lightboxes/%s?limit=101", id);
-    expect("GET", q, ann, NULL, 422, "invalid_parameter", "ann, limit=101");
-}
-
-/* Latest added first, also when the adds come within one second and the
- * later one is the older upload: the order of adding, not of uploading. */
-static void
-test_latest_added_first(void **state)
-{
-    char id[64], cover[160];
-    int order[] = {FLOWER, ROCKET};
-    json_t *lb;
-
-    (void)state;
-    create(ann, "Order of adding", id);
-    put_image(id, ROCKET, ann, 204);
-    put_image(id, FLOWER, ann, 204);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, order, 2, "FLOWER added after ROCKET");
-    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
-    assert_string_equal(str(lb, "cover_url"), cover);
-    json_decref(lb);
-}
-
-static int
-sql_done(void *arg)
-{
-    char path[300], err[200];
-
-    snprintf(path, sizeof path, "%s/stockroom.db", srv.dir);
-    return tu_sql_exec(path, (const char *)arg, err, sizeof err) == 0;
-}
-
-/* An image that leaves 'approved' drops out of every lightbox (count,
- * cover, items, shared view) and the lightbox keeps working. No route
- * takes an approved image down yet, so the database is changed directly,
- * as a take-down would. */
-static void
-test_image_taken_down_drops_out(void **state)
-{
-    char id[64], path[200], q[200], sql[300], token[64], cover[160];
-    int before[] = {DOOMED, FLOWER}, after[] = {FLOWER},
-        later[] = {CAT, FLOWER};
-    json_t *lb;
-
-    (void)state;
-    create(ann, "Before the take-down", id);
-    put_image(id, FLOWER, ann, 204);
-    put_image(id, DOOMED, ann, 204);
-    lb_path(path, sizeof path, id, NULL);
-    lb = call("PATCH", path, ann, "{\"shared\":true}", 200);
-    snprintf(token, sizeof token, "%s", str(lb, "share_token"));
-    json_decref(lb);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, before, 2, "before");
-    json_decref(lb);
-
-    snprintf(sql, sizeof sql,
-             "UPDATE images SET status = 'rejected',"
-             " reject_code = 'other' WHERE id = '%s'",
-             imgs[DOOMED].id);
-    if (!th_poll(sql_done, sql, SQL_MS))
-        fail_msg("could not take the image down in the database");
-
-    snprintf(cover, sizeof cover, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, after, 1, "owner, after");
-    assert_string_equal(str(lb, "cover_url"), cover);
-    json_decref(lb);
-    snprintf(q, sizeof q, "token=%s", token);
-    lb = open_lb(id, NULL, q);
-    assert_items(lb, after, 1, "shared, after");
-    json_decref(lb);
-    lb = call("GET", "/api/v1/lightboxes", ann, NULL, 200);
-    assert_int_equal(num(listed(lb, id), "image_count"), 1);
-    assert_string_equal(str(listed(lb, id), "cover_url"), cover);
-    json_decref(lb);
-
-    /* It cannot be added again, it can be removed, and the lightbox still
-     * takes other images. */
-    put_image(id, DOOMED, ann, 422);
-    item_path(q, sizeof q, id, DOOMED);
-    expect("DELETE", q, ann, NULL, 204, NULL, "owner");
-    put_image(id, CAT, ann, 204);
-    lb = open_lb(id, ann, NULL);
-    assert_items(lb, later, 2, "after adding another");
-    json_decref(lb);
-    /* And the image is gone from the public too. */
-    snprintf(q, sizeof q, "/api/v1/images/%s", imgs[DOOMED].id);
-    expect("GET", q, NULL, NULL, 404, "not_found", "anonymous");
-    lb = call("GET", "/api/v1/images?q=lightbox&limit=100", NULL, NULL, 200);
-    {
-        json_t *it;
-        size_t i;
-
-        json_array_foreach(json_object_get(lb, "items"), i, it)
-            assert_string_not_equal(str(it, "id"), imgs[DOOMED].id);
-    }
-    json_decref(lb);
-}
 
 int
 main(void)
@@ -1020,13 +386,7 @@ main(void)
         cmocka_unit_test(test_share_link),
         cmocka_unit_test(test_other_buyer_gets_404),
         cmocka_unit_test(test_anonymous),
-        cmocka_unit_test(test_name_validation),
-        cmocka_unit_test(test_name_is_one_line),
-        cmocka_unit_test(test_csrf_with_cookie),
-        cmocka_unit_test(test_items_paging),
-        cmocka_unit_test(test_latest_added_first),
-        cmocka_unit_test(test_image_taken_down_drops_out),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, lf_setup, lf_teardown);
 }

@@ -20,9 +20,9 @@
 #include <curl/curl.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "util.h"
 
-#define PW "correct horse battery"
 #define IMAGE "real/17-plasma-BytheWater-2560x1600.jpg" /* 2560 x 1600 */
 #define MAX_REC 512
 
@@ -31,64 +31,8 @@ static struct th_server srv;
 static char admin_tok[128], contrib_tok[128];
 static char image_id[64];
 static unsigned seed;
-static int key_seq;
 
 /* ---- requests ----------------------------------------------------------- */
-
-/* One request; status -1 when no answer came (the server is down). */
-static long
-call(const char *method, const char *path, const char *token, const char *key,
-     const char *body, struct th_resp *r)
-{
-    char auth[200], idem[200];
-    const char *h[3] = {NULL, NULL, NULL};
-    int n = 0;
-
-    if (token)
-        h[n++] = th_bearer(token, auth, sizeof auth);
-    if (key) {
-        snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
-        h[n++] = idem;
-    }
-    if (th_req(&srv, method, path, h, body, body ? strlen(body) : 0, r) < 0) {
-        memset(r, 0, sizeof *r);
-        return r->status = -1;
-    }
-    return r->status;
-}
-
-static void
-expect(const struct th_resp *r, long status, const char *what)
-{
-    if (r->status != status)
-        fail_msg("%s (seed %u): want %ld, got %ld: %.300s", what, seed, status,
-                 r->status, r->body ? r->body : "");
-}
-
-static const char *
-jstr(const json_t *j, const char *k)
-{
-    json_t *v = json_object_get(j, k);
-
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static json_int_t
-jint(const json_t *j, const char *k)
-{
-    json_t *v = json_object_get(j, k);
-
-    if (!json_is_integer(v))
-        fail_msg("no integer '%s' (seed %u)", k, seed);
-    return json_integer_value(v);
-}
-
-static void
-fresh_key(char buf[64], const char *what)
-{
-    snprintf(buf, 64, "%s-%d-%d", what, getpid(),
-             __atomic_fetch_add(&key_seq, 1, __ATOMIC_SEQ_CST));
-}
 
 /* The admin route says the books balance. */
 static void
@@ -96,11 +40,11 @@ books_ok(const char *when)
 {
     struct th_resp r;
 
-    call("GET", "/api/v1/admin/ledger/verify", admin_tok, NULL, NULL, &r);
-    expect(&r, 200, when);
+    kit_try("GET", "/api/v1/admin/ledger/verify", admin_tok, NULL, NULL, &r);
+    kit_expect(&r, 200, NULL, when);
     if (!json_is_true(json_object_get(r.json, "ok")))
         fail_msg("%s (seed %u): the books do not balance:\n%s", when, seed,
-                 jstr(r.json, "report"));
+                 kit_jstr_or(r.json, "report"));
     th_resp_free(&r);
 }
 
@@ -124,24 +68,9 @@ restart(int crash)
 /* ---- setup -------------------------------------------------------------- */
 
 static int
-reached_review(void *arg)
-{
-    char path[128];
-    struct th_resp r;
-    int ok;
-
-    snprintf(path, sizeof path, "/api/v1/images/%s", (const char *)arg);
-    if (call("GET", path, contrib_tok, NULL, NULL, &r) < 0)
-        return 0;
-    ok = r.status == 200 && !strcmp(jstr(r.json, "status"), "pending_review");
-    th_resp_free(&r);
-    return ok;
-}
-
-static int
 setup(void **state)
 {
-    char email[128], path[512];
+    char path[512];
     const char *fields[] = {"title", "By the water", NULL};
     struct th_resp r;
     const char *env = getenv("STOCKROOM_SEED");
@@ -157,11 +86,9 @@ setup(void **state)
     curl_global_init(CURL_GLOBAL_ALL);
     if (th_start(&srv, flags) < 0)
         return -1;
-    snprintf(email, sizeof email, "admin%d@example.com", getpid());
-    if (th_admin_add(&srv, email, "admin", PW) != 0 ||
-        th_login(&srv, email, PW, admin_tok, NULL) != 201)
-        return -1;
-    th_new_user(&srv, "contributor", contrib_tok);
+    kit_use(&srv);
+    kit_staff("admin", "admin", admin_tok);
+    kit_new_user("contributor", contrib_tok);
     if (th_upload(&srv, "/api/v1/images", contrib_tok,
                   th_corpus(IMAGE, path, sizeof path), "photo.jpg", fields,
                   &r) < 0 ||
@@ -169,17 +96,9 @@ setup(void **state)
         th_resp_free(&r);
         return -1;
     }
-    snprintf(image_id, sizeof image_id, "%s", jstr(r.json, "id"));
+    snprintf(image_id, sizeof image_id, "%s", kit_jstr_or(r.json, "id"));
     th_resp_free(&r);
-    if (!th_poll(reached_review, image_id, 90000))
-        return -1;
-    snprintf(path, sizeof path, "/api/v1/images/%s/review", image_id);
-    call("POST", path, admin_tok, NULL, "{\"decision\":\"approve\"}", &r);
-    if (r.status != 200) {
-        th_resp_free(&r);
-        return -1;
-    }
-    th_resp_free(&r);
+    kit_approve(contrib_tok, admin_tok, image_id);
     return 0;
 }
 
@@ -251,7 +170,7 @@ client(void *arg)
             snprintf(rc.token, sizeof rc.token, "%s", cl->token);
             snprintf(rc.body, sizeof rc.body, "{\"pack\":\"%s\"}",
                      rand_r(&cl->seed) % 2 ? "10" : "30");
-            fresh_key(rc.key, "cp");
+            kit_fresh_key(rc.key, "cp");
             path = "/api/v1/credits/purchases";
         } else if (op < 9) {
             rc.kind = 'l';
@@ -261,24 +180,24 @@ client(void *arg)
                      "\"size\":\"%s\",\"type\":\"%s\"}",
                      image_id, sizes[rand_r(&cl->seed) % 3],
                      rand_r(&cl->seed) % 8 ? "standard" : "extended");
-            fresh_key(rc.key, "cl");
+            kit_fresh_key(rc.key, "cl");
             path = "/api/v1/licences";
         } else {
             rc.kind = 'o';
             snprintf(rc.token, sizeof rc.token, "%s", contrib_tok);
             snprintf(rc.body, sizeof rc.body, "{\"amount_cents\":2500}");
-            fresh_key(rc.key, "co");
+            kit_fresh_key(rc.key, "co");
             path = "/api/v1/payouts";
         }
-        if (call("POST", path, rc.token, rc.key, rc.body, &r) >= 0) {
+        if (kit_try("POST", path, rc.token, rc.key, rc.body, &r) >= 0) {
             rc.answered = 1;
             if (r.status / 100 == 2) {
                 const char *id =
-                    jstr(r.json, rc.kind == 'p' ? "purchase_id" : "id");
+                    kit_jstr_or(r.json, rc.kind == 'p' ? "purchase_id" : "id");
 
                 snprintf(rc.id, sizeof rc.id, "%s", id);
                 if (rc.kind == 'p' &&
-                    strcmp(jstr(r.json, "status"), "settled") != 0)
+                    strcmp(kit_jstr_or(r.json, "status"), "settled") != 0)
                     rc.id[0] = '!'; /* answered, not settled */
             } else if (r.status != 402 && r.status != 422) {
                 rc.id[0] = '?'; /* an unexpected answer */
@@ -314,18 +233,19 @@ listed(const char *path, const char *token, const char *field, const char *id)
         snprintf(url, sizeof url, "%s%s%s", path,
                  cursor[0] ? (strchr(path, '?') ? "&cursor=" : "?cursor=") : "",
                  cursor);
-        call("GET", url, token, NULL, NULL, &r);
-        expect(&r, 200, path);
+        kit_try("GET", url, token, NULL, NULL, &r);
+        kit_expect(&r, 200, NULL, path);
         items = json_object_get(r.json, "items");
         for (size_t i = 0; i < json_array_size(items); i++) {
             json_t *it = json_array_get(items, i);
 
-            if (!strcmp(jstr(it, field), id))
+            if (!strcmp(kit_jstr_or(it, field), id))
                 found = 1;
-            if (!strcmp(jstr(it, field), id) && !strcmp(field, "purchase_id") &&
-                strcmp(jstr(it, "status"), "settled") != 0)
+            if (!strcmp(kit_jstr_or(it, field), id) &&
+                !strcmp(field, "purchase_id") &&
+                strcmp(kit_jstr_or(it, "status"), "settled") != 0)
                 fail_msg("purchase %s is %s after the restart (seed %u)", id,
-                         jstr(it, "status"), seed);
+                         kit_jstr_or(it, "status"), seed);
         }
         next = json_object_get(r.json, "next_cursor");
         snprintf(cursor, sizeof cursor, "%s",
@@ -385,18 +305,20 @@ test_crash_during_stream(void **state)
                                    : rc->kind == 'l' ? "/api/v1/licences"
                                                      : "/api/v1/payouts";
 
-                call("POST", path, rc->token, rc->key, rc->body, &r);
+                kit_try("POST", path, rc->token, rc->key, rc->body, &r);
                 if (rc->kind == 'p') {
-                    expect(&r, 201, "retry of an unanswered purchase");
-                    assert_string_equal(jstr(r.json, "status"), "settled");
+                    kit_expect(&r, 201, NULL,
+                               "retry of an unanswered purchase");
+                    assert_string_equal(kit_jstr_or(r.json, "status"),
+                                        "settled");
                 }
                 if (r.status != 201 && r.status != 402 && r.status != 422)
                     fail_msg("retry of %c %s: %ld %s (seed %u)", rc->kind,
                              rc->key, r.status, r.body, seed);
                 if (r.status == 201)
-                    snprintf(
-                        rc->id, sizeof rc->id, "%s",
-                        jstr(r.json, rc->kind == 'p' ? "purchase_id" : "id"));
+                    snprintf(rc->id, sizeof rc->id, "%s",
+                             kit_jstr_or(r.json, rc->kind == 'p' ? "purchase_id"
+                                                                 : "id"));
                 th_resp_free(&r);
             }
             if (!rc->id[0])
@@ -439,57 +361,60 @@ test_random_steps(void **state)
         struct th_resp r;
 
         if (op < 3) {
-            fresh_key(key, "wb");
+            kit_fresh_key(key, "wb");
             snprintf(body, sizeof body, "{\"pack\":\"%s\"}",
                      rand() % 3 ? "10" : "100");
-            call("POST", "/api/v1/credits/purchases", buyer[b], key, body, &r);
-            expect(&r, 201, "buy");
+            kit_try("POST", "/api/v1/credits/purchases", buyer[b], key, body,
+                    &r);
+            kit_expect(&r, 201, NULL, "buy");
         } else if (op < 7) {
-            fresh_key(key, "wl");
+            kit_fresh_key(key, "wl");
             snprintf(body, sizeof body,
                      "{\"image_id\":\"%s\","
                      "\"size\":\"%s\",\"type\":\"%s\"}",
                      image_id, sizes[rand() % 3],
                      rand() % 4 ? "standard" : "extended");
-            call("POST", "/api/v1/licences", buyer[b], key, body, &r);
-            if (r.status != 201 && r.status != 402)
-                fail_msg("licence: %ld %s (seed %u)", r.status, r.body, seed);
+            kit_try("POST", "/api/v1/licences", buyer[b], key, body, &r);
+            if (r.status != 201)
+                kit_expect(&r, 402, "insufficient_credits", "licence");
             if (r.status == 201 && n_lics < 64)
-                snprintf(lics[n_lics++], 64, "%s", jstr(r.json, "id"));
+                snprintf(lics[n_lics++], 64, "%s", kit_jstr_or(r.json, "id"));
         } else if (op < 8 && n_lics > 0) {
             int k = rand() % n_lics;
 
             snprintf(path, sizeof path, "/api/v1/licences/%s/refund", lics[k]);
-            call("POST", path, admin_tok, NULL, NULL, &r);
-            if (r.status != 200 && r.status != 409)
-                fail_msg("refund: %ld %s (seed %u)", r.status, r.body, seed);
+            kit_try("POST", path, admin_tok, NULL, NULL, &r);
+            if (r.status != 200)
+                kit_expect(&r, 409, "already_refunded", "refund");
         } else if (op < 9) {
             json_int_t bal;
 
-            call("GET", "/api/v1/me/earnings", contrib_tok, NULL, NULL, &r);
-            expect(&r, 200, "earnings");
-            bal = jint(r.json, "balance_cents");
+            kit_try("GET", "/api/v1/me/earnings", contrib_tok, NULL, NULL, &r);
+            kit_expect(&r, 200, NULL, "earnings");
+            bal = kit_jint(r.json, "balance_cents");
             th_resp_free(&r);
             snprintf(
                 body, sizeof body, "{\"amount_cents\":%lld}",
                 (long long)(bal >= 2500 ? 2500 + rand() % (bal - 2499) : 2500));
-            call("POST", "/api/v1/payouts", contrib_tok, NULL, body, &r);
+            kit_try("POST", "/api/v1/payouts", contrib_tok, NULL, body, &r);
             if (bal >= 2500)
-                expect(&r, 201, "payout within the balance");
+                kit_expect(&r, 201, NULL, "payout within the balance");
             else
-                expect(&r, 422, "payout over the balance");
+                kit_expect(&r, 422, "insufficient_balance",
+                           "payout over the balance");
             if (r.status == 201 && n_payouts < 32)
-                snprintf(payouts[n_payouts++], 64, "%s", jstr(r.json, "id"));
+                snprintf(payouts[n_payouts++], 64, "%s",
+                         kit_jstr_or(r.json, "id"));
         } else if (op < 10 && n_payouts > 0) {
             int k = rand() % n_payouts;
 
             snprintf(path, sizeof path, "/api/v1/payouts/%s", payouts[k]);
-            call("PATCH", path, admin_tok, NULL,
-                 rand() % 2 ? "{\"status\":\"paid\"}"
-                            : "{\"status\":\"failed\"}",
-                 &r);
-            if (r.status != 200 && r.status != 409)
-                fail_msg("settle: %ld %s (seed %u)", r.status, r.body, seed);
+            kit_try("PATCH", path, admin_tok, NULL,
+                    rand() % 2 ? "{\"status\":\"paid\"}"
+                               : "{\"status\":\"failed\"}",
+                    &r);
+            if (r.status != 200)
+                kit_expect(&r, 409, "not_requested", "settle");
         } else if (op == 11) {
             restart(rand() % 2);
             memset(&r, 0, sizeof r);

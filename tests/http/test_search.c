@@ -1,13 +1,6 @@
 /* Stockroom — what a buyer finds: search ranking, stemming, prefixes and
- * phrases, every filter and sort, cursor paging (also while images are being
- * approved), hostile query text, bad parameters, who sees unpublished images,
- * the image page, view counts and contributor profiles.
- *
- * One server and one small catalogue for the whole file: a contributor
- * ("carl") uploads a dozen small corpus photos with titles and keywords
- * chosen so that each assertion has one right answer, a second contributor
- * ("dora") uploads one, and an admin approves most, rejects one and leaves
- * some pending. */
+ * phrases, every filter and sort, and cursor paging (also while images are
+ * being approved), against the catalogue of searchcat.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,578 +11,9 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "kit.h"
+#include "searchcat.h"
 #include "util.h"
-
-#define PW "correct horse battery"
-#define PROCESS_MS 120000 /* every upload processed, sanitizer build */
-#define VIEWS_MS 20000    /* views are flushed every ~5 s */
-#define RAW_MS 20000
-
-static struct th_server srv;
-static char scratch[256]; /* unique copies of corpus files */
-static char carl[128], dora[128], buyer[128], admin[128], reviewer[128];
-static char carl_id[64], dora_id[64];
-
-enum fate { APPROVE, REJECT, PENDING, LATE };
-
-/* The catalogue. Every approved image of carl's has the keyword "photo",
- * so q=photo matches them all (paging by relevance) and every image has
- * more than 12 others sharing a keyword (the cap on "similar"). Only
- * FLOWER has "bicycle" as a keyword, only LANE mentions it in its
- * description; the rejected and the pending image have it as a keyword too,
- * so a leak of either would show in q=bicycle. */
-enum {
-    FLOWER,
-    LANE,
-    HOPPER,
-    SAMPLE,
-    ASTRO,
-    CAMERA,
-    WATER,
-    ROCKET,
-    CAT,
-    HARBOUR,
-    COPY1,
-    COPY2,
-    COPY3,
-    COPY4,
-    SQUAREISH,
-    REJECTED,
-    PENDING_IMG,
-    LATE1,
-    LATE2,
-    LATE3,
-    N_IMG
-};
-
-struct img {
-    const char *file; /* under the corpus's real/; NULL: made */
-    const char *tag;  /* non-NULL: upload a byte-unique copy */
-    const char *title, *desc, *keywords;
-    int dora; /* 1: dora's, else carl's */
-    enum fate fate;
-    char id[64];
-    int approved;
-};
-
-static struct img imgs[N_IMG] = {
-    [FLOWER] = {"28-pillow-flower.jpg", NULL, "Garden flower",
-                "Petals in the sun.", " Bicycle,  Garden , summer, photo", 0,
-                APPROVE, "", 0},
-    [LANE] = {"30-goexif-sample1.jpg", NULL, "Country lane",
-              "An old bicycle leaning on a fence by the lane.",
-              "lane, countryside, photo", 0, APPROVE, "", 0},
-    [HOPPER] = {"33-mpl-grace_hopper.jpg", NULL, "Portrait of an admiral",
-                "Navy officer in uniform.", "admiral, navy, photo", 0, APPROVE,
-                "", 0},
-    [SAMPLE] = {"36-vips-sample.jpg", NULL, "Sample portrait",
-                "A woman in a hat.", "hat, woman, photo", 0, APPROVE, "", 0},
-    [ASTRO] = {"60-skimage-astronaut.png", NULL, "Astronaut",
-               "Astronaut in a suit, with a flag.", "astronaut, space, photo",
-               0, APPROVE, "", 0},
-    [CAMERA] = {"61-skimage-camera.png", NULL, "Cameraman",
-                "A man with a tripod.", "tripod, monochrome, photo", 0, APPROVE,
-                "", 0},
-    [WATER] = {"17-plasma-BytheWater-2560x1600.jpg", NULL, "By the water",
-               "Evening light on a lake.", "water, lake, evening, photo", 0,
-               APPROVE, "", 0},
-    [ROCKET] = {"34-skimage-rocket.jpg", NULL, "Rocket launch",
-                "A rocket on its launch pad.", "rocket, space, photo", 0,
-                APPROVE, "", 0},
-    [CAT] = {"59-skimage-chelsea.png", NULL, "Tabby cat",
-             "A cat looking sideways.", "cat, tabby, pet, photo", 0, APPROVE,
-             "", 0},
-    [HARBOUR] = {"66-vips-1.webp", NULL, "Harbour boats", "Boats in a harbour.",
-                 "harbour, boats, photo", 1, APPROVE, "", 0},
-    [COPY1] = {"36-vips-sample.jpg", "copy1", "Hat copy one", "Same hat.",
-               "hat, photo", 0, APPROVE, "", 0},
-    [COPY2] = {"36-vips-sample.jpg", "copy2", "Hat copy two", "Same hat.",
-               "hat, photo", 0, APPROVE, "", 0},
-    [COPY3] = {"36-vips-sample.jpg", "copy3", "Hat copy three", "Same hat.",
-               "hat, photo", 0, APPROVE, "", 0},
-    [COPY4] = {"36-vips-sample.jpg", "copy4", "Hat copy four", "Same hat.",
-               "hat, photo", 0, APPROVE, "", 0},
-    /* 300 x 296: square by the search filter's 2 % rule. */
-    [SQUAREISH] = {NULL, "squareish", "Almost square tile", "A grey gradient.",
-                   "tile, gradient, photo", 0, APPROVE, "", 0},
-    [REJECTED] = {"68-rust-tiff-kodim02-lzw.tif", NULL, "Rejected bicycle",
-                  "A bicycle shop window.", "bicycle, shop, photo", 0, REJECT,
-                  "", 0},
-    [PENDING_IMG] = {"57-goximage-yellow_rose.png", NULL,
-                     "Pending bicycle rose", "A rose on a bicycle.",
-                     "bicycle, rose, photo", 0, PENDING, "", 0},
-    [LATE1] = {"29-pillow-iptc.jpg", NULL, "Late one", "Approved late.",
-               "late, photo", 0, LATE, "", 0},
-    [LATE2] = {"50-ljt-testimgari.jpg", NULL, "Late two", "Approved late.",
-               "late, photo", 0, LATE, "", 0},
-    [LATE3] = {"58-pillow-hopper_wal.png", NULL, "Late three", "Approved late.",
-               "late, photo", 0, LATE, "", 0},
-};
-
-static const char *const flags[] = {"--min-megapixels", "0.0001", "--workers",
-                                    "2", NULL};
-
-/* ---- requests --------------------------------------------------------- */
-
-/* method path as token (NULL: anonymous) with an optional JSON body and
- * one optional extra header. */
-static void
-req(const char *method, const char *path, const char *token, const char *json,
-    const char *extra, struct th_resp *r)
-{
-    char auth[200];
-    const char *hdrs[3] = {NULL, NULL, NULL};
-    int n = 0;
-
-    if (token)
-        hdrs[n++] = th_bearer(token, auth, sizeof auth);
-    if (extra)
-        hdrs[n++] = extra;
-    if (th_req(&srv, method, path, hdrs, json, json ? strlen(json) : 0, r) < 0)
-        fail_msg("%s %s: no answer", method, path);
-}
-
-/* GET path as token, expecting want: the body's JSON (json_decref it). */
-static json_t *
-get_json(const char *path, const char *token, long want)
-{
-    struct th_resp r;
-    json_t *j;
-
-    req("GET", path, token, NULL, NULL, &r);
-    if (r.status != want)
-        fail_msg("GET %s: %ld, expected %ld: %.300s", path, r.status, want,
-                 r.body);
-    if (!r.json)
-        fail_msg("GET %s: not JSON: %.200s", path, r.body);
-    j = json_incref(r.json);
-    th_resp_free(&r);
-    return j;
-}
-
-static const char *
-str(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-/* Percent-encode every byte but the unreserved ones. */
-static void
-enc(const char *s, size_t n, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (size_t i = 0; i < n && o + 4 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-            c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-}
-
-/* GET /api/v1/images?query anonymously, expecting 200: the JSON. */
-static json_t *
-search(const char *query)
-{
-    char path[2600];
-
-    snprintf(path, sizeof path, "/api/v1/images?%s", query);
-    return get_json(path, NULL, 200);
-}
-
-/* Search with q (plain text, encoded here) and more parameters. */
-static json_t *
-search_q(const char *q, const char *more)
-{
-    char e[1024], query[1400];
-
-    enc(q, strlen(q), e, sizeof e);
-    snprintf(query, sizeof query, "q=%s%s%s", e, more ? "&" : "",
-             more ? more : "");
-    return search(query);
-}
-
-static json_t *
-items(json_t *page)
-{
-    json_t *a = json_object_get(page, "items");
-
-    if (!json_is_array(a))
-        fail_msg("no items array");
-    return a;
-}
-
-/* Position of id in a list of items, or -1. */
-static int
-pos_of(json_t *list, const char *id)
-{
-    size_t i;
-    json_t *it;
-
-    json_array_foreach(list, i, it)
-    {
-        if (!strcmp(str(it, "id"), id))
-            return (int)i;
-    }
-    return -1;
-}
-
-/* Which of our images an id is, or -1. */
-static int
-which(const char *id)
-{
-    for (int k = 0; k < N_IMG; k++)
-        if (!strcmp(imgs[k].id, id))
-            return k;
-    return -1;
-}
-
-/* The items of page, as our image names, for messages. */
-static const char *
-names(json_t *list, char *buf, size_t len)
-{
-    size_t i, o = 0;
-    json_t *it;
-
-    buf[0] = '\0';
-    json_array_foreach(list, i, it)
-    {
-        int k = which(str(it, "id"));
-
-        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s'%s'",
-                              i ? ", " : "",
-                              k >= 0 ? imgs[k].title : str(it, "id"));
-        if (o >= len)
-            break;
-    }
-    return buf;
-}
-
-/* The set of ids in list is exactly the images in want (n of them). */
-static void
-assert_exactly(json_t *list, const int *want, int n, const char *what)
-{
-    char buf[1024];
-
-    if ((int)json_array_size(list) != n)
-        fail_msg("%s: %zu items (%s), expected %d", what, json_array_size(list),
-                 names(list, buf, sizeof buf), n);
-    for (int i = 0; i < n; i++)
-        if (pos_of(list, imgs[want[i]].id) < 0)
-            fail_msg("%s: '%s' missing from %s", what, imgs[want[i]].title,
-                     names(list, buf, sizeof buf));
-}
-
-static long
-status_of(const char *method, const char *path, const char *token)
-{
-    struct th_resp r;
-    long st;
-
-    req(method, path, token, NULL, NULL, &r);
-    st = r.status;
-    th_resp_free(&r);
-    return st;
-}
-
-static void
-approve(int k)
-{
-    char path[128];
-    struct th_resp r;
-
-    snprintf(path, sizeof path, "/api/v1/images/%s/review", imgs[k].id);
-    req("POST", path, admin, "{\"decision\":\"approve\"}", NULL, &r);
-    if (r.status != 200)
-        fail_msg("approve %s: %ld %s", imgs[k].title, r.status, r.body);
-    th_resp_free(&r);
-    imgs[k].approved = 1;
-}
-
-static int
-n_approved(void)
-{
-    int n = 0;
-
-    for (int k = 0; k < N_IMG; k++)
-        n += imgs[k].approved;
-    return n;
-}
-
-/* ---- setup ------------------------------------------------------------ */
-
-/* A copy of src with tag appended: the same pixels under another SHA-256,
- * so one corpus file can be uploaded several times without a 409. */
-static void
-unique_copy(const char *src, const char *tag, char *dst, size_t len)
-{
-    FILE *in = fopen(src, "rb"), *out;
-    char buf[65536];
-    size_t n;
-
-    snprintf(dst, len, "%s/%s.jpg", scratch, tag);
-    out = fopen(dst, "wb");
-    if (!in || !out)
-        fail_msg("copy %s to %s", src, dst);
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            fail_msg("write %s", dst);
-    fprintf(out, "\n%s\n", tag);
-    fclose(in);
-    if (fclose(out) != 0)
-        fail_msg("write %s", dst);
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t
-crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int b = 0; b < 8; b++)
-            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xffffffffu;
-}
-
-static void
-chunk(FILE *f, const char *type, const unsigned char *data, size_t n)
-{
-    unsigned char *buf = malloc(n + 8);
-
-    assert_non_null(buf);
-    put32(buf, (uint32_t)n);
-    memcpy(buf + 4, type, 4);
-    if (n)
-        memcpy(buf + 8, data, n);
-    fwrite(buf, 1, n + 8, f);
-    put32(buf, crc32_of(buf + 4, n + 4));
-    fwrite(buf, 1, 4, f);
-    free(buf);
-}
-
-/* A w x h 8-bit grey PNG of a gradient, with stored (uncompressed) deflate
- * blocks: a shape the corpus lacks, made without an image library. */
-static void
-write_png(const char *path, int w, int h)
-{
-    static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
-                                         '\r', '\n', 0x1a, '\n'};
-    size_t raw_len = (size_t)(w + 1) * (size_t)h, o = 0;
-    unsigned char *raw = malloc(raw_len), *z, ihdr[13] = {0};
-    uint32_t a = 1, b = 0;
-    FILE *f = fopen(path, "wb");
-
-    assert_non_null(raw);
-    assert_non_null(f);
-    for (int y = 0; y < h; y++) {
-        raw[o++] = 0;
-        for (int x = 0; x < w; x++)
-            raw[o++] = (unsigned char)((x * 255 / w + y * 3) & 0xff);
-    }
-    z = malloc(raw_len + raw_len / 65535 * 5 + 16);
-    assert_non_null(z);
-    o = 0;
-    z[o++] = 0x78;
-    z[o++] = 0x01;
-    for (size_t at = 0; at < raw_len;) {
-        size_t n = raw_len - at > 65535 ? 65535 : raw_len - at;
-
-        z[o++] = at + n == raw_len;
-        z[o++] = (unsigned char)n;
-        z[o++] = (unsigned char)(n >> 8);
-        z[o++] = (unsigned char)~n;
-        z[o++] = (unsigned char)(~n >> 8);
-        memcpy(z + o, raw + at, n);
-        o += n;
-        at += n;
-    }
-    for (size_t i = 0; i < raw_len; i++) {
-        a = (a + raw[i]) % 65521;
-        b = (b + a) % 65521;
-    }
-    put32(z + o, b << 16 | a);
-    o += 4;
-    put32(ihdr, (uint32_t)w);
-    put32(ihdr + 4, (uint32_t)h);
-    ihdr[8] = 8; /* bit depth; colour type 0: grey */
-    fwrite(sig, 1, 8, f);
-    chunk(f, "IHDR", ihdr, 13);
-    chunk(f, "IDAT", z, o);
-    chunk(f, "IEND", NULL, 0);
-    fclose(f);
-    free(raw);
-    free(z);
-}
-
-static void
-upload(int k)
-{
-    struct img *m = &imgs[k];
-    char src[512], path[512];
-    const char *fields[] = {"title",    m->title,    "description", m->desc,
-                            "keywords", m->keywords, NULL};
-    struct th_resp r;
-
-    snprintf(path, sizeof path, "real/%s", m->file ? m->file : "");
-    th_corpus(path, src, sizeof src);
-    if (!m->file) {
-        snprintf(path, sizeof path, "%s/%s.png", scratch, m->tag);
-        write_png(path, 300, 296);
-    } else if (m->tag)
-        unique_copy(src, m->tag, path, sizeof path);
-    else
-        snprintf(path, sizeof path, "%s", src);
-    if (th_upload(&srv, "/api/v1/images", m->dora ? dora : carl, path, NULL,
-                  fields, &r) < 0)
-        fail_msg("upload %s: no answer", path);
-    if (r.status != 202)
-        fail_msg("upload %s: %ld %s", path, r.status, r.body);
-    snprintf(m->id, sizeof m->id, "%s", str(r.json, "id"));
-    th_resp_free(&r);
-}
-
-/* Every upload has left 'processing' (as its owner sees it). */
-static int
-all_processed(void *arg)
-{
-    int *left = arg;
-
-    *left = 0;
-    for (int k = 0; k < N_IMG; k++) {
-        char path[128];
-        struct th_resp r;
-        int busy;
-
-        char auth[200];
-        const char *h[] = {
-            th_bearer(imgs[k].dora ? dora : carl, auth, sizeof auth), NULL};
-
-        snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        if (th_req(&srv, "GET", path, h, NULL, 0, &r) < 0)
-            return 0;
-        busy = r.status == 200 && !strcmp(str(r.json, "status"), "processing");
-        th_resp_free(&r);
-        *left += busy;
-        if (busy)
-            return 0;
-    }
-    return 1;
-}
-
-static void
-staff(const char *prefix, const char *role, char token[128])
-{
-    char email[128];
-
-    tu_email(prefix, email, sizeof email);
-    if (th_admin_add(&srv, email, role, PW) != 0)
-        fail_msg("stockroom user add %s failed", role);
-    if (th_login(&srv, email, PW, token, NULL) != 201)
-        fail_msg("%s cannot sign in", role);
-}
-
-static void
-my_id(const char *token, char *id)
-{
-    json_t *me = get_json("/api/v1/me", token, 200);
-
-    snprintf(id, 64, "%s", str(me, "id"));
-    json_decref(me);
-}
-
-static int
-setup(void **state)
-{
-    int left = 0;
-
-    (void)state;
-    snprintf(scratch, sizeof scratch, "/tmp/stockroom-search-XXXXXX");
-    if (!mkdtemp(scratch) || th_start(&srv, flags) < 0)
-        return -1;
-    th_new_user(&srv, "carl", carl);
-    th_new_user(&srv, "dora", dora);
-    th_new_user(&srv, "buyer", buyer);
-    staff("admin", "admin", admin);
-    staff("reviewer", "reviewer", reviewer);
-    my_id(carl, carl_id);
-    my_id(dora, dora_id);
-    /* Sequential uploads, so seq follows the enum; approvals in the same
-     * order, so newest-first is exactly the reverse of the enum. */
-    for (int k = 0; k < N_IMG; k++)
-        upload(k);
-    if (!th_poll(all_processed, &left, PROCESS_MS)) {
-        fprintf(stderr, "uploads still processing after %d ms\n", PROCESS_MS);
-        return -1;
-    }
-    for (int k = 0; k < N_IMG; k++) {
-        char path[128];
-        json_t *j;
-
-        snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        j = get_json(path, imgs[k].dora ? dora : carl, 200);
-        if (strcmp(str(j, "status"), "pending_review") != 0) {
-            fprintf(stderr, "%s: status %s, expected pending_review (%s)\n",
-                    imgs[k].title, str(j, "status"), str(j, "fail_reason"));
-            json_decref(j);
-            return -1;
-        }
-        json_decref(j);
-    }
-    for (int k = 0; k < N_IMG; k++) {
-        if (imgs[k].fate == APPROVE) {
-            approve(k);
-        } else if (imgs[k].fate == REJECT) {
-            char path[128];
-            struct th_resp r;
-
-            snprintf(path, sizeof path, "/api/v1/images/%s/review", imgs[k].id);
-            req("POST", path, admin,
-                "{\"decision\":\"reject\","
-                "\"reason_code\":\"poor_quality\",\"reason\":\"Blurred.\"}",
-                NULL, &r);
-            if (r.status != 200)
-                fail_msg("reject: %ld %s", r.status, r.body);
-            th_resp_free(&r);
-        }
-    }
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    char cmd[300];
-    int rc = th_stop(&srv);
-
-    (void)state;
-    th_cleanup(&srv);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", scratch);
-    return rc;
-}
 
 /* ---- text ------------------------------------------------------------- */
 
@@ -604,24 +28,25 @@ test_ranking_keyword_beats_description(void **state)
     char buf[512];
 
     (void)state;
-    p = search("q=bicycle");
-    assert_exactly(items(p), both, 2, "q=bicycle");
+    p = sc_search("q=bicycle");
+    sc_assert_exactly(sc_items(p), both, 2, "q=bicycle");
     {
         struct th_resp r;
 
-        req("GET", "/api/v1/images?q=bicycle", NULL, NULL, NULL, &r);
+        kit_call("GET", "/api/v1/images?q=bicycle", NULL, NULL, NULL, &r);
         tu_assert_security_headers(&r, "search");
         th_resp_free(&r);
     }
-    if (pos_of(items(p), imgs[FLOWER].id) > pos_of(items(p), imgs[LANE].id))
+    if (sc_pos_of(sc_items(p), sc_imgs[FLOWER].id) >
+        sc_pos_of(sc_items(p), sc_imgs[LANE].id))
         fail_msg("q=bicycle ranks the description match first: %s",
-                 names(items(p), buf, sizeof buf));
-    rel = search("q=bicycle&sort=relevance");
-    assert_true(json_equal(items(p), items(rel)));
-    newest = search("q=bicycle&sort=newest");
-    assert_exactly(items(newest), both, 2, "q=bicycle&sort=newest");
-    assert_string_equal(str(json_array_get(items(newest), 0), "id"),
-                        imgs[LANE].id);
+                 sc_names(sc_items(p), buf, sizeof buf));
+    rel = sc_search("q=bicycle&sort=relevance");
+    assert_true(json_equal(sc_items(p), sc_items(rel)));
+    newest = sc_search("q=bicycle&sort=newest");
+    sc_assert_exactly(sc_items(newest), both, 2, "q=bicycle&sort=newest");
+    assert_string_equal(kit_jstr_or(json_array_get(sc_items(newest), 0), "id"),
+                        sc_imgs[LANE].id);
     json_decref(p);
     json_decref(rel);
     json_decref(newest);
@@ -636,14 +61,14 @@ test_stemming(void **state)
     json_t *p;
 
     (void)state;
-    p = search("q=bicycles");
-    assert_exactly(items(p), bikes, 2, "q=bicycles");
+    p = sc_search("q=bicycles");
+    sc_assert_exactly(sc_items(p), bikes, 2, "q=bicycles");
     json_decref(p);
-    p = search("q=Bicycling");
-    assert_exactly(items(p), bikes, 2, "q=Bicycling");
+    p = sc_search("q=Bicycling");
+    sc_assert_exactly(sc_items(p), bikes, 2, "q=Bicycling");
     json_decref(p);
-    p = search("q=cats");
-    assert_exactly(items(p), cat, 1, "q=cats");
+    p = sc_search("q=cats");
+    sc_assert_exactly(sc_items(p), cat, 1, "q=cats");
     json_decref(p);
 }
 
@@ -658,17 +83,17 @@ test_prefix_of_last_word(void **state)
     json_t *p;
 
     (void)state;
-    p = search("q=bicy");
-    assert_exactly(items(p), bikes, 2, "q=bicy");
+    p = sc_search("q=bicy");
+    sc_assert_exactly(sc_items(p), bikes, 2, "q=bicy");
     json_decref(p);
-    p = search("q=garden+bicy");
-    assert_exactly(items(p), flower, 1, "q=garden bicy");
+    p = sc_search("q=garden+bicy");
+    sc_assert_exactly(sc_items(p), flower, 1, "q=garden bicy");
     json_decref(p);
-    p = search("q=astron");
-    assert_exactly(items(p), astro, 1, "q=astron");
+    p = sc_search("q=astron");
+    sc_assert_exactly(sc_items(p), astro, 1, "q=astron");
     json_decref(p);
-    p = search("q=bicy+garden");
-    assert_exactly(items(p), NULL, 0, "q=bicy garden (prefix not last)");
+    p = sc_search("q=bicy+garden");
+    sc_assert_exactly(sc_items(p), NULL, 0, "q=bicy garden (prefix not last)");
     json_decref(p);
 }
 
@@ -681,14 +106,14 @@ test_quoted_phrase(void **state)
     json_t *p;
 
     (void)state;
-    p = search_q("\"leaning on a fence\"", NULL);
-    assert_exactly(items(p), lane, 1, "phrase in order");
+    p = sc_search_q("\"leaning on a fence\"", NULL);
+    sc_assert_exactly(sc_items(p), lane, 1, "phrase in order");
     json_decref(p);
-    p = search_q("fence leaning", NULL);
-    assert_exactly(items(p), lane, 1, "words unquoted");
+    p = sc_search_q("fence leaning", NULL);
+    sc_assert_exactly(sc_items(p), lane, 1, "words unquoted");
     json_decref(p);
-    p = search_q("\"fence leaning\"", NULL);
-    assert_exactly(items(p), NULL, 0, "phrase out of order");
+    p = sc_search_q("\"fence leaning\"", NULL);
+    sc_assert_exactly(sc_items(p), NULL, 0, "phrase out of order");
     json_decref(p);
 }
 
@@ -699,28 +124,30 @@ static void
 check_filter(const char *query, int (*pred)(json_t *), const int *want,
              int nwant, const int * not, int nnot)
 {
-    json_t *p = search(query), *it;
+    json_t *p = sc_search(query), *it;
     size_t i;
     char buf[1024];
 
-    json_array_foreach(items(p), i, it)
+    json_array_foreach(sc_items(p), i, it)
     {
         if (!pred(it))
-            fail_msg("%s lists '%s' (%lldx%lld, %s)", query, str(it, "title"),
+            fail_msg("%s lists '%s' (%lldx%lld, %s)", query,
+                     kit_jstr_or(it, "title"),
                      json_integer_value(json_object_get(it, "width")),
                      json_integer_value(json_object_get(it, "height")),
-                     str(it, "colour"));
-        if (which(str(it, "id")) < 0 || !imgs[which(str(it, "id"))].approved)
+                     kit_jstr_or(it, "colour"));
+        if (sc_which(kit_jstr_or(it, "id")) < 0 ||
+            !sc_imgs[sc_which(kit_jstr_or(it, "id"))].approved)
             fail_msg("%s lists '%s', which is not approved", query,
-                     str(it, "title"));
+                     kit_jstr_or(it, "title"));
     }
     for (int k = 0; k < nwant; k++)
-        if (pos_of(items(p), imgs[want[k]].id) < 0)
-            fail_msg("%s misses '%s': %s", query, imgs[want[k]].title,
-                     names(items(p), buf, sizeof buf));
+        if (sc_pos_of(sc_items(p), sc_imgs[want[k]].id) < 0)
+            fail_msg("%s misses '%s': %s", query, sc_imgs[want[k]].title,
+                     sc_names(sc_items(p), buf, sizeof buf));
     for (int k = 0; k < nnot; k++)
-        if (pos_of(items(p), imgs[not [k]].id) >= 0)
-            fail_msg("%s lists '%s'", query, imgs[not [k]].title);
+        if (sc_pos_of(sc_items(p), sc_imgs[not [k]].id) >= 0)
+            fail_msg("%s lists '%s'", query, sc_imgs[not [k]].title);
     json_decref(p);
 }
 
@@ -790,8 +217,8 @@ test_filter_orientation(void **state)
     check_filter("orientation=square&limit=100", is_square, sq, 2, land, 6);
     check_filter("orientation=square&limit=100", is_square, sq, 2, port, 3);
     /* A filter narrows a text search too: ROCKET also has "space". */
-    p = search("q=space&orientation=square");
-    assert_exactly(items(p), astro, 1, "q=space&orientation=square");
+    p = sc_search("q=space&orientation=square");
+    sc_assert_exactly(sc_items(p), astro, 1, "q=space&orientation=square");
     json_decref(p);
 }
 
@@ -804,15 +231,16 @@ test_filter_orientation(void **state)
 static void
 own_field(int k, const char *key, char *out, size_t len)
 {
-    json_t *mine = get_json("/api/v1/me/images?limit=100",
-                            imgs[k].dora ? dora : carl, 200);
+    json_t *mine =
+        kit_want("GET", "/api/v1/me/images?limit=100",
+                 sc_imgs[k].dora ? sc_dora : sc_carl, NULL, 200, NULL);
     json_t *it;
     size_t i;
 
     out[0] = '\0';
     json_array_foreach(json_object_get(mine, "items"), i,
-                       it) if (!strcmp(str(it, "id"), imgs[k].id))
-        snprintf(out, len, "%s", str(it, key));
+                       it) if (!strcmp(kit_jstr_or(it, "id"), sc_imgs[k].id))
+        snprintf(out, len, "%s", kit_jstr_or(it, key));
     json_decref(mine);
 }
 
@@ -829,10 +257,10 @@ test_orientation_page_agrees_with_filter(void **state)
         size_t i;
 
         snprintf(query, sizeof query, "orientation=%s&limit=100", orient[o]);
-        p = search(query);
-        json_array_foreach(items(p), i, it)
+        p = sc_search(query);
+        json_array_foreach(sc_items(p), i, it)
         {
-            int k = which(str(it, "id"));
+            int k = sc_which(kit_jstr_or(it, "id"));
 
             assert_true(k >= 0);
             found[k]++;
@@ -840,13 +268,14 @@ test_orientation_page_agrees_with_filter(void **state)
             if (strcmp(said, orient[o]) != 0)
                 fail_msg("'%s' (%lldx%lld) is listed under orientation=%s "
                          "but its page says \"%s\"",
-                         imgs[k].title, W(it), H(it), orient[o], said);
+                         sc_imgs[k].title, W(it), H(it), orient[o], said);
         }
         json_decref(p);
     }
     for (int k = 0; k < N_IMG; k++)
-        if (imgs[k].approved && found[k] != 1)
-            fail_msg("'%s' is under %d orientations", imgs[k].title, found[k]);
+        if (sc_imgs[k].approved && found[k] != 1)
+            fail_msg("'%s' is under %d orientations", sc_imgs[k].title,
+                     found[k]);
 }
 
 static void
@@ -870,13 +299,8 @@ static const char *want_colour;
 static int
 has_colour(json_t *it)
 {
-    return !strcmp(str(it, "colour"), want_colour);
+    return !strcmp(kit_jstr_or(it, "colour"), want_colour);
 }
-
-static const char *const palette[] = {
-    "red",    "orange", "yellow", "green", "teal",  "blue",
-    "purple", "pink",   "brown",  "black", "white", "grey",
-};
 
 /* Filter by the colour the store itself gave an image, read from its page,
  * and show that an image of another colour is left out. */
@@ -889,17 +313,17 @@ test_filter_colour(void **state)
 
     (void)state;
     /* Every colour is one of the documented palette. */
-    all = search("limit=100");
-    json_array_foreach(items(all), i, it)
+    all = sc_search("limit=100");
+    json_array_foreach(sc_items(all), i, it)
     {
         size_t c;
 
-        for (c = 0; c < sizeof palette / sizeof palette[0]; c++)
-            if (!strcmp(str(it, "colour"), palette[c]))
+        for (c = 0; c < SC_N_PALETTE; c++)
+            if (!strcmp(kit_jstr_or(it, "colour"), sc_palette[c]))
                 break;
-        if (c == sizeof palette / sizeof palette[0])
+        if (c == SC_N_PALETTE)
             fail_msg("'%s' has colour \"%s\", not in the palette",
-                     str(it, "title"), str(it, "colour"));
+                     kit_jstr_or(it, "title"), kit_jstr_or(it, "colour"));
     }
     json_decref(all);
     for (size_t s = 0; s < sizeof subjects / sizeof subjects[0]; s++) {
@@ -907,20 +331,20 @@ test_filter_colour(void **state)
         char path[128], query[160], colour[64];
         json_t *j = NULL;
 
-        snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        j = get_json(path, NULL, 200);
-        snprintf(colour, sizeof colour, "%s", str(j, "colour"));
+        snprintf(path, sizeof path, "/api/v1/images/%s", sc_imgs[k].id);
+        j = kit_want("GET", path, NULL, NULL, 200, NULL);
+        snprintf(colour, sizeof colour, "%s", kit_jstr_or(j, "colour"));
         json_decref(j);
         if (!colour[0])
-            fail_msg("'%s' has no colour", imgs[k].title);
-        all = search("limit=100");
-        json_array_foreach(items(all), i, it)
+            fail_msg("'%s' has no colour", sc_imgs[k].title);
+        all = sc_search("limit=100");
+        json_array_foreach(sc_items(all), i, it)
         {
-            if (strcmp(str(it, "colour"), colour) != 0)
-                other = which(str(it, "id"));
+            if (strcmp(kit_jstr_or(it, "colour"), colour) != 0)
+                other = sc_which(kit_jstr_or(it, "id"));
             /* The listing says the same colour as the page. */
-            if (!strcmp(str(it, "id"), imgs[k].id))
-                assert_string_equal(str(it, "colour"), colour);
+            if (!strcmp(kit_jstr_or(it, "id"), sc_imgs[k].id))
+                assert_string_equal(kit_jstr_or(it, "colour"), colour);
         }
         json_decref(all);
         want_colour = colour;
@@ -933,13 +357,13 @@ test_filter_colour(void **state)
         char a[64], b[64], path[128];
         json_t *j;
 
-        snprintf(path, sizeof path, "/api/v1/images/%s", imgs[CAMERA].id);
-        j = get_json(path, NULL, 200);
-        snprintf(a, sizeof a, "%s", str(j, "colour"));
+        snprintf(path, sizeof path, "/api/v1/images/%s", sc_imgs[CAMERA].id);
+        j = kit_want("GET", path, NULL, NULL, 200, NULL);
+        snprintf(a, sizeof a, "%s", kit_jstr_or(j, "colour"));
         json_decref(j);
-        snprintf(path, sizeof path, "/api/v1/images/%s", imgs[WATER].id);
-        j = get_json(path, NULL, 200);
-        snprintf(b, sizeof b, "%s", str(j, "colour"));
+        snprintf(path, sizeof path, "/api/v1/images/%s", sc_imgs[WATER].id);
+        j = kit_want("GET", path, NULL, NULL, 200, NULL);
+        snprintf(b, sizeof b, "%s", kit_jstr_or(j, "colour"));
         json_decref(j);
         if (!strcmp(a, b))
             fail_msg("a grey cameraman and a lake at dusk are both '%s'", a);
@@ -955,28 +379,28 @@ test_filter_contributor(void **state)
     size_t i;
 
     (void)state;
-    snprintf(query, sizeof query, "contributor=%s", dora_id);
-    p = search(query);
-    assert_exactly(items(p), harbour, 1, "contributor=dora");
+    snprintf(query, sizeof query, "contributor=%s", sc_dora_id);
+    p = sc_search(query);
+    sc_assert_exactly(sc_items(p), harbour, 1, "contributor=dora");
     json_decref(p);
-    snprintf(query, sizeof query, "contributor=%s&limit=100", carl_id);
-    p = search(query);
-    assert_int_equal(pos_of(items(p), imgs[HARBOUR].id), -1);
-    assert_true(pos_of(items(p), imgs[FLOWER].id) >= 0);
-    json_array_foreach(items(p), i, it)
+    snprintf(query, sizeof query, "contributor=%s&limit=100", sc_carl_id);
+    p = sc_search(query);
+    assert_int_equal(sc_pos_of(sc_items(p), sc_imgs[HARBOUR].id), -1);
+    assert_true(sc_pos_of(sc_items(p), sc_imgs[FLOWER].id) >= 0);
+    json_array_foreach(sc_items(p), i, it)
     {
-        assert_string_equal(str(json_object_get(it, "contributor"), "id"),
-                            carl_id);
-        assert_string_equal(str(json_object_get(it, "contributor"), "name"),
-                            "carl");
+        assert_string_equal(
+            kit_jstr_or(json_object_get(it, "contributor"), "id"), sc_carl_id);
+        assert_string_equal(
+            kit_jstr_or(json_object_get(it, "contributor"), "name"), "carl");
     }
     json_decref(p);
-    snprintf(query, sizeof query, "contributor=%s&q=photo", dora_id);
-    p = search(query);
-    assert_exactly(items(p), harbour, 1, "contributor=dora&q=photo");
+    snprintf(query, sizeof query, "contributor=%s&q=photo", sc_dora_id);
+    p = sc_search(query);
+    sc_assert_exactly(sc_items(p), harbour, 1, "contributor=dora&q=photo");
     json_decref(p);
-    p = search("contributor=u0000000000000000");
-    assert_int_equal(json_array_size(items(p)), 0);
+    p = sc_search("contributor=u0000000000000000");
+    assert_int_equal(json_array_size(sc_items(p)), 0);
     json_decref(p);
 }
 
@@ -993,23 +417,23 @@ test_sort_newest_default_without_q(void **state)
 
     (void)state;
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
-        json_t *p = search(queries[q]);
+        json_t *p = sc_search(queries[q]);
         int last = -1;
         char buf[2048];
 
         for (int k = N_IMG - 1; k >= 0; k--) {
             int at;
 
-            if (!imgs[k].approved || imgs[k].fate != APPROVE)
+            if (!sc_imgs[k].approved || sc_imgs[k].fate != APPROVE)
                 continue;
-            at = pos_of(items(p), imgs[k].id);
+            at = sc_pos_of(sc_items(p), sc_imgs[k].id);
             if (at < 0 || at < last)
                 fail_msg("%s: '%s' at %d after %d: %s", queries[q],
-                         imgs[k].title, at, last,
-                         names(items(p), buf, sizeof buf));
+                         sc_imgs[k].title, at, last,
+                         sc_names(sc_items(p), buf, sizeof buf));
             last = at;
         }
-        assert_int_equal((int)json_array_size(items(p)), n_approved());
+        assert_int_equal((int)json_array_size(sc_items(p)), sc_n_approved());
         json_decref(p);
     }
 }
@@ -1019,101 +443,42 @@ test_sort_newest_default_without_q(void **state)
 static void
 test_sort_popular(void **state)
 {
-    char body[256], key[80], path[128];
+    char path[128];
     struct th_resp r;
     json_t *p, *it, *j;
     size_t i;
 
     (void)state;
-    snprintf(key, sizeof key, "Idempotency-Key: pack-%d", (int)tu_now_ms());
-    req("POST", "/api/v1/credits/purchases", buyer, "{\"pack\":\"10\"}", key,
-        &r);
-    if (r.status != 201)
-        fail_msg("buy a pack: %ld %s", r.status, r.body);
-    th_resp_free(&r);
-    snprintf(key, sizeof key, "Idempotency-Key: lic-%d", (int)tu_now_ms());
-    snprintf(body, sizeof body,
-             "{\"image_id\":\"%s\",\"size\":\"XL\","
-             "\"type\":\"standard\"}",
-             imgs[CAT].id);
-    req("POST", "/api/v1/licences", buyer, body, key, &r);
-    if (r.status != 201)
-        fail_msg("licence: %ld %s", r.status, r.body);
+    kit_buy(sc_buyer, "10", NULL);
+    kit_licence(sc_buyer, sc_imgs[CAT].id, "XL", "standard", &r);
+    kit_expect(&r, 201, NULL, "licence");
     th_resp_free(&r);
 
-    p = search("sort=popular&limit=100");
-    assert_string_equal(str(json_array_get(items(p), 0), "id"), imgs[CAT].id);
-    json_array_foreach(items(p), i, it) assert_int_equal(
+    p = sc_search("sort=popular&limit=100");
+    assert_string_equal(kit_jstr_or(json_array_get(sc_items(p), 0), "id"),
+                        sc_imgs[CAT].id);
+    json_array_foreach(sc_items(p), i, it) assert_int_equal(
         json_integer_value(json_object_get(it, "licences_sold")),
         i == 0 ? 1 : 0);
-    assert_int_equal((int)json_array_size(items(p)), n_approved());
+    assert_int_equal((int)json_array_size(sc_items(p)), sc_n_approved());
     json_decref(p);
-    p = search("q=photo&sort=popular&limit=100");
-    assert_string_equal(str(json_array_get(items(p), 0), "id"), imgs[CAT].id);
+    p = sc_search("q=photo&sort=popular&limit=100");
+    assert_string_equal(kit_jstr_or(json_array_get(sc_items(p), 0), "id"),
+                        sc_imgs[CAT].id);
     json_decref(p);
     /* Without the sale CAT would not be first: ties go newest first. */
-    p = search("q=photo&sort=newest&limit=100");
-    assert_string_not_equal(str(json_array_get(items(p), 0), "id"),
-                            imgs[CAT].id);
+    p = sc_search("q=photo&sort=newest&limit=100");
+    assert_string_not_equal(kit_jstr_or(json_array_get(sc_items(p), 0), "id"),
+                            sc_imgs[CAT].id);
     json_decref(p);
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[CAT].id);
-    j = get_json(path, NULL, 200);
+    snprintf(path, sizeof path, "/api/v1/images/%s", sc_imgs[CAT].id);
+    j = kit_want("GET", path, NULL, NULL, 200, NULL);
     assert_int_equal(json_integer_value(json_object_get(j, "licences_sold")),
                      1);
     json_decref(j);
 }
 
 /* ---- paging ----------------------------------------------------------- */
-
-#define MAX_SEEN 64
-
-/* Walk every page of query with limit=2, calling between(page) after each
- * page; ids into seen (no duplicates allowed). Returns the count. */
-static int
-walk(const char *query, char seen[][64], void (*between)(int))
-{
-    char cursor[128] = "", q[2400];
-    int n = 0, pages = 0;
-
-    for (;;) {
-        json_t *p, *it, *next;
-        size_t i;
-
-        snprintf(q, sizeof q, "%s%slimit=2%s%s", query, *query ? "&" : "",
-                 cursor[0] ? "&cursor=" : "", cursor);
-        p = search(q);
-        if (json_array_size(items(p)) > 2)
-            fail_msg("%s: %zu items on a page of 2", q,
-                     json_array_size(items(p)));
-        json_array_foreach(items(p), i, it)
-        {
-            for (int s = 0; s < n; s++)
-                if (!strcmp(seen[s], str(it, "id")))
-                    fail_msg("%s: '%s' again on page %d", query,
-                             str(it, "title"), pages + 1);
-            if (n == MAX_SEEN)
-                fail_msg("%s: more than %d items", query, MAX_SEEN);
-            snprintf(seen[n++], 64, "%s", str(it, "id"));
-        }
-        next = json_object_get(p, "next_cursor");
-        pages++;
-        if (json_is_null(next)) {
-            json_decref(p);
-            break;
-        }
-        if (!json_is_string(next) || !*json_string_value(next))
-            fail_msg("%s: next_cursor is neither a string nor null", q);
-        if (json_array_size(items(p)) == 0)
-            fail_msg("%s: an empty page with a next_cursor", q);
-        snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
-        json_decref(p);
-        if (between)
-            between(pages);
-        if (pages > MAX_SEEN)
-            fail_msg("%s: paging does not end", query);
-    }
-    return n;
-}
 
 /* Pages of 2 give exactly the one page of 100, in the same order. */
 static void
@@ -1136,19 +501,20 @@ test_cursor_paging(void **state)
 
     (void)state;
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
-        char seen[MAX_SEEN][64], one[2400];
-        int n = walk(queries[q], seen, NULL);
+        char seen[SC_MAX_SEEN][64], one[2400];
+        int n = sc_walk(queries[q], seen, NULL);
         json_t *all;
 
         snprintf(one, sizeof one, "%s%slimit=100", queries[q],
                  *queries[q] ? "&" : "");
-        all = search(one);
-        if ((int)json_array_size(items(all)) != n)
+        all = sc_search(one);
+        if ((int)json_array_size(sc_items(all)) != n)
             fail_msg("%s: %d items in pages of 2, %zu in one page", queries[q],
-                     n, json_array_size(items(all)));
+                     n, json_array_size(sc_items(all)));
         for (int i = 0; i < n; i++)
-            if (strcmp(str(json_array_get(items(all), (size_t)i), "id"),
-                       seen[i]) != 0)
+            if (strcmp(
+                    kit_jstr_or(json_array_get(sc_items(all), (size_t)i), "id"),
+                    seen[i]) != 0)
                 fail_msg("%s: item %d differs between pages of 2 and 100",
                          queries[q], i);
         /* Enough items to have made several pages. */
@@ -1164,10 +530,10 @@ static void
 approve_one_late(int page)
 {
     (void)page;
-    while (late_next < N_IMG && imgs[late_next].fate != LATE)
+    while (late_next < N_IMG && sc_imgs[late_next].fate != LATE)
         late_next++;
     if (late_next < N_IMG)
-        approve(late_next++);
+        sc_approve(late_next++);
 }
 
 /* Newest pages stay exact while images are approved between page fetches:
@@ -1176,721 +542,49 @@ approve_one_late(int page)
 static void
 test_paging_newest_while_approving(void **state)
 {
-    char seen[MAX_SEEN][64];
+    char seen[SC_MAX_SEEN][64];
     json_t *before;
     int n, last = -1;
     size_t i;
     json_t *it;
 
     (void)state;
-    before = search("limit=100");
+    before = sc_search("limit=100");
     late_next = 0;
-    n = walk("", seen, approve_one_late);
+    n = sc_walk("", seen, approve_one_late);
     assert_int_equal(late_next, N_IMG); /* all three were approved */
-    json_array_foreach(items(before), i, it)
+    json_array_foreach(sc_items(before), i, it)
     {
         int at = -1;
 
         for (int s = 0; s < n; s++)
-            if (!strcmp(seen[s], str(it, "id")))
+            if (!strcmp(seen[s], kit_jstr_or(it, "id")))
                 at = s;
         if (at < 0)
             fail_msg("'%s' was skipped while images were approved",
-                     str(it, "title"));
+                     kit_jstr_or(it, "title"));
         if (at < last)
-            fail_msg("'%s' moved back across the cursor", str(it, "title"));
+            fail_msg("'%s' moved back across the cursor",
+                     kit_jstr_or(it, "title"));
         last = at;
     }
     for (int s = 0; s < n; s++) {
-        int k = which(seen[s]);
+        int k = sc_which(seen[s]);
 
-        if (pos_of(items(before), seen[s]) < 0 &&
-            (k < 0 || imgs[k].fate != LATE))
+        if (sc_pos_of(sc_items(before), seen[s]) < 0 &&
+            (k < 0 || sc_imgs[k].fate != LATE))
             fail_msg("paging listed %s, which was neither listed before nor"
                      " approved since",
                      seen[s]);
     }
     json_decref(before);
     /* And now they are all there. */
-    before = search("limit=100");
-    assert_int_equal((int)json_array_size(items(before)), n_approved());
+    before = sc_search("limit=100");
+    assert_int_equal((int)json_array_size(sc_items(before)), sc_n_approved());
     for (int k = 0; k < N_IMG; k++)
-        if (imgs[k].fate == LATE)
-            assert_true(pos_of(items(before), imgs[k].id) >= 0);
+        if (sc_imgs[k].fate == LATE)
+            assert_true(sc_pos_of(sc_items(before), sc_imgs[k].id) >= 0);
     json_decref(before);
-}
-
-/* ---- hostile text and bad parameters ---------------------------------- */
-
-/* The search text is never an error and never syntax. */
-static void
-test_hostile_q(void **state)
-{
-    static const char *const texts[] = {
-        "\"",
-        "\"\"\"",
-        "bicycle\"",
-        "AND",
-        "OR",
-        "NOT",
-        "NEAR",
-        "AND OR NOT",
-        "*",
-        "bicycle*",
-        "*bicycle",
-        "NEAR(",
-        "NEAR(bicycle",
-        "NEAR(a b, 3)",
-        "title:",
-        "title:bicycle",
-        "keywords:bicycle",
-        "{title keywords}:x",
-        "^",
-        "^bicycle",
-        "-bicycle",
-        "+",
-        "(",
-        ")",
-        "((((",
-        "a OR b NOT c",
-        "' OR 1=1 --",
-        "'; DROP TABLE images; --",
-        "1' UNION SELECT password_hash FROM users --",
-        "\\",
-        "%",
-        "%%",
-        "_",
-        "\"unclosed phrase bicycle",
-        "bicycle \"\" garden",
-        "🚲 bicycle",
-        "\xe2\x80\x94",
-        "\xef\xbb\xbf",
-        "\xe2\x80\x8b",
-        "\xcc\x81",
-        "\xc3\xa9t\xc3\xa9",
-        ":",
-        "::",
-        "x:y:z",
-        "a\tb\nc",
-        "NEAR/3",
-        "bicycle^2",
-        "bicycle AND",
-        "bicycle OR garden",
-        "NOT bicycle",
-    };
-    /* What some of them must still find: operators are dropped, the words
-     * around them are searched. */
-    static const struct {
-        const char *q;
-        int k;
-    } finds[] = {
-        {"bicycle AND", FLOWER},
-        {"NEAR(bicycle", FLOWER},
-        {"title:bicycle", FLOWER},
-        {"^bicycle", FLOWER},
-        {"bicycle\"", FLOWER},
-        {"🚲 bicycle", FLOWER},
-        {"bicycle*", FLOWER},
-        {"NOT bicycle", FLOWER},
-        /* Symbols the tokenizer drops must not drop the whole query. */
-        {"bicycle \xe2\x80\x94", FLOWER},
-        {"garden \xe2\x80\x93 bicycle", FLOWER},
-        {"bicycle \xe2\x84\xa2", FLOWER},
-    };
-    int all = n_approved(), missed = 0;
-
-    (void)state;
-    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
-        json_t *p = search_q(texts[t], "limit=100");
-
-        (void)items(p);
-        json_decref(p);
-    }
-    for (size_t f = 0; f < sizeof finds / sizeof finds[0]; f++) {
-        json_t *p = search_q(finds[f].q, "limit=100");
-
-        /* Report every miss, not just the first. */
-        if (pos_of(items(p), imgs[finds[f].k].id) < 0) {
-            print_error("q=%s does not find '%s'\n", finds[f].q,
-                        imgs[finds[f].k].title);
-            missed++;
-        }
-        json_decref(p);
-    }
-    /* Nothing searchable left: everything, as without text. */
-    {
-        json_t *p = search_q("AND OR NOT *", "limit=100");
-
-        assert_int_equal((int)json_array_size(items(p)), all);
-        json_decref(p);
-    }
-    /* An injection must not widen the result: no image has these words. */
-    {
-        json_t *p = search_q("' OR 1=1 --", "limit=100");
-
-        assert_int_equal(json_array_size(items(p)), 0);
-        json_decref(p);
-        /* Not a colour: an empty page, or 422 once colours are checked. */
-        {
-            struct th_resp r;
-
-            req("GET",
-                "/api/v1/images?limit=100&colour=%27%20OR%201%3D1"
-                "%20--",
-                NULL, NULL, NULL, &r);
-            if (r.status == 200)
-                assert_int_equal(json_array_size(items(r.json)), 0);
-            else if (r.status != 422)
-                fail_msg("colour=' OR 1=1 --: %ld", r.status);
-            th_resp_free(&r);
-        }
-        p = search("limit=100&contributor=%27%20OR%20%271%27%3D%271");
-        assert_int_equal(json_array_size(items(p)), 0);
-        json_decref(p);
-    }
-    /* Invalid UTF-8 separates words, percent-encoded as a browser would. */
-    {
-        static const char *const raw[] = {
-            "q=%ff%fe",           "q=%ff%febicycle", "q=bicycle%ff", "q=%c0%80",
-            "q=%ed%a0%80bicycle", "q=%f4%90%80%80",  "q=%e2%82",     "q=%00",
-            "q=bicycle%00garden", "q=%22%ff%22",     "q=%f0%9f%9a",
-        };
-
-        for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
-            json_t *p = search(raw[i]);
-
-            if (strstr(raw[i], "bicycle") && !strstr(raw[i], "%00") &&
-                pos_of(items(p), imgs[FLOWER].id) < 0)
-                fail_msg("%s does not find '%s'", raw[i], imgs[FLOWER].title);
-            json_decref(p);
-        }
-    }
-    /* Many words: more than the 16 kept. */
-    {
-        char many[1200] = "";
-
-        for (int i = 0; i < 60; i++)
-            strcat(many, i % 2 ? "OR " : "bicycle ");
-        json_decref(search_q(many, NULL));
-    }
-    assert_true(tu_healthy(&srv));
-    assert_int_equal(missed, 0);
-}
-
-/* A 10 KB query string goes over a raw socket: libcurl is fine with it but
- * the harness builds URLs in a fixed buffer. */
-static void
-test_huge_q(void **state)
-{
-    static const char *const words[] = {"bicycle+", "%22",  "NEAR(",
-                                        "%ff",      "x%3A", "*"};
-    size_t cap = 16 * 1024;
-    char *reqbuf = malloc(cap), *out = malloc(65536);
-    size_t len;
-    int st;
-
-    (void)state;
-    assert_non_null(reqbuf);
-    assert_non_null(out);
-    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-        len = (size_t)snprintf(reqbuf, cap, "GET /api/v1/images?q=");
-        while (len < 10 * 1024)
-            len += (size_t)snprintf(reqbuf + len, cap - len, "%s", words[w]);
-        len += (size_t)snprintf(reqbuf + len, cap - len,
-                                " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                "Connection: close\r\n\r\n");
-        st = tu_raw_exchange(srv.port, reqbuf, len, out, 65536, RAW_MS);
-        if (st != 200)
-            fail_msg("10 KB of '%s': %d, expected 200: %.300s", words[w], st,
-                     out);
-        if (w == 0 && !strstr(out, imgs[FLOWER].id))
-            fail_msg("10 KB of 'bicycle' does not find '%s'",
-                     imgs[FLOWER].title);
-    }
-    free(reqbuf);
-    free(out);
-    assert_true(tu_healthy(&srv));
-}
-
-static void
-test_bad_parameters_422(void **state)
-{
-    static const char *const bad[] = {
-        "limit=0",
-        "limit=101",
-        "limit=abc",
-        "limit=-1",
-        "limit=1e2",
-        "limit=2x",
-        "limit=99999999999999999999",
-        "orientation=diagonal",
-        "orientation=LANDSCAPE",
-        "min_megapixels=-1",
-        "min_megapixels=abc",
-        "min_megapixels=nan",
-        "min_megapixels=inf",
-        "min_megapixels=1001",
-        "min_megapixels=1x",
-        "sort=random",
-        "sort=NEWEST",
-        "cursor=garbage",
-        "cursor=n0000000000000000",
-        "q=bicycle&cursor=%27%20OR%201%3D1",
-        "cursor=zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
-    };
-    char path[256], cursor[128];
-    json_t *p;
-
-    (void)state;
-    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-        struct th_resp r;
-
-        snprintf(path, sizeof path, "/api/v1/images?%s", bad[b]);
-        req("GET", path, NULL, NULL, NULL, &r);
-        if (r.status != 422 || strcmp(th_error_code(&r), "invalid_parameter"))
-            fail_msg("%s: %ld %.200s, expected 422 invalid_parameter", bad[b],
-                     r.status, r.body);
-        tu_assert_security_headers(&r, bad[b]);
-        th_resp_free(&r);
-        /* The contributor page takes the same parameters. */
-        snprintf(path, sizeof path, "/api/v1/contributors/%s?%s", carl_id,
-                 bad[b]);
-        if (status_of("GET", path, NULL) != 422)
-            fail_msg("contributor page with %s: not 422", bad[b]);
-    }
-    /* A cursor is refused by another sort. */
-    p = search("limit=2");
-    snprintf(cursor, sizeof cursor, "%s", str(p, "next_cursor"));
-    json_decref(p);
-    assert_true(cursor[0] != '\0');
-    snprintf(path, sizeof path,
-             "/api/v1/images?sort=popular&limit=2&"
-             "cursor=%s",
-             cursor);
-    assert_int_equal(status_of("GET", path, NULL), 422);
-    snprintf(path, sizeof path, "/api/v1/images?q=photo&limit=2&cursor=%s",
-             cursor);
-    assert_int_equal(status_of("GET", path, NULL), 422);
-    /* The boundaries themselves are fine. */
-    json_decref(search("limit=1"));
-    json_decref(search("limit=100"));
-    json_decref(search("min_megapixels=1000"));
-}
-
-/* A colour outside the palette is a bad parameter like orientation=
- * diagonal, not an empty page: "gray" (the American spelling) would
- * otherwise read as "no grey photos here". */
-static void
-test_unknown_colour_422(void **state)
-{
-    static const char *const bad[] = {"colour=gray", "colour=chartreuse",
-                                      "colour=RED", "colour=%27%20OR%201"};
-    char path[160];
-    json_t *p;
-
-    (void)state;
-    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-        struct th_resp r;
-
-        snprintf(path, sizeof path, "/api/v1/images?%s", bad[b]);
-        req("GET", path, NULL, NULL, NULL, &r);
-        if (r.status != 422 || strcmp(th_error_code(&r), "invalid_parameter"))
-            fail_msg("%s: %ld %.200s, expected 422 invalid_parameter", bad[b],
-                     r.status, r.body);
-        th_resp_free(&r);
-    }
-    /* Every colour of the palette is accepted. */
-    for (size_t c = 0; c < sizeof palette / sizeof palette[0]; c++) {
-        snprintf(path, sizeof path, "colour=%s", palette[c]);
-        p = search(path);
-        json_decref(p);
-    }
-}
-
-/* ---- visibility ------------------------------------------------------- */
-
-/* Rejected and pending images: 404 to the public and to other users (the
- * same answer as a missing id), 200 to the owner and to reviewers; and
- * never in any listing. */
-static void
-test_visibility_by_role(void **state)
-{
-    static const int hidden[] = {REJECTED, PENDING_IMG};
-    char path[256];
-    json_t *j;
-
-    (void)state;
-    for (size_t h = 0; h < 2; h++) {
-        int k = hidden[h];
-        const char *who[] = {NULL, dora, buyer};
-        const char *name[] = {"anonymous", "another user", "a buyer"};
-
-        snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-        for (int w = 0; w < 3; w++) {
-            struct th_resp r;
-
-            req("GET", path, who[w], NULL, NULL, &r);
-            if (r.status != 404 || strcmp(th_error_code(&r), "not_found"))
-                fail_msg("'%s' as %s: %ld %.200s", imgs[k].title, name[w],
-                         r.status, r.body);
-            th_resp_free(&r);
-        }
-        j = get_json(path, carl, 200);
-        assert_string_equal(str(j, "status"),
-                            k == REJECTED ? "rejected" : "pending_review");
-        if (k == REJECTED)
-            assert_string_equal(str(j, "reject_code"), "poor_quality");
-        json_decref(j);
-        j = get_json(path, admin, 200);
-        assert_string_equal(str(j, "id"), imgs[k].id);
-        json_decref(j);
-        j = get_json(path, reviewer, 200);
-        assert_string_equal(str(j, "id"), imgs[k].id);
-        json_decref(j);
-        snprintf(path, sizeof path, "/images/%s/thumbnail.jpg", imgs[k].id);
-        assert_int_equal(status_of("GET", path, NULL), 404);
-        assert_int_equal(status_of("GET", path, dora), 404);
-        assert_int_equal(status_of("GET", path, carl), 200);
-        snprintf(path, sizeof path, "/images/%s/preview.jpg", imgs[k].id);
-        assert_int_equal(status_of("GET", path, NULL), 404);
-    }
-    assert_int_equal(status_of("GET", "/api/v1/images/i0000000000000000", NULL),
-                     404);
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[FLOWER].id);
-    assert_int_equal(status_of("GET", path, NULL), 200);
-
-    /* No listing shows them, whoever asks. */
-    {
-        const char *queries[] = {
-            "q=bicycle&limit=100",
-            "limit=100",
-            "q=photo&limit=100",
-            "sort=popular&limit=100",
-            "q=rose",
-            "q=shop",
-            "q=pending",
-            "q=rejected",
-        };
-        const char *who[] = {NULL, carl, admin, reviewer};
-
-        for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
-            for (int w = 0; w < 4; w++) {
-                snprintf(path, sizeof path, "/api/v1/images?%s", queries[q]);
-                j = get_json(path, who[w], 200);
-                for (size_t h = 0; h < 2; h++)
-                    if (pos_of(items(j), imgs[hidden[h]].id) >= 0)
-                        fail_msg("%s lists '%s'", queries[q],
-                                 imgs[hidden[h]].title);
-                json_decref(j);
-            }
-        }
-        snprintf(path, sizeof path, "/api/v1/contributors/%s?limit=100",
-                 carl_id);
-        j = get_json(path, NULL, 200);
-        for (size_t h = 0; h < 2; h++)
-            assert_int_equal(pos_of(items(j), imgs[hidden[h]].id), -1);
-        json_decref(j);
-    }
-}
-
-/* ---- the image page --------------------------------------------------- */
-
-static void
-check_sizes(int k, const char *const *want, int nwant)
-{
-    static const struct {
-        const char *name;
-        int edge, credits;
-    } table[] = {
-        {"S", 1024, 1},
-        {"M", 2048, 2},
-        {"L", 4096, 4},
-        {"XL", 0, 6},
-    };
-    char path[128];
-    json_t *j, *sizes, *s;
-    long long ow, oh, olong;
-    size_t i;
-
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[k].id);
-    j = get_json(path, NULL, 200);
-    ow = json_integer_value(json_object_get(j, "width"));
-    oh = json_integer_value(json_object_get(j, "height"));
-    olong = ow > oh ? ow : oh;
-    sizes = json_object_get(j, "sizes");
-    assert_true(json_is_array(sizes));
-    if ((int)json_array_size(sizes) != nwant)
-        fail_msg("'%s' (%lldx%lld): %zu sizes, expected %d", imgs[k].title, ow,
-                 oh, json_array_size(sizes), nwant);
-    json_array_foreach(sizes, i, s)
-    {
-        const char *name = str(s, "name");
-        long long w = json_integer_value(json_object_get(s, "width"));
-        long long h = json_integer_value(json_object_get(s, "height"));
-        long long c = json_integer_value(json_object_get(s, "credits"));
-        long long x =
-            json_integer_value(json_object_get(s, "extended_credits"));
-        long long edge = w > h ? w : h;
-        size_t t;
-
-        assert_string_equal(name, want[i]);
-        for (t = 0; strcmp(table[t].name, name); t++)
-            ;
-        /* Never larger than the original; the named long edge, or the
-         * original's pixels for XL; the same shape. */
-        if (edge > olong)
-            fail_msg("'%s' offers %s at %lldx%lld, larger than %lldx%lld",
-                     imgs[k].title, name, w, h, ow, oh);
-        assert_int_equal(edge, table[t].edge ? table[t].edge : olong);
-        if (!table[t].edge) {
-            assert_int_equal(w, ow);
-            assert_int_equal(h, oh);
-        }
-        if (llabs(w * oh - h * ow) > olong)
-            fail_msg("%s of '%s' is %lldx%lld, not the shape of %lldx%lld",
-                     name, imgs[k].title, w, h, ow, oh);
-        assert_int_equal(c, table[t].credits);
-        assert_int_equal(x, table[t].credits + 30);
-    }
-    json_decref(j);
-}
-
-static void
-test_image_page(void **state)
-{
-    static const char *const big[] = {"S", "M", "XL"};
-    static const char *const xl[] = {"XL"};
-    static const char *const owner_only[] = {
-        "views",         "format",      "file_size",   "queue_position",
-        "reject_reason", "fail_reason", "camera_make",
-    };
-    char path[128], url[128], buf[1024];
-    json_t *j, *c, *kw, *sim, *it;
-    size_t i;
-
-    (void)state;
-    /* 2560 x 1600: S and M fit, L (4096) does not. */
-    check_sizes(WATER, big, 3);
-    check_sizes(FLOWER, xl, 1);
-    check_sizes(HOPPER, xl, 1);
-
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[FLOWER].id);
-    j = get_json(path, NULL, 200);
-    assert_string_equal(str(j, "id"), imgs[FLOWER].id);
-    assert_string_equal(str(j, "title"), "Garden flower");
-    assert_string_equal(str(j, "description"), "Petals in the sun.");
-    assert_string_equal(str(j, "status"), "approved");
-    assert_string_equal(str(j, "orientation"), "landscape");
-    assert_int_equal(json_integer_value(json_object_get(j, "width")), 480);
-    assert_int_equal(json_integer_value(json_object_get(j, "height")), 360);
-    c = json_object_get(j, "contributor");
-    assert_string_equal(str(c, "id"), carl_id);
-    assert_string_equal(str(c, "name"), "carl");
-    snprintf(url, sizeof url, "/api/v1/contributors/%s", carl_id);
-    assert_string_equal(str(c, "url"), url);
-    /* Keywords come back normalised, as a list. */
-    kw = json_object_get(j, "keywords");
-    assert_true(json_is_array(kw));
-    assert_int_equal(json_array_size(kw), 4);
-    assert_string_equal(json_string_value(json_array_get(kw, 0)), "bicycle");
-    assert_string_equal(json_string_value(json_array_get(kw, 1)), "garden");
-    assert_string_equal(json_string_value(json_array_get(kw, 2)), "summer");
-    assert_string_equal(json_string_value(json_array_get(kw, 3)), "photo");
-    snprintf(url, sizeof url, "/images/%s/thumbnail.jpg", imgs[FLOWER].id);
-    assert_string_equal(str(j, "thumbnail_url"), url);
-    snprintf(url, sizeof url, "/images/%s/preview.jpg", imgs[FLOWER].id);
-    assert_string_equal(str(j, "preview_url"), url);
-    for (i = 0; i < sizeof owner_only / sizeof owner_only[0]; i++)
-        if (json_object_get(j, owner_only[i]))
-            fail_msg("the public page shows '%s'", owner_only[i]);
-    json_decref(j);
-    j = get_json(path, carl, 200);
-    assert_non_null(json_object_get(j, "views"));
-    assert_string_equal(str(j, "format"), "jpeg");
-    json_decref(j);
-
-    /* Similar: up to 12, never the image itself, only approved images; an
-     * approved near duplicate comes before keyword matches. Every image
-     * shares "photo", so the list is full. */
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[SAMPLE].id);
-    j = get_json(path, NULL, 200);
-    sim = json_object_get(j, "similar");
-    assert_true(json_is_array(sim));
-    if (json_array_size(sim) != 12)
-        fail_msg("%zu similar images, expected 12: %s", json_array_size(sim),
-                 names(sim, buf, sizeof buf));
-    json_array_foreach(sim, i, it)
-    {
-        int k = which(str(it, "id"));
-
-        if (k == SAMPLE)
-            fail_msg("the image is similar to itself");
-        if (k < 0 || !imgs[k].approved)
-            fail_msg("similar lists '%s', not approved", str(it, "title"));
-        for (size_t m = 0; m < i; m++)
-            assert_string_not_equal(str(json_array_get(sim, m), "id"),
-                                    str(it, "id"));
-        assert_true(str(it, "thumbnail_url")[0] != '\0');
-        assert_true(str(it, "url")[0] != '\0');
-        if (i < 4 && (k < COPY1 || k > COPY4))
-            fail_msg("similar[%zu] is '%s', not one of the four copies: %s", i,
-                     str(it, "title"), names(sim, buf, sizeof buf));
-    }
-    json_decref(j);
-    /* A pending image's page (for its owner) lists no similar images. */
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[PENDING_IMG].id);
-    j = get_json(path, carl, 200);
-    sim = json_object_get(j, "similar");
-    if (sim && json_array_size(sim))
-        fail_msg("a pending image has similar images");
-    json_decref(j);
-}
-
-/* ---- views ------------------------------------------------------------ */
-
-struct views_wait {
-    int k;
-    long long views;
-};
-
-static int
-views_reached(void *arg)
-{
-    struct views_wait *w = arg;
-    char auth[200];
-    const char *h[] = {th_bearer(carl, auth, sizeof auth), NULL};
-    struct th_resp r;
-    json_t *it;
-    size_t i;
-
-    if (th_req(&srv, "GET", "/api/v1/me/images?limit=100", h, NULL, 0, &r) <
-            0 ||
-        r.status != 200) {
-        th_resp_free(&r);
-        return 0;
-    }
-    json_array_foreach(json_object_get(r.json, "items"), i, it)
-    {
-        if (!strcmp(str(it, "id"), imgs[w->k].id))
-            w->views = json_integer_value(json_object_get(it, "views"));
-    }
-    th_resp_free(&r);
-    return w->views >= 3;
-}
-
-/* Three anonymous page views of ROCKET (which no other test opens) reach
- * the owner's dashboard within a few flushes; the owner's views of a
- * pending image are not counted. */
-static void
-test_views_counted(void **state)
-{
-    struct views_wait w = {ROCKET, -1};
-    char path[128];
-    json_t *mine, *it;
-    size_t i;
-
-    (void)state;
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[PENDING_IMG].id);
-    for (int n = 0; n < 2; n++)
-        json_decref(get_json(path, carl, 200));
-    snprintf(path, sizeof path, "/api/v1/images/%s", imgs[ROCKET].id);
-    for (int n = 0; n < 3; n++)
-        json_decref(get_json(path, NULL, 200));
-    if (!th_poll(views_reached, &w, VIEWS_MS))
-        fail_msg("views of '%s' stayed at %lld after 3 page views",
-                 imgs[ROCKET].title, w.views);
-    assert_int_equal(w.views, 3);
-    /* The flush that wrote those wrote everything counted before them. */
-    mine = get_json("/api/v1/me/images?limit=100", carl, 200);
-    json_array_foreach(json_object_get(mine, "items"), i, it)
-    {
-        if (!strcmp(str(it, "id"), imgs[PENDING_IMG].id))
-            assert_int_equal(json_integer_value(json_object_get(it, "views")),
-                             0);
-    }
-    json_decref(mine);
-}
-
-/* ---- contributor profiles --------------------------------------------- */
-
-static void
-test_contributor_profile(void **state)
-{
-    char path[160];
-    json_t *p, *mine, *it;
-    size_t i;
-    long long approved = 0, sold = 0, sold_items = 0;
-
-    (void)state;
-    mine = get_json("/api/v1/me/images?limit=100", carl, 200);
-    json_array_foreach(json_object_get(mine, "items"), i, it)
-    {
-        if (!strcmp(str(it, "status"), "approved")) {
-            approved++;
-            sold += json_integer_value(json_object_get(it, "licences_sold"));
-        }
-    }
-    json_decref(mine);
-    assert_true(approved >= 10);
-
-    snprintf(path, sizeof path, "/api/v1/contributors/%s?limit=100", carl_id);
-    p = get_json(path, NULL, 200);
-    assert_string_equal(str(p, "id"), carl_id);
-    assert_string_equal(str(p, "name"), "carl");
-    assert_true(str(p, "member_since")[0] != '\0');
-    assert_int_equal(json_integer_value(json_object_get(p, "images")),
-                     approved);
-    assert_int_equal(json_integer_value(json_object_get(p, "licences_sold")),
-                     sold);
-    assert_int_equal((long long)json_array_size(items(p)), approved);
-    json_array_foreach(items(p), i, it)
-    {
-        int k = which(str(it, "id"));
-
-        if (k < 0 || !imgs[k].approved || imgs[k].dora)
-            fail_msg("carl's profile lists '%s'", str(it, "title"));
-        sold_items += json_integer_value(json_object_get(it, "licences_sold"));
-    }
-    assert_int_equal(sold_items, sold);
-    assert_true(json_is_null(json_object_get(p, "next_cursor")));
-    json_decref(p);
-
-    /* Paged like search. */
-    {
-        char seen[MAX_SEEN][64], q[200];
-        int n;
-
-        snprintf(q, sizeof q, "contributor=%s", carl_id);
-        n = walk(q, seen, NULL);
-        assert_int_equal(n, approved);
-    }
-
-    snprintf(path, sizeof path, "/api/v1/contributors/%s", dora_id);
-    p = get_json(path, NULL, 200);
-    assert_string_equal(str(p, "name"), "dora");
-    assert_int_equal(json_integer_value(json_object_get(p, "images")), 1);
-    assert_int_equal(json_array_size(items(p)), 1);
-    assert_string_equal(str(json_array_get(items(p), 0), "id"),
-                        imgs[HARBOUR].id);
-    json_decref(p);
-
-    /* A buyer who never uploaded has an empty profile, not an error. */
-    {
-        char buyer_id[64];
-
-        my_id(buyer, buyer_id);
-        snprintf(path, sizeof path, "/api/v1/contributors/%s", buyer_id);
-        p = get_json(path, NULL, 200);
-        assert_int_equal(json_integer_value(json_object_get(p, "images")), 0);
-        assert_int_equal(json_array_size(items(p)), 0);
-        json_decref(p);
-    }
-
-    p = get_json("/api/v1/contributors/u0000000000000000", NULL, 404);
-    assert_string_equal(str(json_object_get(p, "error"), "code"), "not_found");
-    json_decref(p);
-    assert_int_equal(
-        status_of("GET", "/api/v1/contributors/%27%20OR%201%3D1", NULL), 404);
 }
 
 int
@@ -1909,17 +603,9 @@ main(void)
         cmocka_unit_test(test_sort_newest_default_without_q),
         cmocka_unit_test(test_sort_popular),
         cmocka_unit_test(test_cursor_paging),
-        cmocka_unit_test(test_hostile_q),
-        cmocka_unit_test(test_huge_q),
-        cmocka_unit_test(test_bad_parameters_422),
-        cmocka_unit_test(test_unknown_colour_422),
-        cmocka_unit_test(test_visibility_by_role),
-        cmocka_unit_test(test_image_page),
-        cmocka_unit_test(test_views_counted),
-        cmocka_unit_test(test_contributor_profile),
         /* Last: it approves the late images. */
         cmocka_unit_test(test_paging_newest_while_approving),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests_name("search", tests, sc_setup, sc_teardown);
 }

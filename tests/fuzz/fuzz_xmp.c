@@ -1,0 +1,13 @@
+/* Stockroom fuzz target: the XMP reader (title, description, keywords). */
+#include "meta.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    VipsImage *im = fuzz_header();
+
+    vips_image_set_blob_copy(im, VIPS_META_XMP_NAME, data, size);
+    fuzz_read(im);
+    g_object_unref(im);
+    return 0;
+}
