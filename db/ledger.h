@@ -206,6 +206,11 @@ int ledger_purchase_refund(struct db *db, const char *purchase_id,
                            int64_t window_seconds, struct ledger_purchase *out,
                            char err[DB_ERR_LEN]) DB_WUR;
 
+/* The purchase with this id, whoever made it; DB_ENOTFOUND if none. */
+int ledger_purchase_get(struct db *db, const char *purchase_id,
+                        struct ledger_purchase *out,
+                        char err[DB_ERR_LEN]) DB_WUR;
+
 /* The user's purchases, newest first, at most limit (1..LEDGER_LIST_MAX),
  * each with refundable set as ledger_purchase_refund would judge it at now.
  * On success the caller frees out with ledger_purchase_list_release. */

@@ -67,6 +67,21 @@ out:
     return rc;
 }
 
+int
+ledger_purchase_get(struct db *db, const char *purchase_id,
+                    struct ledger_purchase *out, char err[DB_ERR_LEN])
+{
+    sqlite3 *c;
+    int rc;
+
+    if (ledger__bad_str(purchase_id, LEDGER_ID_LEN))
+        return ledger__invalid(err, "missing purchase id");
+    c = db_conn_get(db);
+    rc = purchase_load(db, c, purchase_id, NULL, out, NULL, err);
+    db_conn_put(db, c);
+    return rc;
+}
+
 const char ledger__sql_balance_get[] =
     "SELECT balance FROM accounts WHERE id = ?1";
 
