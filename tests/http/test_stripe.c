@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "util.h"
 
 #define KEY "sk_test_stockroom"
@@ -26,7 +27,7 @@
 #define DEADLINE_MS 15000
 
 static struct th_server srv;
-static struct th_server fake; /* only base is used, for th_req */
+static struct th_server fake; /* only port and base are used */
 static pid_t fake_pid;
 static char fake_dir[256];
 static int key_seq;
@@ -74,7 +75,7 @@ fake_post(const char *path, const char *json, struct th_resp *r)
 {
     const char *h[] = {"Content-Type: application/json", NULL};
 
-    if (th_req(&fake, "POST", path, h, json, json ? strlen(json) : 0, r) < 0)
+    if (kit_try_on(&fake, "POST", path, NULL, h, NULL, json, r) < 0)
         fail_msg("fake %s: no answer", path);
 }
 
@@ -131,6 +132,7 @@ setup(void **state)
     (void)state;
     fake_start();
     store_start();
+    kit_use(&srv);
     return 0;
 }
 
@@ -148,45 +150,6 @@ teardown(void **state)
     return 0;
 }
 
-static void
-call(const char *method, const char *path, const char *token, const char *key,
-     const char *body, struct th_resp *r)
-{
-    char auth[200], idem[200];
-    const char *h[3] = {NULL, NULL, NULL};
-    int n = 0;
-
-    if (token)
-        h[n++] = th_bearer(token, auth, sizeof auth);
-    if (key) {
-        snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
-        h[n++] = idem;
-    }
-    if (th_req(&srv, method, path, h, body, body ? strlen(body) : 0, r) < 0)
-        fail_msg("%s %s: no answer", method, path);
-}
-
-static void
-expect(const struct th_resp *r, long status, const char *code, const char *what)
-{
-    if (r->status != status || (code && strcmp(th_error_code(r), code) != 0))
-        fail_msg("%s: want %ld %s, got %ld: %.300s", what, status,
-                 code ? code : "", r->status, r->body);
-}
-
-static long long
-credits_of(const char *tok)
-{
-    struct th_resp r;
-    long long c;
-
-    call("GET", "/api/v1/me", tok, NULL, NULL, &r);
-    expect(&r, 200, NULL, "me");
-    c = json_integer_value(json_object_get(r.json, "credits"));
-    th_resp_free(&r);
-    return c;
-}
-
 /* The status the buyer's purchase list shows for purchase id. */
 static void
 purchase_status(const char *tok, const char *id, char out[32])
@@ -196,8 +159,8 @@ purchase_status(const char *tok, const char *id, char out[32])
     json_t *p;
 
     out[0] = '\0';
-    call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
-    expect(&r, 200, NULL, "purchases");
+    kit_call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
+    kit_expect(&r, 200, NULL, "purchases");
     json_array_foreach(json_object_get(r.json, "items"), i, p)
     {
         if (!strcmp(json_string_value(json_object_get(p, "purchase_id")), id))
@@ -231,9 +194,9 @@ buy(const char *tok, char id[64], char session[80])
     const char *url, *s;
 
     snprintf(key, sizeof key, "stripe-%d", ++key_seq);
-    call("POST", "/api/v1/credits/purchases", tok, key, "{\"pack\":\"10\"}",
-         &r);
-    expect(&r, 201, NULL, "purchase");
+    kit_call("POST", "/api/v1/credits/purchases", tok, key, "{\"pack\":\"10\"}",
+             &r);
+    kit_expect(&r, 201, NULL, "purchase");
     assert_string_equal(json_string_value(json_object_get(r.json, "status")),
                         "pending");
     url = json_string_value(json_object_get(r.json, "checkout_url"));
@@ -252,12 +215,6 @@ books_balance(void)
     assert_int_equal(tu_ledger_verify(srv.dir), 0);
 }
 
-static void
-new_buyer(const char *prefix, char tok[128])
-{
-    th_new_user(&srv, prefix, tok);
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 static void
@@ -270,10 +227,11 @@ test_purchase_flow(void **state)
 
     (void)state;
     fake_control("deliver", "{\"mode\":\"before\"}");
-    new_buyer("flow", tok);
+    kit_new_user("flow", tok);
     buy(tok, id, sid);
     /* What Stockroom asked Stripe for, as Stripe documents it. */
-    if (th_req(&fake, "GET", "/_control/log", NULL, NULL, 0, &r) < 0)
+    if (kit_try_on(&fake, "GET", "/_control/log", NULL, NULL, NULL, NULL, &r) <
+        0)
         fail_msg("no log");
     json_array_foreach(json_object_get(r.json, "requests"), i, req)
     {
@@ -311,7 +269,7 @@ test_purchase_flow(void **state)
     th_resp_free(&r);
     /* The hosted page, then Pay: the webhook lands before the redirect. */
     snprintf(path, sizeof path, "/pay/%s", sid);
-    if (th_req(&fake, "GET", path, NULL, NULL, 0, &r) < 0)
+    if (kit_try_on(&fake, "GET", path, NULL, NULL, NULL, NULL, &r) < 0)
         fail_msg("no checkout page");
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "Pay"));
@@ -323,11 +281,11 @@ test_purchase_flow(void **state)
     assert_non_null(strstr(loc, "checkout=success"));
     th_resp_free(&r);
     wait_status(tok, id, "settled");
-    assert_int_equal(credits_of(tok), 10);
+    assert_int_equal(kit_credits(tok), 10);
     /* The receipt. */
     snprintf(path, sizeof path, "/api/v1/me/purchases/%s/receipt", id);
-    call("GET", path, tok, NULL, NULL, &r);
-    expect(&r, 200, NULL, "receipt");
+    kit_call("GET", path, tok, NULL, NULL, &r);
+    kit_expect(&r, 200, NULL, "receipt");
     assert_int_equal(
         json_integer_value(json_object_get(r.json, "amount_cents")), 1500);
     assert_string_equal(
@@ -341,9 +299,9 @@ test_purchase_flow(void **state)
     {
         char other[128];
 
-        new_buyer("nosy", other);
-        call("GET", path, other, NULL, NULL, &r);
-        expect(&r, 404, "not_found", "another's receipt");
+        kit_new_user("nosy", other);
+        kit_call("GET", path, other, NULL, NULL, &r);
+        kit_expect(&r, 404, "not_found", "another's receipt");
         th_resp_free(&r);
     }
     books_balance();
@@ -357,7 +315,7 @@ test_webhook_after_browser(void **state)
 
     (void)state;
     fake_control("deliver", "{\"mode\":\"after\"}");
-    new_buyer("after", tok);
+    kit_new_user("after", tok);
     buy(tok, id, sid);
     snprintf(path, sizeof path, "/pay/%s/pay", sid);
     fake_post(path, NULL, &r);
@@ -365,7 +323,7 @@ test_webhook_after_browser(void **state)
     th_resp_free(&r);
     /* The browser is back first and polls, as Credits does. */
     wait_status(tok, id, "settled");
-    assert_int_equal(credits_of(tok), 10);
+    assert_int_equal(kit_credits(tok), 10);
     fake_control("deliver", "{\"mode\":\"before\"}");
     books_balance();
 }
@@ -406,11 +364,7 @@ post_webhook(const char *hdr, const char *body, struct th_resp *r)
 {
     const char *h[] = {"Content-Type: application/json", hdr, NULL};
 
-    if (!hdr)
-        h[1] = NULL;
-    if (th_req(&srv, "POST", "/api/v1/webhooks/stripe", h, body, strlen(body),
-               r) < 0)
-        fail_msg("webhook: no answer");
+    kit_call_h("POST", "/api/v1/webhooks/stripe", NULL, h, body, r);
 }
 
 static void
@@ -422,32 +376,32 @@ test_same_event_three_times(void **state)
 
     (void)state;
     fake_control("deliver", "{\"mode\":\"none\"}");
-    new_buyer("thrice", tok);
+    kit_new_user("thrice", tok);
     buy(tok, id, sid);
     body =
         signed_event("evt_thrice", id, sid, 1500, SECRET, 0, hdr, sizeof hdr);
     for (int i = 0; i < 3; i++) {
         post_webhook(hdr, body, &r);
-        expect(&r, 200, NULL, "event");
+        kit_expect(&r, 200, NULL, "event");
         assert_int_equal(json_is_true(json_object_get(r.json, "duplicate")),
                          i > 0);
         th_resp_free(&r);
     }
     free(body);
-    assert_int_equal(credits_of(tok), 10);
+    assert_int_equal(kit_credits(tok), 10);
     /* The retired secret of a rotation still verifies. */
     {
         char tok2[128], id2[64], sid2[80];
 
-        new_buyer("rotated", tok2);
+        kit_new_user("rotated", tok2);
         buy(tok2, id2, sid2);
         body = signed_event("evt_rotated", id2, sid2, 1500, "whsec_retired", 0,
                             hdr, sizeof hdr);
         post_webhook(hdr, body, &r);
-        expect(&r, 200, NULL, "old secret");
+        kit_expect(&r, 200, NULL, "old secret");
         th_resp_free(&r);
         free(body);
-        assert_int_equal(credits_of(tok2), 10);
+        assert_int_equal(kit_credits(tok2), 10);
     }
     fake_control("deliver", "{\"mode\":\"before\"}");
     books_balance();
@@ -461,7 +415,7 @@ test_bad_signatures(void **state)
     char *body, *p;
 
     (void)state;
-    new_buyer("forger", tok);
+    kit_new_user("forger", tok);
     buy(tok, id, sid);
     /* Tampered body: signed for 1500, sent saying 1600. */
     body =
@@ -469,28 +423,28 @@ test_bad_signatures(void **state)
     p = strstr(body, "1500");
     p[1] = '6';
     post_webhook(hdr, body, &r);
-    expect(&r, 400, "bad_signature", "tampered body");
+    kit_expect(&r, 400, "bad_signature", "tampered body");
     th_resp_free(&r);
     free(body);
     /* Wrong secret. */
     body = signed_event("evt_wrong", id, sid, 1500, "whsec_wrong", 0, hdr,
                         sizeof hdr);
     post_webhook(hdr, body, &r);
-    expect(&r, 400, "bad_signature", "wrong secret");
+    kit_expect(&r, 400, "bad_signature", "wrong secret");
     th_resp_free(&r);
     /* Missing header. */
     post_webhook(NULL, body, &r);
-    expect(&r, 400, "bad_signature", "no header");
+    kit_expect(&r, 400, "bad_signature", "no header");
     th_resp_free(&r);
     free(body);
     /* Ten minutes old. */
     body = signed_event("evt_old", id, sid, 1500, SECRET,
                         (long long)time(NULL) - 600, hdr, sizeof hdr);
     post_webhook(hdr, body, &r);
-    expect(&r, 400, "bad_signature", "old timestamp");
+    kit_expect(&r, 400, "bad_signature", "old timestamp");
     th_resp_free(&r);
     free(body);
-    assert_int_equal(credits_of(tok), 0);
+    assert_int_equal(kit_credits(tok), 0);
     purchase_status(tok, id, st);
     assert_string_equal(st, "pending");
     books_balance();
@@ -504,14 +458,14 @@ test_amount_mismatch(void **state)
     char *body;
 
     (void)state;
-    new_buyer("cheap", tok);
+    kit_new_user("cheap", tok);
     buy(tok, id, sid);
     body = signed_event("evt_cheap", id, sid, 100, SECRET, 0, hdr, sizeof hdr);
     post_webhook(hdr, body, &r);
-    expect(&r, 200, NULL, "mismatch acknowledged");
+    kit_expect(&r, 200, NULL, "mismatch acknowledged");
     th_resp_free(&r);
     free(body);
-    assert_int_equal(credits_of(tok), 0);
+    assert_int_equal(kit_credits(tok), 0);
     purchase_status(tok, id, st);
     assert_string_equal(st, "needs_attention");
     books_balance();
@@ -524,7 +478,7 @@ test_expired_and_cancelled(void **state)
     struct th_resp r;
 
     (void)state;
-    new_buyer("expiry", tok);
+    kit_new_user("expiry", tok);
     buy(tok, id, sid);
     /* Cancel: back to Credits saying so; the session stays open. */
     snprintf(path, sizeof path, "/pay/%s/cancel", sid);
@@ -536,7 +490,7 @@ test_expired_and_cancelled(void **state)
     snprintf(body, sizeof body, "{\"session\":\"%s\"}", sid);
     fake_control("expire", body);
     wait_status(tok, id, "failed");
-    assert_int_equal(credits_of(tok), 0);
+    assert_int_equal(kit_credits(tok), 0);
     books_balance();
 }
 
@@ -548,28 +502,28 @@ test_stripe_down(void **state)
     long t0;
 
     (void)state;
-    new_buyer("down", tok);
+    kit_new_user("down", tok);
     fake_control("faults", "{\"fail\":1000,\"failStatus\":503}");
     t0 = tu_now_ms();
-    call("POST", "/api/v1/credits/purchases", tok, "down-1",
-         "{\"pack\":\"10\"}", &r);
-    expect(&r, 503, "payment_unavailable", "Stripe 503");
+    kit_call("POST", "/api/v1/credits/purchases", tok, "down-1",
+             "{\"pack\":\"10\"}", &r);
+    kit_expect(&r, 503, "payment_unavailable", "Stripe 503");
     th_resp_free(&r);
     assert_true(tu_now_ms() - t0 < 10000);
     fake_control("faults", "{\"fail\":0,\"drop\":1000}");
-    call("POST", "/api/v1/credits/purchases", tok, "down-2",
-         "{\"pack\":\"10\"}", &r);
-    expect(&r, 503, "payment_unavailable", "Stripe dropping");
+    kit_call("POST", "/api/v1/credits/purchases", tok, "down-2",
+             "{\"pack\":\"10\"}", &r);
+    kit_expect(&r, 503, "payment_unavailable", "Stripe dropping");
     th_resp_free(&r);
     fake_control("faults", "{\"drop\":0,\"fail\":1,\"failStatus\":400}");
-    call("POST", "/api/v1/credits/purchases", tok, "down-3",
-         "{\"pack\":\"10\"}", &r);
-    expect(&r, 502, "payment_failed", "Stripe refusing");
+    kit_call("POST", "/api/v1/credits/purchases", tok, "down-3",
+             "{\"pack\":\"10\"}", &r);
+    kit_expect(&r, 502, "payment_failed", "Stripe refusing");
     th_resp_free(&r);
     fake_control("faults", "{\"fail\":0,\"drop\":0}");
     /* Left failed, not dangling. */
-    call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
-    expect(&r, 200, NULL, "purchases");
+    kit_call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
+    kit_expect(&r, 200, NULL, "purchases");
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 3);
     for (size_t i = 0; i < 3; i++)
         assert_string_equal(
@@ -577,7 +531,7 @@ test_stripe_down(void **state)
                 json_array_get(json_object_get(r.json, "items"), i), "status")),
             "failed");
     th_resp_free(&r);
-    assert_int_equal(credits_of(tok), 0);
+    assert_int_equal(kit_credits(tok), 0);
     books_balance();
 }
 
@@ -592,7 +546,7 @@ test_crash_then_reconcile(void **state)
 
     (void)state;
     fake_control("deliver", "{\"mode\":\"none\"}");
-    new_buyer("crash", tok);
+    kit_new_user("crash", tok);
     buy(tok, id, sid);
     snprintf(body, sizeof body, "{\"session\":\"%s\"}", sid);
     fake_control("pay", body); /* paid; the webhook is lost */
@@ -608,7 +562,7 @@ test_crash_then_reconcile(void **state)
     assert_non_null(strstr(out, "0 pending purchases settled"));
     books_balance();
     store_start();
-    assert_int_equal(credits_of(tok), 10);
+    assert_int_equal(kit_credits(tok), 10);
     fake_control("deliver", "{\"mode\":\"before\"}");
 }
 
@@ -621,20 +575,21 @@ test_refund(void **state)
     size_t i;
 
     (void)state;
-    new_buyer("refund", tok);
+    kit_new_user("refund", tok);
     buy(tok, id, sid);
     snprintf(path, sizeof path, "/pay/%s/pay", sid);
     fake_post(path, NULL, &r);
     th_resp_free(&r);
     wait_status(tok, id, "settled");
     snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund", id);
-    call("POST", path, tok, NULL, NULL, &r);
-    expect(&r, 200, NULL, "refund");
+    kit_call("POST", path, tok, NULL, NULL, &r);
+    kit_expect(&r, 200, NULL, "refund");
     assert_string_equal(json_string_value(json_object_get(r.json, "status")),
                         "refunded");
     th_resp_free(&r);
-    assert_int_equal(credits_of(tok), 0);
-    if (th_req(&fake, "GET", "/_control/log", NULL, NULL, 0, &r) < 0)
+    assert_int_equal(kit_credits(tok), 0);
+    if (kit_try_on(&fake, "GET", "/_control/log", NULL, NULL, NULL, NULL, &r) <
+        0)
         fail_msg("no log");
     json_array_foreach(json_object_get(r.json, "requests"), i, req)
     {
@@ -647,8 +602,8 @@ test_refund(void **state)
     assert_non_null(json_string_value(json_object_get(hit, "idempotency_key")));
     th_resp_free(&r);
     /* Again: refused, and the charge.refunded event booked nothing more. */
-    call("POST", path, tok, NULL, NULL, &r);
-    expect(&r, 409, "not_refundable", "second refund");
+    kit_call("POST", path, tok, NULL, NULL, &r);
+    kit_expect(&r, 409, "not_refundable", "second refund");
     th_resp_free(&r);
     books_balance();
 }
