@@ -344,6 +344,9 @@ struct buf {
     int oom;
 };
 
+static void buf_add(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 buf_add(struct buf *b, const char *fmt, ...)
 {
