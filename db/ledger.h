@@ -387,6 +387,29 @@ int ledger_receipt_get(struct db *db, const char *purchase_id,
                        const char *user_id, struct ledger_receipt *out,
                        char err[DB_ERR_LEN]) DB_WUR;
 
+/* A contributor's account with the payment provider, for payouts. */
+struct ledger_payout_account {
+    char account_ref[LEDGER_REF_LEN]; /* the provider's account id */
+    int payouts_enabled;              /* the provider says it can be paid */
+};
+
+/* The user's payout account; DB_ENOTFOUND if none yet. */
+int ledger_payout_account_get(struct db *db, const char *user_id,
+                              struct ledger_payout_account *out,
+                              char err[DB_ERR_LEN]) DB_WUR;
+/* Record the user's account once; a second call keeps the first. */
+int ledger_payout_account_put(struct db *db, const char *user_id,
+                              const char *provider, const char *account_ref,
+                              char err[DB_ERR_LEN]) DB_WUR;
+/* The provider says whether the account can be paid; DB_ENOTFOUND if the
+ * account is not one of ours. */
+int ledger_payout_account_enable(struct db *db, const char *account_ref,
+                                 int enabled, char err[DB_ERR_LEN]) DB_WUR;
+/* Record the provider's transfer for a payout (once; again is DB_OK). */
+int ledger_payout_transfer_put(struct db *db, const char *payout_id,
+                               const char *transfer_ref,
+                               char err[DB_ERR_LEN]) DB_WUR;
+
 /* Verification. */
 
 /* Recompute every balance from the postings and check every invariant of

@@ -354,3 +354,126 @@ out:
     db_conn_put(db, c);
     return rc;
 }
+
+/* Payout accounts and transfers. */
+
+static const char SQL_PAYACCT_GET[] =
+    "SELECT account_ref, payouts_enabled FROM payout_accounts "
+    "WHERE user_id = ?1";
+static const char SQL_PAYACCT_PUT[] =
+    "INSERT INTO payout_accounts(user_id, provider, account_ref, created_at,"
+    " updated_at) VALUES (?1, ?2, ?3, unixepoch(), unixepoch()) "
+    "ON CONFLICT(user_id) DO NOTHING";
+static const char SQL_PAYACCT_ENABLE[] =
+    "UPDATE payout_accounts SET payouts_enabled = ?1, updated_at = "
+    "unixepoch() WHERE account_ref = ?2";
+static const char SQL_TRANSFER_PUT[] =
+    "INSERT INTO payout_transfers(payout_id, transfer_ref, created_at) "
+    "VALUES (?1, ?2, unixepoch()) ON CONFLICT(payout_id) DO NOTHING";
+
+int
+ledger_payout_account_get(struct db *db, const char *user_id,
+                          struct ledger_payout_account *out,
+                          char err[DB_ERR_LEN])
+{
+    sqlite3 *c;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (ledger__bad_str(user_id, LEDGER_ID_LEN))
+        return ledger__invalid(err, "missing user id");
+    c = db_conn_get(db);
+    rc = db_prepare_cached(db, c, SQL_PAYACCT_GET, &st, err);
+    if (rc != DB_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        db_col_copy(st, 0, out->account_ref, sizeof out->account_ref);
+        out->payouts_enabled = sqlite3_column_int(st, 1);
+        rc = DB_OK;
+    } else if (rc == SQLITE_DONE) {
+        snprintf(err, DB_ERR_LEN, "no payout account");
+        rc = DB_ENOTFOUND;
+    } else {
+        rc = db_fail(c, rc, "payout account lookup", err);
+    }
+out:
+    if (st)
+        db_stmt_done(db, c, st);
+    db_conn_put(db, c);
+    return rc;
+}
+
+/* Run one cached write with up to three text binds (NULL: skipped) and,
+ * when has_int, an integer as ?1 shifting the texts one place. */
+static int
+write_row(struct db *db, const char *sql, const char *what, int has_int,
+          int64_t n, const char *a, const char *b, const char *d, int *changed,
+          char err[DB_ERR_LEN])
+{
+    sqlite3 *c = db_conn_get(db);
+    sqlite3_stmt *st = NULL;
+    const char *texts[3] = {a, b, d};
+    int rc = db_prepare_cached(db, c, sql, &st, err);
+
+    if (rc != DB_OK)
+        goto out;
+    if (has_int)
+        sqlite3_bind_int64(st, 1, n);
+    for (int i = 0; i < 3; i++) {
+        if (texts[i])
+            sqlite3_bind_text(st, i + 1 + has_int, texts[i], -1, SQLITE_STATIC);
+    }
+    rc = ledger__step_done(c, st, what, err);
+    if (rc == DB_OK && changed)
+        *changed = sqlite3_changes(c);
+out:
+    if (st)
+        db_stmt_done(db, c, st);
+    db_conn_put(db, c);
+    return rc;
+}
+
+int
+ledger_payout_account_put(struct db *db, const char *user_id,
+                          const char *provider, const char *account_ref,
+                          char err[DB_ERR_LEN])
+{
+    if (ledger__bad_str(user_id, LEDGER_ID_LEN) ||
+        ledger__bad_str(provider, LEDGER_REF_LEN) ||
+        ledger__bad_str(account_ref, LEDGER_REF_LEN))
+        return ledger__invalid(err, "bad payout account field");
+    return write_row(db, SQL_PAYACCT_PUT, "payout account insert", 0, 0,
+                     user_id, provider, account_ref, NULL, err);
+}
+
+int
+ledger_payout_account_enable(struct db *db, const char *account_ref,
+                             int enabled, char err[DB_ERR_LEN])
+{
+    int changed = 0;
+    int rc;
+
+    if (ledger__bad_str(account_ref, LEDGER_REF_LEN))
+        return ledger__invalid(err, "missing account reference");
+    rc = write_row(db, SQL_PAYACCT_ENABLE, "payout account update", 1,
+                   enabled ? 1 : 0, account_ref, NULL, NULL, &changed, err);
+    if (rc == DB_OK && !changed) {
+        snprintf(err, DB_ERR_LEN, "no such payout account");
+        rc = DB_ENOTFOUND;
+    }
+    return rc;
+}
+
+int
+ledger_payout_transfer_put(struct db *db, const char *payout_id,
+                           const char *transfer_ref, char err[DB_ERR_LEN])
+{
+    if (ledger__bad_str(payout_id, LEDGER_ID_LEN) ||
+        ledger__bad_str(transfer_ref, LEDGER_REF_LEN))
+        return ledger__invalid(err, "bad transfer field");
+    return write_row(db, SQL_TRANSFER_PUT, "transfer insert", 0, 0, payout_id,
+                     transfer_ref, NULL, NULL, err);
+}

@@ -177,6 +177,10 @@ void webhooks_stripe(struct srv_req *r);
 /* receipts.c */
 void receipts_get(struct srv_req *r);
 
+/* connect.c: GET and POST /api/v1/me/payout-account. */
+void connect_account_get(struct srv_req *r);
+void connect_account_create(struct srv_req *r);
+
 /* licences.c */
 void licences_create(struct srv_req *r);
 void licences_mine(struct srv_req *r);

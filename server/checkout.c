@@ -21,9 +21,8 @@ checkout_stripe_conf(const struct app *app, struct stripe_conf *out)
     out->secret_key = app->cfg.stripe_secret_key;
 }
 
-/* Where the buyer comes back to: --public-url, else the listen address. */
-static void
-public_base(const struct app *app, char *out, size_t len)
+void
+checkout_public_base(const struct app *app, char *out, size_t len)
 {
     size_t n;
 
@@ -53,7 +52,7 @@ checkout_begin(struct app *app, const struct ledger_purchase *p,
     checkout_url[0] = '\0';
     *out = *p;
     checkout_stripe_conf(app, &sc);
-    public_base(app, base, sizeof base);
+    checkout_public_base(app, base, sizeof base);
     snprintf(name, sizeof name, "%lld Stockroom credits",
              (long long)p->credits);
     stripe_form_add(&f, "mode", "payment");

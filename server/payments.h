@@ -64,6 +64,20 @@ int checkout_reconcile(struct app *app, int since_hours, int *seen,
 int checkout_refund(struct app *app, const struct ledger_purchase *p, char *err,
                     size_t errlen);
 
+/* checkout.c: where browsers come back to: --public-url, else the listen
+ * address; no trailing slash. */
+void checkout_public_base(const struct app *app, char *out, size_t len);
+
+/* connect.c: payouts through Stripe Connect. The webhook's account.updated
+ * (a DB_E* code); the contributor's account when payouts are enabled (0,
+ * else -1); a transfer for a requested payout (a payments_result). */
+int connect_account_updated(struct app *app, const json_t *acct, char *err,
+                            size_t errlen);
+int connect_require_account(struct app *app, const char *user_id,
+                            char ref[LEDGER_REF_LEN]);
+int connect_transfer(struct app *app, const struct ledger_payout *p,
+                     const char *account_ref, char *err, size_t errlen);
+
 /* checkout.c: Stripe's client settings from the configuration. */
 struct stripe_conf;
 void checkout_stripe_conf(const struct app *app, struct stripe_conf *out);

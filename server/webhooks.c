@@ -68,6 +68,16 @@ dispatch(struct app *app, const char *type, const json_t *obj, char *err,
         return checkout_apply_session(app, obj, 1, err, errlen);
     if (!strcmp(type, "charge.refunded"))
         return charge_refunded(app, obj, err, errlen);
+    if (!strcmp(type, "account.updated"))
+        return connect_account_updated(app, obj, err, errlen);
+    if (!strcmp(type, "transfer.reversed")) {
+        /* The books have no reversal of a paid payout yet. */
+        log_error("transfer %s reversed by Stripe: payout %s needs attention",
+                  json_string_value(json_object_get(obj, "id")),
+                  json_string_value(json_object_get(
+                      json_object_get(obj, "metadata"), "payout_id")));
+        return DB_OK;
+    }
     return DB_OK; /* anything else: acknowledged, ignored */
 }
 

@@ -1,4 +1,4 @@
-/* Stockroom — taking payments through Stripe, against the fake Stripe API
+/* Stockroom — taking payments through Stripe, against the sf_fake Stripe API
  * of tests/services/stripe (webhooks signed by stripe-node): the purchase
  * flow, webhooks before and after the browser, replays, bad signatures,
  * amount mismatch, expiry, Stripe down, a crash before the webhook then
@@ -18,202 +18,8 @@
 
 #include "harness.h"
 #include "kit.h"
+#include "stripefix.h"
 #include "util.h"
-
-#define KEY "sk_test_stockroom"
-#define SECRET "whsec_current"
-/* A rotation in progress: the old secret is still accepted. */
-#define SECRETS "whsec_retired, " SECRET
-#define DEADLINE_MS 15000
-
-static struct th_server srv;
-static struct th_server fake; /* only port and base are used */
-static pid_t fake_pid;
-static char fake_dir[256];
-static int key_seq;
-
-/* ---- the fake ----------------------------------------------------------- */
-
-static void
-fake_start(void)
-{
-    char portfile[300], buf[16] = "";
-    long until = tu_now_ms() + DEADLINE_MS;
-
-    if (tu_tmpdir(fake_dir, sizeof fake_dir) < 0)
-        fail_msg("no temporary directory");
-    snprintf(portfile, sizeof portfile, "%s/port", fake_dir);
-    fake_pid = fork();
-    if (fake_pid == 0) {
-        setenv("FAKE_STRIPE_KEY", KEY, 1);
-        setenv("FAKE_STRIPE_WEBHOOK_SECRET", SECRET, 1);
-        execlp("node", "node", "tests/services/stripe/server.mjs",
-               "--port-file", portfile, (char *)NULL);
-        _exit(127);
-    }
-    while (tu_now_ms() < until) {
-        FILE *f = fopen(portfile, "r");
-
-        if (f) {
-            if (fgets(buf, sizeof buf, f))
-                fake.port = atoi(buf);
-            fclose(f);
-        }
-        if (fake.port > 0)
-            break;
-        usleep(20000);
-    }
-    if (fake.port <= 0)
-        fail_msg("the fake Stripe did not start (npm ci in "
-                 "tests/services/stripe?)");
-    snprintf(fake.base, sizeof fake.base, "http://127.0.0.1:%d", fake.port);
-}
-
-/* POST a JSON body to the fake's control or hosted pages. */
-static void
-fake_post(const char *path, const char *json, struct th_resp *r)
-{
-    const char *h[] = {"Content-Type: application/json", NULL};
-
-    if (kit_try_on(&fake, "POST", path, NULL, h, NULL, json, r) < 0)
-        fail_msg("fake %s: no answer", path);
-}
-
-static void
-fake_control(const char *name, const char *json)
-{
-    struct th_resp r;
-    char path[100];
-
-    snprintf(path, sizeof path, "/_control/%s", name);
-    fake_post(path, json, &r);
-    if (r.status != 200)
-        fail_msg("fake control %s: %ld %s", name, r.status, r.body);
-    th_resp_free(&r);
-}
-
-static void
-fake_point_webhooks(void)
-{
-    char body[300];
-
-    snprintf(body, sizeof body, "{\"url\":\"%s/api/v1/webhooks/stripe\"}",
-             srv.base);
-    fake_control("webhook", body);
-}
-
-/* ---- the store ---------------------------------------------------------- */
-
-static void
-store_start(void)
-{
-    char api[80];
-    const char *extra[] = {"--payment-provider",
-                           "stripe",
-                           "--stripe-api-url",
-                           api,
-                           "--seller-name",
-                           "Stockroom Ltd",
-                           "--seller-tax-id",
-                           "GB123456789",
-                           NULL};
-
-    snprintf(api, sizeof api, "%s", fake.base);
-    setenv("STOCKROOM_STRIPE_SECRET_KEY", KEY, 1);
-    setenv("STOCKROOM_STRIPE_WEBHOOK_SECRET", SECRETS, 1);
-    if (th_start(&srv, extra) < 0)
-        fail_msg("server did not start");
-    fake_point_webhooks();
-}
-
-static int
-setup(void **state)
-{
-    (void)state;
-    fake_start();
-    store_start();
-    kit_use(&srv);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    th_stop(&srv);
-    th_cleanup(&srv);
-    if (fake_pid > 0) {
-        kill(fake_pid, SIGTERM);
-        tu_wait_exit(fake_pid, 5000);
-    }
-    tu_rmtree(fake_dir);
-    return 0;
-}
-
-/* The status the buyer's purchase list shows for purchase id. */
-static void
-purchase_status(const char *tok, const char *id, char out[32])
-{
-    struct th_resp r;
-    size_t i;
-    json_t *p;
-
-    out[0] = '\0';
-    kit_call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
-    kit_expect(&r, 200, NULL, "purchases");
-    json_array_foreach(json_object_get(r.json, "items"), i, p)
-    {
-        if (!strcmp(json_string_value(json_object_get(p, "purchase_id")), id))
-            snprintf(out, 32, "%s",
-                     json_string_value(json_object_get(p, "status")));
-    }
-    th_resp_free(&r);
-}
-
-static void
-wait_status(const char *tok, const char *id, const char *want)
-{
-    long until = tu_now_ms() + DEADLINE_MS;
-    char st[32];
-
-    do {
-        purchase_status(tok, id, st);
-        if (!strcmp(st, want))
-            return;
-        usleep(20000);
-    } while (tu_now_ms() < until);
-    fail_msg("purchase %s stayed %s, never %s", id, st, want);
-}
-
-/* Buy pack "10"; id and the session id (from checkout_url) filled. */
-static void
-buy(const char *tok, char id[64], char session[80])
-{
-    struct th_resp r;
-    char key[32];
-    const char *url, *s;
-
-    snprintf(key, sizeof key, "stripe-%d", ++key_seq);
-    kit_call("POST", "/api/v1/credits/purchases", tok, key, "{\"pack\":\"10\"}",
-             &r);
-    kit_expect(&r, 201, NULL, "purchase");
-    assert_string_equal(json_string_value(json_object_get(r.json, "status")),
-                        "pending");
-    url = json_string_value(json_object_get(r.json, "checkout_url"));
-    assert_non_null(url);
-    assert_true(!strncmp(url, fake.base, strlen(fake.base)));
-    s = strrchr(url, '/');
-    snprintf(session, 80, "%s", s + 1);
-    snprintf(id, 64, "%s",
-             json_string_value(json_object_get(r.json, "purchase_id")));
-    th_resp_free(&r);
-}
-
-static void
-books_balance(void)
-{
-    assert_int_equal(tu_ledger_verify(srv.dir), 0);
-}
 
 /* ---- tests -------------------------------------------------------------- */
 
@@ -226,12 +32,12 @@ test_purchase_flow(void **state)
     size_t i;
 
     (void)state;
-    fake_control("deliver", "{\"mode\":\"before\"}");
+    sf_control("deliver", "{\"mode\":\"before\"}");
     kit_new_user("flow", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     /* What Stockroom asked Stripe for, as Stripe documents it. */
-    if (kit_try_on(&fake, "GET", "/_control/log", NULL, NULL, NULL, NULL, &r) <
-        0)
+    if (kit_try_on(&sf_fake, "GET", "/_control/log", NULL, NULL, NULL, NULL,
+                   &r) < 0)
         fail_msg("no log");
     json_array_foreach(json_object_get(r.json, "requests"), i, req)
     {
@@ -269,18 +75,18 @@ test_purchase_flow(void **state)
     th_resp_free(&r);
     /* The hosted page, then Pay: the webhook lands before the redirect. */
     snprintf(path, sizeof path, "/pay/%s", sid);
-    if (kit_try_on(&fake, "GET", path, NULL, NULL, NULL, NULL, &r) < 0)
+    if (kit_try_on(&sf_fake, "GET", path, NULL, NULL, NULL, NULL, &r) < 0)
         fail_msg("no checkout page");
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "Pay"));
     th_resp_free(&r);
     snprintf(path, sizeof path, "/pay/%s/pay", sid);
-    fake_post(path, NULL, &r);
+    sf_fake_post(path, NULL, &r);
     assert_int_equal(r.status, 303);
     assert_non_null(th_header(&r, "Location", loc, sizeof loc));
     assert_non_null(strstr(loc, "checkout=success"));
     th_resp_free(&r);
-    wait_status(tok, id, "settled");
+    sf_wait_status(tok, id, "settled");
     assert_int_equal(kit_credits(tok), 10);
     /* The receipt. */
     snprintf(path, sizeof path, "/api/v1/me/purchases/%s/receipt", id);
@@ -304,7 +110,7 @@ test_purchase_flow(void **state)
         kit_expect(&r, 404, "not_found", "another's receipt");
         th_resp_free(&r);
     }
-    books_balance();
+    sf_books_balance();
 }
 
 static void
@@ -314,18 +120,18 @@ test_webhook_after_browser(void **state)
     struct th_resp r;
 
     (void)state;
-    fake_control("deliver", "{\"mode\":\"after\"}");
+    sf_control("deliver", "{\"mode\":\"after\"}");
     kit_new_user("after", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     snprintf(path, sizeof path, "/pay/%s/pay", sid);
-    fake_post(path, NULL, &r);
+    sf_fake_post(path, NULL, &r);
     assert_int_equal(r.status, 303);
     th_resp_free(&r);
     /* The browser is back first and polls, as Credits does. */
-    wait_status(tok, id, "settled");
+    sf_wait_status(tok, id, "settled");
     assert_int_equal(kit_credits(tok), 10);
-    fake_control("deliver", "{\"mode\":\"before\"}");
-    books_balance();
+    sf_control("deliver", "{\"mode\":\"before\"}");
+    sf_books_balance();
 }
 
 /* A checkout.session.completed event for purchase id, signed by
@@ -350,7 +156,7 @@ signed_event(const char *evt, const char *id, const char *sid, long long amount,
                    "timestamp", (json_int_t)(t ? t : (long long)time(NULL)));
     req = json_dumps(sj, JSON_COMPACT);
     json_decref(sj);
-    fake_post("/_control/sign", req, &r);
+    sf_fake_post("/_control/sign", req, &r);
     free(req);
     assert_int_equal(r.status, 200);
     snprintf(hdr, hlen, "Stripe-Signature: %s",
@@ -375,9 +181,9 @@ test_same_event_three_times(void **state)
     char *body;
 
     (void)state;
-    fake_control("deliver", "{\"mode\":\"none\"}");
+    sf_control("deliver", "{\"mode\":\"none\"}");
     kit_new_user("thrice", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     body =
         signed_event("evt_thrice", id, sid, 1500, SECRET, 0, hdr, sizeof hdr);
     for (int i = 0; i < 3; i++) {
@@ -394,7 +200,7 @@ test_same_event_three_times(void **state)
         char tok2[128], id2[64], sid2[80];
 
         kit_new_user("rotated", tok2);
-        buy(tok2, id2, sid2);
+        sf_buy(tok2, id2, sid2);
         body = signed_event("evt_rotated", id2, sid2, 1500, "whsec_retired", 0,
                             hdr, sizeof hdr);
         post_webhook(hdr, body, &r);
@@ -403,8 +209,8 @@ test_same_event_three_times(void **state)
         free(body);
         assert_int_equal(kit_credits(tok2), 10);
     }
-    fake_control("deliver", "{\"mode\":\"before\"}");
-    books_balance();
+    sf_control("deliver", "{\"mode\":\"before\"}");
+    sf_books_balance();
 }
 
 static void
@@ -416,7 +222,7 @@ test_bad_signatures(void **state)
 
     (void)state;
     kit_new_user("forger", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     /* Tampered body: signed for 1500, sent saying 1600. */
     body =
         signed_event("evt_tamper", id, sid, 1500, SECRET, 0, hdr, sizeof hdr);
@@ -445,9 +251,9 @@ test_bad_signatures(void **state)
     th_resp_free(&r);
     free(body);
     assert_int_equal(kit_credits(tok), 0);
-    purchase_status(tok, id, st);
+    sf_purchase_status(tok, id, st);
     assert_string_equal(st, "pending");
-    books_balance();
+    sf_books_balance();
 }
 
 static void
@@ -459,16 +265,16 @@ test_amount_mismatch(void **state)
 
     (void)state;
     kit_new_user("cheap", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     body = signed_event("evt_cheap", id, sid, 100, SECRET, 0, hdr, sizeof hdr);
     post_webhook(hdr, body, &r);
     kit_expect(&r, 200, NULL, "mismatch acknowledged");
     th_resp_free(&r);
     free(body);
     assert_int_equal(kit_credits(tok), 0);
-    purchase_status(tok, id, st);
+    sf_purchase_status(tok, id, st);
     assert_string_equal(st, "needs_attention");
-    books_balance();
+    sf_books_balance();
 }
 
 static void
@@ -479,19 +285,19 @@ test_expired_and_cancelled(void **state)
 
     (void)state;
     kit_new_user("expiry", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     /* Cancel: back to Credits saying so; the session stays open. */
     snprintf(path, sizeof path, "/pay/%s/cancel", sid);
-    fake_post(path, NULL, &r);
+    sf_fake_post(path, NULL, &r);
     assert_int_equal(r.status, 303);
     assert_non_null(th_header(&r, "Location", loc, sizeof loc));
     assert_non_null(strstr(loc, "checkout=cancel"));
     th_resp_free(&r);
     snprintf(body, sizeof body, "{\"session\":\"%s\"}", sid);
-    fake_control("expire", body);
-    wait_status(tok, id, "failed");
+    sf_control("expire", body);
+    sf_wait_status(tok, id, "failed");
     assert_int_equal(kit_credits(tok), 0);
-    books_balance();
+    sf_books_balance();
 }
 
 static void
@@ -503,24 +309,24 @@ test_stripe_down(void **state)
 
     (void)state;
     kit_new_user("down", tok);
-    fake_control("faults", "{\"fail\":1000,\"failStatus\":503}");
+    sf_control("faults", "{\"fail\":1000,\"failStatus\":503}");
     t0 = tu_now_ms();
     kit_call("POST", "/api/v1/credits/purchases", tok, "down-1",
              "{\"pack\":\"10\"}", &r);
     kit_expect(&r, 503, "payment_unavailable", "Stripe 503");
     th_resp_free(&r);
     assert_true(tu_now_ms() - t0 < 10000);
-    fake_control("faults", "{\"fail\":0,\"drop\":1000}");
+    sf_control("faults", "{\"fail\":0,\"drop\":1000}");
     kit_call("POST", "/api/v1/credits/purchases", tok, "down-2",
              "{\"pack\":\"10\"}", &r);
     kit_expect(&r, 503, "payment_unavailable", "Stripe dropping");
     th_resp_free(&r);
-    fake_control("faults", "{\"drop\":0,\"fail\":1,\"failStatus\":400}");
+    sf_control("faults", "{\"drop\":0,\"fail\":1,\"failStatus\":400}");
     kit_call("POST", "/api/v1/credits/purchases", tok, "down-3",
              "{\"pack\":\"10\"}", &r);
     kit_expect(&r, 502, "payment_failed", "Stripe refusing");
     th_resp_free(&r);
-    fake_control("faults", "{\"fail\":0,\"drop\":0}");
+    sf_control("faults", "{\"fail\":0,\"drop\":0}");
     /* Left failed, not dangling. */
     kit_call("GET", "/api/v1/me/purchases", tok, NULL, NULL, &r);
     kit_expect(&r, 200, NULL, "purchases");
@@ -532,7 +338,7 @@ test_stripe_down(void **state)
             "failed");
     th_resp_free(&r);
     assert_int_equal(kit_credits(tok), 0);
-    books_balance();
+    sf_books_balance();
 }
 
 static void
@@ -545,14 +351,14 @@ test_crash_then_reconcile(void **state)
         "--payment-provider", "stripe",   "--stripe-api-url", api,      NULL};
 
     (void)state;
-    fake_control("deliver", "{\"mode\":\"none\"}");
+    sf_control("deliver", "{\"mode\":\"none\"}");
     kit_new_user("crash", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     snprintf(body, sizeof body, "{\"session\":\"%s\"}", sid);
-    fake_control("pay", body); /* paid; the webhook is lost */
-    th_crash(&srv);
-    snprintf(data, sizeof data, "%s", srv.dir);
-    snprintf(api, sizeof api, "%s", fake.base);
+    sf_control("pay", body); /* paid; the webhook is lost */
+    th_crash(&sf_srv);
+    snprintf(data, sizeof data, "%s", sf_srv.dir);
+    snprintf(api, sizeof api, "%s", sf_fake.base);
     assert_int_equal(
         tu_run(argv, NULL, out, sizeof out, err, sizeof err, DEADLINE_MS), 0);
     assert_non_null(strstr(out, "1 pending purchases settled"));
@@ -560,10 +366,10 @@ test_crash_then_reconcile(void **state)
     assert_int_equal(
         tu_run(argv, NULL, out, sizeof out, err, sizeof err, DEADLINE_MS), 0);
     assert_non_null(strstr(out, "0 pending purchases settled"));
-    books_balance();
-    store_start();
+    sf_books_balance();
+    sf_store_start();
     assert_int_equal(kit_credits(tok), 10);
-    fake_control("deliver", "{\"mode\":\"before\"}");
+    sf_control("deliver", "{\"mode\":\"before\"}");
 }
 
 static void
@@ -576,11 +382,11 @@ test_refund(void **state)
 
     (void)state;
     kit_new_user("refund", tok);
-    buy(tok, id, sid);
+    sf_buy(tok, id, sid);
     snprintf(path, sizeof path, "/pay/%s/pay", sid);
-    fake_post(path, NULL, &r);
+    sf_fake_post(path, NULL, &r);
     th_resp_free(&r);
-    wait_status(tok, id, "settled");
+    sf_wait_status(tok, id, "settled");
     snprintf(path, sizeof path, "/api/v1/credits/purchases/%s/refund", id);
     kit_call("POST", path, tok, NULL, NULL, &r);
     kit_expect(&r, 200, NULL, "refund");
@@ -588,8 +394,8 @@ test_refund(void **state)
                         "refunded");
     th_resp_free(&r);
     assert_int_equal(kit_credits(tok), 0);
-    if (kit_try_on(&fake, "GET", "/_control/log", NULL, NULL, NULL, NULL, &r) <
-        0)
+    if (kit_try_on(&sf_fake, "GET", "/_control/log", NULL, NULL, NULL, NULL,
+                   &r) < 0)
         fail_msg("no log");
     json_array_foreach(json_object_get(r.json, "requests"), i, req)
     {
@@ -605,7 +411,7 @@ test_refund(void **state)
     kit_call("POST", path, tok, NULL, NULL, &r);
     kit_expect(&r, 409, "not_refundable", "second refund");
     th_resp_free(&r);
-    books_balance();
+    sf_books_balance();
 }
 
 static void
@@ -642,5 +448,5 @@ main(void)
         cmocka_unit_test(test_crash_then_reconcile),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sf_setup, sf_teardown);
 }
