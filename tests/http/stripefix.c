@@ -100,7 +100,11 @@ void
 sf_store_start(void)
 {
     char api[80];
-    const char *extra[] = {"--payment-provider",
+    const char *extra[] = {"--payout-min-cents",
+                           "100",
+                           "--min-megapixels",
+                           "0.01",
+                           "--payment-provider",
                            "stripe",
                            "--stripe-api-url",
                            api,
