@@ -36,11 +36,26 @@ db_fault_fired(enum db_fault_kind kind)
 }
 
 /* 1 when this call is the one that must fail. */
+/* Armed by db_fault_arm_local: this thread's own countdowns, which replace
+ * the process-wide ones while armed, so that other threads (workers,
+ * chores, other requests) neither take nor trigger the fault. */
+static _Thread_local long local_countdown[DB_FAULT_KINDS];
+static _Thread_local int local_armed;
+static _Thread_local int local_fired;
+
 static int
 hit(enum db_fault_kind kind)
 {
-    long n = atomic_load(&countdown[kind]);
+    long n;
 
+    if (local_armed) {
+        if (local_countdown[kind] > 0 && --local_countdown[kind] == 0) {
+            local_fired = 1;
+            return 1;
+        }
+        return 0;
+    }
+    n = atomic_load(&countdown[kind]);
     while (n > 0) {
         if (atomic_compare_exchange_weak(&countdown[kind], &n, n - 1)) {
             if (n == 1) {
@@ -53,8 +68,9 @@ hit(enum db_fault_kind kind)
     return 0;
 }
 
-void
-db_fault_arm_spec(const char *spec)
+/* Call set(kind, n) for each "kind:n" of spec; unknown kinds are skipped. */
+static void
+parse_spec(const char *spec, void (*set)(enum db_fault_kind, long))
 {
     static const char *const names[DB_FAULT_KINDS] = {"step", "alloc"};
     const char *p = spec;
@@ -64,12 +80,43 @@ db_fault_arm_spec(const char *spec)
             size_t len = strlen(names[k]);
 
             if (strncmp(p, names[k], len) == 0 && p[len] == ':')
-                db_fault_arm((enum db_fault_kind)k, atol(p + len + 1));
+                set((enum db_fault_kind)k, atol(p + len + 1));
         }
         p = strchr(p, ',');
         if (p)
             p++;
     }
+}
+
+void
+db_fault_arm_spec(const char *spec)
+{
+    parse_spec(spec, db_fault_arm);
+}
+
+static void
+set_local(enum db_fault_kind kind, long nth)
+{
+    local_countdown[kind] = nth > 0 ? nth : 0;
+}
+
+void
+db_fault_arm_local(const char *spec)
+{
+    memset(local_countdown, 0, sizeof local_countdown);
+    local_fired = 0;
+    parse_spec(spec, set_local);
+    local_armed = 1;
+}
+
+int
+db_fault_disarm_local(void)
+{
+    int was = local_fired;
+
+    local_armed = 0;
+    local_fired = 0;
+    return was;
 }
 
 int

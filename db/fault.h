@@ -24,5 +24,14 @@ int db_fault_fired(enum db_fault_kind kind);
  * the environment variable STOCKROOM_FAULT. */
 void db_fault_arm_spec(const char *spec);
 
+/* Arm from a spec as above for the calling thread only, until
+ * db_fault_disarm_local: while armed, this thread counts on its own and
+ * the process-wide counts are neither used nor changed. For a server
+ * thread serving one request. */
+void db_fault_arm_local(const char *spec);
+
+/* End db_fault_arm_local; 1 when a fault fired on this thread meanwhile. */
+int db_fault_disarm_local(void);
+
 #endif
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "status.h"
 
 #define LEDGER_ID_LEN 48           /* ids, user ids and image ids, with NUL */
 #define LEDGER_KEY_LEN 128         /* idempotency keys and request hashes */
@@ -41,9 +42,9 @@ struct ledger_tier {
 extern const struct ledger_tier ledger_default_tiers[4];
 
 /* Purchases of credit packs.
- * status is "pending" until the provider confirms payment, then "settled",
- * and "refunded" after ledger_purchase_refund. Times are unix seconds, 0
- * while the event has not happened. */
+ * status is pending until the provider confirms payment, then settled, and
+ * refunded after ledger_purchase_refund (db/status.h names them). Times are
+ * unix seconds, 0 while the event has not happened. */
 struct ledger_purchase {
     char id[LEDGER_ID_LEN];
     char user_id[LEDGER_ID_LEN];
@@ -51,7 +52,7 @@ struct ledger_purchase {
     int64_t price_cents;
     char provider[LEDGER_REF_LEN];
     char provider_ref[LEDGER_REF_LEN]; /* "" until settled */
-    char status[12];
+    enum db_purchase_status status;
     int64_t created_at;
     int64_t settled_at;
     int64_t refunded_at;
@@ -115,13 +116,13 @@ struct ledger_licence_list {
     char next_cursor[LEDGER_CURSOR_LEN];
 };
 
-/* A payout. status is "requested" (money in flight), "paid" or "failed"
- * (money back in the contributor's balance). */
+/* A payout: requested (money in flight), paid, or failed (money back in
+ * the contributor's balance). */
 struct ledger_payout {
     char id[LEDGER_ID_LEN];
     char contributor_id[LEDGER_ID_LEN];
     int64_t amount_cents;
-    char status[12];
+    enum db_payout_status status;
     int64_t requested_at; /* unix seconds */
     int64_t settled_at;   /* 0 while requested */
     int replayed;         /* 1: the key was seen, nothing moved */
@@ -316,8 +317,9 @@ int ledger_payout_settle(struct db *db, const char *payout_id, int paid,
  * NULL), optionally only those in status (NULL: any); paging as
  * ledger_licences_for_buyer. Free out with ledger_payout_list_release. */
 int ledger_payouts(struct db *db, const char *contributor_id,
-                   const char *status, const char *cursor, size_t limit,
-                   struct ledger_payout_list *out, char err[DB_ERR_LEN]) DB_WUR;
+                   const enum db_payout_status *status, const char *cursor,
+                   size_t limit, struct ledger_payout_list *out,
+                   char err[DB_ERR_LEN]) DB_WUR;
 
 /* Free the items of a list and empty it; accepts NULL. */
 void ledger_payout_list_release(struct ledger_payout_list *l);

@@ -1,5 +1,6 @@
 /* Stockroom — contributors' earnings reports and payouts
  * (request, settle, list). */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,7 +196,10 @@ payout_row(sqlite3_stmt *st, struct ledger_payout *p)
     db_col_copy(st, 0, p->id, sizeof p->id);
     db_col_copy(st, 1, p->contributor_id, sizeof p->contributor_id);
     p->amount_cents = sqlite3_column_int64(st, 2);
-    db_col_copy(st, 3, p->status, sizeof p->status);
+    /* The schema's CHECK admits only the enum's texts. */
+    if (db_status_payout_parse((const char *)sqlite3_column_text(st, 3),
+                               &p->status) != DB_OK)
+        assert(!"payout status outside the schema");
     p->requested_at = sqlite3_column_int64(st, 4);
     p->settled_at = sqlite3_column_int64(st, 5);
 }
@@ -384,8 +388,9 @@ ledger_payout_settle(struct db *db, const char *payout_id, int paid,
     rc = payout_load(db, c, payout_id, &p, &orig, err);
     if (rc != DB_OK)
         goto out;
-    if (strcmp(p.status, "requested") != 0) {
-        snprintf(err, DB_ERR_LEN, "payout is already %s", p.status);
+    if (p.status != DB_PAYOUT_REQUESTED) {
+        snprintf(err, DB_ERR_LEN, "payout is already %s",
+                 db_status_payout_str(p.status));
         rc = DB_ECONFLICT;
         goto out;
     }
@@ -443,8 +448,9 @@ payout_row_any(sqlite3_stmt *st, void *item)
 }
 
 int
-ledger_payouts(struct db *db, const char *contributor_id, const char *status,
-               const char *cursor, size_t limit, struct ledger_payout_list *out,
+ledger_payouts(struct db *db, const char *contributor_id,
+               const enum db_payout_status *status, const char *cursor,
+               size_t limit, struct ledger_payout_list *out,
                char err[DB_ERR_LEN])
 {
     sqlite3 *c = NULL;
@@ -464,7 +470,8 @@ ledger_payouts(struct db *db, const char *contributor_id, const char *status,
     rc = db_prepare_cached(db, c, SQL_PAYOUT_LIST, &st, err);
     if (rc == DB_OK) {
         sqlite3_bind_text(st, 1, contributor_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, status ? db_status_payout_str(*status) : NULL,
+                          -1, SQLITE_STATIC);
         rc = ledger__page_rows(c, st, 3, after, limit, sizeof *l.items,
                                payout_row_any, 7, &items, &l.n, l.next_cursor,
                                "payout list", err);

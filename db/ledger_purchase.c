@@ -25,7 +25,10 @@ purchase_row(sqlite3_stmt *st, struct ledger_purchase *p)
     p->price_cents = sqlite3_column_int64(st, 3);
     db_col_copy(st, 4, p->provider, sizeof p->provider);
     db_col_copy(st, 5, p->provider_ref, sizeof p->provider_ref);
-    db_col_copy(st, 6, p->status, sizeof p->status);
+    /* The schema's CHECK admits only the enum's texts. */
+    if (db_status_purchase_parse((const char *)sqlite3_column_text(st, 6),
+                                 &p->status) != DB_OK)
+        assert(!"purchase status outside the schema");
     p->created_at = sqlite3_column_int64(st, 7);
     p->settled_at = sqlite3_column_int64(st, 8);
     p->refunded_at = sqlite3_column_int64(st, 9);
@@ -210,7 +213,7 @@ ledger__purchase_settle_tx(struct db *db, sqlite3 *c, const char *purchase_id,
     rc = purchase_load(db, c, purchase_id, NULL, &p, NULL, err);
     if (rc != DB_OK)
         goto out;
-    if (strcmp(p.status, "pending") != 0) {
+    if (p.status != DB_PURCHASE_PENDING) {
         /* Webhooks retry: the same confirmation again changes nothing. */
         if (provider_ref && *provider_ref &&
             strcmp(provider_ref, p.provider_ref) != 0) {
@@ -334,8 +337,9 @@ ledger_purchase_refund(struct db *db, const char *purchase_id,
     rc = purchase_load(db, c, purchase_id, user_id, &p, &orig, err);
     if (rc != DB_OK)
         goto out;
-    if (strcmp(p.status, "settled") != 0) {
-        snprintf(err, DB_ERR_LEN, "purchase is %s", p.status);
+    if (p.status != DB_PURCHASE_SETTLED) {
+        snprintf(err, DB_ERR_LEN, "purchase is %s",
+                 db_status_purchase_str(p.status));
         rc = DB_ECONFLICT;
         goto out;
     }
@@ -425,7 +429,7 @@ ledger_purchases(struct db *db, const char *user_id, int64_t now,
         l.items = p;
         p = &l.items[l.n++];
         purchase_row(st, p);
-        p->refundable = strcmp(p->status, "settled") == 0 &&
+        p->refundable = p->status == DB_PURCHASE_SETTLED &&
                         p->credits_used == 0 &&
                         now - p->settled_at <= window_seconds;
     }

@@ -169,7 +169,7 @@ checkout_apply_session(struct app *app, const json_t *s, int async_failed,
     if (rc != DB_OK)
         goto fail;
     if (async_failed || (status && !strcmp(status, "expired"))) {
-        if (strcmp(p.status, "pending") != 0)
+        if (p.status != DB_PURCHASE_PENDING)
             return DB_OK;
         rc = ledger_checkout_put(app->db, pid, sid, NULL, "failed", dberr);
         if (rc != DB_OK)
@@ -190,7 +190,7 @@ checkout_apply_session(struct app *app, const json_t *s, int async_failed,
                       ? (long long)json_integer_value(amount)
                       : -1LL,
                   cur ? cur : "?", (long long)p.price_cents);
-        if (strcmp(p.status, "pending") != 0)
+        if (p.status != DB_PURCHASE_PENDING)
             return DB_OK;
         rc = ledger_checkout_put(app->db, pid, sid, NULL, "needs_attention",
                                  dberr);
@@ -199,7 +199,7 @@ checkout_apply_session(struct app *app, const json_t *s, int async_failed,
         return DB_OK;
     }
     l4[0] = '\0';
-    if (!strcmp(p.status, "pending"))
+    if (p.status == DB_PURCHASE_PENDING)
         card_last4(app, pi, l4);
     rc = ledger_checkout_paid(app->db, pid, sid, pi, l4, &done, dberr);
     if (rc != DB_OK)
@@ -253,7 +253,7 @@ checkout_reconcile(struct app *app, int since_hours, int *seen, int *settled,
             if (!pid ||
                 ledger_purchase_get(app->db, pid, &before, dberr) != DB_OK)
                 continue;
-            was_pending = !strcmp(before.status, "pending");
+            was_pending = before.status == DB_PURCHASE_PENDING;
             if (checkout_apply_session(app, s, 0, aerr, sizeof aerr) != DB_OK) {
                 log_error("reconcile: %s", aerr);
                 rc = -1;
@@ -261,7 +261,7 @@ checkout_reconcile(struct app *app, int since_hours, int *seen, int *settled,
             }
             if (was_pending &&
                 ledger_purchase_get(app->db, pid, &before, dberr) == DB_OK &&
-                strcmp(before.status, "pending") != 0) {
+                before.status != DB_PURCHASE_PENDING) {
                 (*settled)++;
                 log_warn("reconcile: purchase %s settled from session %s: "
                          "its webhook never arrived",

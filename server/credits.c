@@ -83,7 +83,6 @@ credits_purchase_create(struct srv_req *r)
     const char *key = money_idem_key(r), *pack;
     const struct cfg_pack *chosen = NULL;
     struct ledger_purchase p, settled;
-    enum db_purchase_status ps;
     char hash[65], canon[64], id[24], err[DB_ERR_LEN], url[LEDGER_URL_LEN];
     int64_t balance = 0;
     json_t *j;
@@ -109,8 +108,7 @@ credits_purchase_create(struct srv_req *r)
     if (srv_reply_db(r, rc, err, "purchase") < 0)
         return;
     url[0] = '\0';
-    if (db_status_purchase_parse(p.status, &ps) == DB_OK &&
-        ps == DB_PURCHASE_PENDING) {
+    if (p.status == DB_PURCHASE_PENDING) {
         rc = pp->begin(app, &p, srv_req_user(r)->email, &settled, url, err,
                        sizeof err);
         if (rc == PAYMENTS_EDOWN) {
@@ -177,7 +175,7 @@ credits_purchase_refund(struct srv_req *r)
         return;
     /* A card payment goes back first; the ledger books it after, and a
      * charge.refunded webhook arriving first books it just the same. */
-    if (!strcmp(p.provider, "stripe") && !strcmp(p.status, "settled") &&
+    if (!strcmp(p.provider, "stripe") && p.status == DB_PURCHASE_SETTLED &&
         p.credits_used == 0 && now - p.settled_at <= window) {
         rc = checkout_refund(app, &p, err, sizeof err);
         if (rc != PAYMENTS_OK) {
@@ -196,7 +194,7 @@ credits_purchase_refund(struct srv_req *r)
                                 &p, err);
     if (rc == DB_ECONFLICT && carded &&
         ledger_purchase_get(app->db, p.id, &p, err) == DB_OK &&
-        !strcmp(p.status, "refunded"))
+        p.status == DB_PURCHASE_REFUNDED)
         rc = DB_OK;
 
     if (rc == DB_EINVAL) {

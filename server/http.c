@@ -12,9 +12,41 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "fault.h"
 #include "httpint.h"
 #include "log.h"
 #include "parse.h"
+
+#ifdef STOCKROOM_FAULTS
+/* The test build's per-request fault: "X-Stockroom-Fault: step:N" (or
+ * alloc:N) makes the Nth SQLite step or db/ allocation of this request's
+ * own thread fail, and the reply says in X-Stockroom-Fault-Fired whether it
+ * did, so a test can walk N = 1, 2, ... until a request passes untouched.
+ * The normal build has neither header. */
+static void
+req_run_handler(struct srv_req *r)
+{
+    const char *spec = srv_req_header(r, "X-Stockroom-Fault");
+    int fired;
+
+    if (!spec) {
+        r->route->handler(r);
+        return;
+    }
+    db_fault_arm_local(spec);
+    r->route->handler(r);
+    fired = db_fault_disarm_local();
+    if (r->resp)
+        MHD_add_response_header(r->resp, "X-Stockroom-Fault-Fired",
+                                fired ? "1" : "0");
+}
+#else
+static void
+req_run_handler(struct srv_req *r)
+{
+    r->route->handler(r);
+}
+#endif
 
 static void
 req_dispatch(struct srv_req *r)
@@ -28,7 +60,7 @@ req_dispatch(struct srv_req *r)
         }
     }
     if (!r->resp)
-        r->route->handler(r);
+        req_run_handler(r);
     if (!r->resp) {
         srv_reply_internal(r, "request", "%s %s made no reply", r->method,
                            r->path);

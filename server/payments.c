@@ -48,9 +48,9 @@ payments_status(struct app *app, const struct ledger_purchase *p)
     struct ledger_checkout k;
     char err[DB_ERR_LEN];
 
-    if (strcmp(p->status, "pending") != 0 ||
+    if (p->status != DB_PURCHASE_PENDING ||
         ledger_checkout_get(app->db, p->id, &k, err) != DB_OK)
-        return p->status;
+        return db_status_purchase_str(p->status);
     if (!strcmp(k.state, "failed"))
         return "failed";
     if (!strcmp(k.state, "needs_attention"))

@@ -18,11 +18,11 @@ payout_json(const struct ledger_payout *p)
 
     app_iso_time(p->requested_at, when);
     app_iso_time(p->settled_at, settled);
-    return json_pack("{s:s,s:s,s:I,s:s,s:s,s:o}", "id", p->id, "contributor_id",
-                     p->contributor_id, "amount_cents",
-                     (json_int_t)p->amount_cents, "status", p->status,
-                     "requested_at", when, "settled_at",
-                     p->settled_at ? json_string(settled) : json_null());
+    return json_pack(
+        "{s:s,s:s,s:I,s:s,s:s,s:o}", "id", p->id, "contributor_id",
+        p->contributor_id, "amount_cents", (json_int_t)p->amount_cents,
+        "status", db_status_payout_str(p->status), "requested_at", when,
+        "settled_at", p->settled_at ? json_string(settled) : json_null());
 }
 
 void
@@ -68,7 +68,7 @@ payouts_create(struct srv_req *r)
     }
     if (srv_reply_db(r, rc, err, "payout") < 0)
         return;
-    if (stripe && !p.replayed && !strcmp(p.status, "requested")) {
+    if (stripe && !p.replayed && p.status == DB_PAYOUT_REQUESTED) {
         /* Paid when Stripe takes the transfer; refused, the money goes
          * back to the balance; unreachable, it stays requested (the
          * transfer's key makes a later try safe) and an admin settles it. */
@@ -100,12 +100,17 @@ payouts_reply(struct srv_req *r, const char *contributor)
 {
     struct ledger_payout_list l = {0};
     const char *status = srv_req_query(r, "status");
+    enum db_payout_status want;
     char err[DB_ERR_LEN];
     json_t *a;
-    int rc = ledger_payouts(srv_req_app(r)->db, contributor,
-                            status && *status ? status : NULL,
-                            srv_req_query(r, "cursor"), 100, &l, err);
+    int rc = DB_OK;
 
+    if (status && *status)
+        rc = db_status_payout_parse(status, &want);
+    if (rc == DB_OK)
+        rc = ledger_payouts(srv_req_app(r)->db, contributor,
+                            status && *status ? &want : NULL,
+                            srv_req_query(r, "cursor"), 100, &l, err);
     if (rc == DB_EINVAL) {
         srv_error(r, 422, "invalid_parameter", "Bad cursor or status.");
         return;

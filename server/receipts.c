@@ -33,7 +33,8 @@ receipts_get(struct srv_req *r)
                   "purchase_id", p.id, "date", issued, "pack", "id", pack,
                   "credits", (json_int_t)p.credits, "amount_cents",
                   (json_int_t)p.price_cents, "currency", "usd", "card_last4",
-                  *rcpt.card_last4 ? rcpt.card_last4 : NULL, "status", p.status,
-                  "seller", "name", app->cfg.seller_name, "address",
-                  app->cfg.seller_address, "tax_id", app->cfg.seller_tax_id));
+                  *rcpt.card_last4 ? rcpt.card_last4 : NULL, "status",
+                  db_status_purchase_str(p.status), "seller", "name",
+                  app->cfg.seller_name, "address", app->cfg.seller_address,
+                  "tax_id", app->cfg.seller_tax_id));
 }

@@ -36,7 +36,7 @@ charge_refunded(struct app *app, const json_t *charge, char *err, size_t errlen)
         rc = ledger_purchase_get(app->db, k.purchase_id, &p, dberr);
     if (rc != DB_OK)
         goto fail;
-    if (strcmp(p.status, "settled") != 0)
+    if (p.status != DB_PURCHASE_SETTLED)
         return DB_OK;
     /* Stripe refunded it (here or from its dashboard): no window applies. */
     rc = ledger_purchase_refund(app->db, p.id, p.user_id, (int64_t)time(NULL),

@@ -22,6 +22,7 @@ test_payouts(void **state)
     pthread_t t[N];
     struct ledger_payout p, q;
     struct ledger_payout_list pl;
+    const enum db_payout_status requested = DB_PAYOUT_REQUESTED;
     struct ledger_earnings e;
     int64_t bal, took = 0;
     int ok = 0;
@@ -62,13 +63,13 @@ test_payouts(void **state)
     verify_ok(f);
     /* Failed: the money comes back; settled twice: a conflict. */
     assert_int_equal(
-        ledger_payouts(f->db, f->contrib, "requested", NULL, 10, &pl, err),
+        ledger_payouts(f->db, f->contrib, &requested, NULL, 10, &pl, err),
         DB_OK);
     assert_int_equal(pl.n, 1);
     snprintf(q.id, sizeof q.id, "%s", pl.items[0].id);
     ledger_payout_list_release(&pl);
     assert_int_equal(ledger_payout_settle(f->db, q.id, 0, &p, err), DB_OK);
-    assert_string_equal(p.status, "failed");
+    assert_int_equal(p.status, DB_PAYOUT_FAILED);
     assert_int_equal(ledger_payout_settle(f->db, q.id, 1, &p, err),
                      DB_ECONFLICT);
     assert_int_equal(ledger_payout_settle(f->db, "onope", 1, &p, err),
@@ -95,7 +96,7 @@ test_payouts(void **state)
     assert_int_equal(ledger_payouts(f->db, NULL, NULL, NULL, 1, &pl, err),
                      DB_OK);
     assert_int_equal(pl.n, 1);
-    assert_string_equal(pl.items[0].status, "paid");
+    assert_int_equal(pl.items[0].status, DB_PAYOUT_PAID);
     assert_string_not_equal(pl.next_cursor, "");
     {
         struct ledger_payout_list more;
@@ -104,7 +105,7 @@ test_payouts(void **state)
             ledger_payouts(f->db, NULL, NULL, pl.next_cursor, 5, &more, err),
             DB_OK);
         assert_int_equal(more.n, 1);
-        assert_string_equal(more.items[0].status, "failed");
+        assert_int_equal(more.items[0].status, DB_PAYOUT_FAILED);
         assert_string_equal(more.next_cursor, "");
         ledger_payout_list_release(&more);
     }

@@ -325,7 +325,7 @@ test_refund_after_payout(void **state)
         ledger_payout_request(f->db, f->contrib, 2970, 2500, NULL, &p, err),
         DB_OK);
     assert_int_equal(ledger_payout_settle(f->db, p.id, 1, &p, err), DB_OK);
-    assert_string_equal(p.status, "paid");
+    assert_int_equal(p.status, DB_PAYOUT_PAID);
     assert_int_equal(wallet(f, f->buyer), 200 - 108);
     assert_int_equal(ledger_licence_refund(f->db, l[1].id, f->admin, &r, err),
                      DB_OK);

@@ -14,12 +14,12 @@ test_purchase_wallet(void **state)
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "k1", "h1", 10,
                                             1500, "test", &p, err),
                      DB_OK);
-    assert_string_equal(p.status, "pending");
+    assert_int_equal(p.status, DB_PURCHASE_PENDING);
     assert_int_equal(p.replayed, 0);
     assert_int_equal(wallet(f, f->buyer), 0);
     assert_int_equal(ledger_purchase_settle(f->db, p.id, "pi_1", &q, err),
                      DB_OK);
-    assert_string_equal(q.status, "settled");
+    assert_int_equal(q.status, DB_PURCHASE_SETTLED);
     assert_string_equal(q.provider_ref, "pi_1");
     assert_int_equal(q.replayed, 0);
     assert_int_equal(wallet(f, f->buyer), 10);
@@ -71,7 +71,7 @@ test_purchase_idempotent(void **state)
     assert_int_equal(ledger_purchase_create(f->db, f->buyer, "key", "h1", 30,
                                             3900, "test", &b, err),
                      DB_OK);
-    assert_string_equal(b.status, "settled");
+    assert_int_equal(b.status, DB_PURCHASE_SETTLED);
     assert_int_equal(wallet(f, f->buyer), 30);
     assert_int_equal(count(f, "SELECT count(*) FROM purchases"), 2);
     verify_ok(f);
@@ -184,7 +184,7 @@ test_pack_refund(void **state)
     assert_int_equal(
         ledger_purchase_refund(f->db, b.id, f->buyer, now, 14 * DAY, &r, err),
         DB_OK);
-    assert_string_equal(r.status, "refunded");
+    assert_int_equal(r.status, DB_PURCHASE_REFUNDED);
     assert_int_equal(r.refunded_at, now);
     assert_int_equal(wallet(f, f->buyer), 9);
     assert_int_equal(
