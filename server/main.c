@@ -221,6 +221,9 @@ cmd_serve(struct app *app)
     fd = listen_on(&app->cfg, &port);
     if (fd < 0)
         return EXIT_USAGE;
+    /* Links built from the listen address (Stripe's return URLs) need
+     * the port really bound, not ":0". Set before any thread reads it. */
+    app->cfg.listen_port = port;
     if (app_open(app) < 0) {
         close(fd);
         goto out;
