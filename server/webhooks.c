@@ -70,6 +70,13 @@ dispatch(struct app *app, const char *type, const json_t *obj, char *err,
         return charge_refunded(app, obj, err, errlen);
     if (!strcmp(type, "account.updated"))
         return connect_account_updated(app, obj, err, errlen);
+    if (!strncmp(type, "charge.dispute.", 15)) {
+        /* The books have no dispute journals yet: an admin books it. */
+        log_error("%s for payment %s (%s): needs attention", type,
+                  json_string_value(json_object_get(obj, "payment_intent")),
+                  json_string_value(json_object_get(obj, "status")));
+        return DB_OK;
+    }
     if (!strcmp(type, "transfer.reversed")) {
         /* The books have no reversal of a paid payout yet. */
         log_error("transfer %s reversed by Stripe: payout %s needs attention",

@@ -250,6 +250,19 @@ test_bad_signatures(void **state)
     kit_expect(&r, 400, "bad_signature", "old timestamp");
     th_resp_free(&r);
     free(body);
+    /* Over 256 KiB: refused before anything is read into JSON. */
+    {
+        size_t big = 300 * 1024;
+        char *huge = malloc(big + 1);
+
+        assert_non_null(huge);
+        memset(huge, ' ', big);
+        huge[big] = '\0';
+        post_webhook(hdr, huge, &r);
+        kit_expect(&r, 413, "too_large", "oversized webhook");
+        th_resp_free(&r);
+        free(huge);
+    }
     assert_int_equal(kit_credits(tok), 0);
     sf_purchase_status(tok, id, st);
     assert_string_equal(st, "pending");
