@@ -51,6 +51,15 @@ checkout_begin(struct app *app, const struct ledger_purchase *p,
 
     checkout_url[0] = '\0';
     *out = *p;
+    /* A replayed request for a purchase paid at the wrong price: it stays
+     * for an admin, not reopened. */
+    {
+        struct ledger_checkout k;
+
+        if (ledger_checkout_get(app->db, p->id, &k, dberr) == DB_OK &&
+            !strcmp(k.state, "needs_attention"))
+            return PAYMENTS_OK;
+    }
     checkout_stripe_conf(app, &sc);
     checkout_public_base(app, base, sizeof base);
     snprintf(name, sizeof name, "%lld Stockroom credits",
