@@ -59,16 +59,19 @@ lightbox_reply(struct srv_req *r, const char *id, unsigned status)
     char err[DB_ERR_LEN];
     int64_t limit;
     json_t *j;
+    int rc;
 
     if (srv_query_int(r, "limit", 1, CAT_LIST_MAX, CAT_LIST_DEFAULT, &limit) <
         0)
         return;
-    if (srv_reply_db(r,
-                     cat_lightbox_get(srv_req_app(r)->db, id, u ? u->id : NULL,
-                                      srv_req_query(r, "token"),
-                                      srv_req_query(r, "cursor"), (int)limit,
-                                      &lb, &items, err),
-                     err, "lightbox") == 0) {
+    rc = cat_lightbox_get(srv_req_app(r)->db, id, u ? u->id : NULL,
+                          srv_req_query(r, "token"), srv_req_query(r, "cursor"),
+                          (int)limit, &lb, &items, err);
+    /* The id, token and limit are checked above or answer not found: an
+     * invalid argument here is the cursor, as on every other list. */
+    if (rc == DB_EINVAL)
+        srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
+    else if (srv_reply_db(r, rc, err, "lightbox") == 0) {
         j = lightbox_json(&lb, u && !strcmp(u->id, lb.owner_id));
         json_object_set_new(j, "items", search_items_json(&items));
         json_object_set_new(j, "next_cursor",

@@ -105,14 +105,16 @@ payouts_reply(struct srv_req *r, const char *contributor)
     json_t *a;
     int rc = DB_OK;
 
-    if (status && *status)
-        rc = db_status_payout_parse(status, &want);
-    if (rc == DB_OK)
-        rc = ledger_payouts(srv_req_app(r)->db, contributor,
-                            status && *status ? &want : NULL,
-                            srv_req_query(r, "cursor"), 100, &l, err);
+    if (status && *status && db_status_payout_parse(status, &want) != DB_OK) {
+        srv_error(r, 422, "invalid_parameter",
+                  "status is requested, paid or failed.");
+        return;
+    }
+    rc = ledger_payouts(srv_req_app(r)->db, contributor,
+                        status && *status ? &want : NULL,
+                        srv_req_query(r, "cursor"), 100, &l, err);
     if (rc == DB_EINVAL) {
-        srv_error(r, 422, "invalid_parameter", "Bad cursor or status.");
+        srv_error(r, 422, "invalid_cursor", "The cursor is not valid.");
         return;
     }
     if (srv_reply_db(r, rc, err, "payout") < 0)

@@ -76,6 +76,25 @@ test_licence_not_found_vs_invalid(void **state)
            "missing_field", "licence without an image");
 }
 
+/* A cursor that no list handed out is invalid_cursor on every list; a
+ * filter value outside its set is invalid_parameter. */
+static void
+test_bad_cursor_and_filter(void **state)
+{
+    static const char *const lists[] = {
+        "/api/v1/me/payouts?cursor=garbage",
+        "/api/v1/me/licences?cursor=garbage",
+        "/api/v1/me/images?cursor=garbage",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        expect("GET", lists[i], buyer_tok, NULL, 422, "invalid_cursor",
+               lists[i]);
+    expect("GET", "/api/v1/me/payouts?status=lost", buyer_tok, NULL, 422,
+           "invalid_parameter", "payouts in a status that does not exist");
+}
+
 /* Lookups of things that are not there: 404 not_found, each resource. */
 static void
 test_not_found(void **state)
@@ -186,6 +205,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_licence_not_found_vs_invalid),
+        cmocka_unit_test(test_bad_cursor_and_filter),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_busy_is_503),
         cmocka_unit_test(test_cli_flags_any_order),

@@ -291,7 +291,7 @@ test_items_paging(void **state)
     for (int i = 0; i < 5; i++)
         assert_string_equal(seen[i], lf_imgs[order[i]].id);
     snprintf(q, sizeof q, "/api/v1/lightboxes/%s?cursor=garbage", id);
-    kit_check("GET", q, lf_ann, NULL, 422, "invalid_field",
+    kit_check("GET", q, lf_ann, NULL, 422, "invalid_cursor",
               "ann, a garbage cursor");
     snprintf(q, sizeof q, "/api/v1/lightboxes/%s?limit=0", id);
     kit_check("GET", q, lf_ann, NULL, 422, "invalid_parameter", "ann, limit=0");
