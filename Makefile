@@ -80,6 +80,10 @@ $(BUILD)/tests/unit/test_server: tests/unit/test_server.c $(BUILD)/server/config
 $(BUILD)/tests/unit/test_mail: tests/unit/test_mail.c $(BUILD)/server/mail_render.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iserver -Idb $(call pc_cflags,cmocka jansson libsodium) -o $@ $^ $(call pc_libs,cmocka jansson libsodium)
+# The webhook signature check is pure: its own object and libsodium.
+$(BUILD)/tests/unit/test_stripe_sig: tests/unit/test_stripe_sig.c $(BUILD)/server/stripe_sig.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iserver $(call pc_cflags,cmocka libsodium) -o $@ $^ $(call pc_libs,cmocka libsodium)
 
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(BUILD)/libdb.a
 	@mkdir -p $(dir $@)
@@ -148,7 +152,9 @@ FUZZ_SRV = text
 # The client-byte parsers of server/parse.c (the split of http.c), once
 # that file is in the tree.
 FUZZ_PARSE = $(if $(wildcard server/parse.h),json_depth etag unescape int route)
-FUZZ_NAMES = $(FUZZ_IMG) $(FUZZ_DB) $(FUZZ_SRV) $(FUZZ_PARSE)
+# The Stripe webhook signature check: pure, its own object and libsodium.
+FUZZ_SIG = stripe_sig
+FUZZ_NAMES = $(FUZZ_IMG) $(FUZZ_DB) $(FUZZ_SRV) $(FUZZ_PARSE) $(FUZZ_SIG)
 FUZZ_BIN = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-bins
@@ -168,6 +174,10 @@ $(BUILD)/tests/fuzz/fuzz_text: tests/fuzz/fuzz_text.c $(BUILD)/server/text.o
 $(FUZZ_PARSE:%=$(BUILD)/tests/fuzz/fuzz_%): $(BUILD)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/server/parse.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver $(call pc_cflags,jansson) -o $@ $^ $(call pc_libs,jansson)
+
+$(BUILD)/tests/fuzz/fuzz_stripe_sig: tests/fuzz/fuzz_stripe_sig.c $(BUILD)/server/stripe_sig.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Iserver $(call pc_cflags,libsodium) -o $@ $^ $(call pc_libs,libsodium)
 
 fuzz-bins: $(FUZZ_BIN:$(FUZZ_BUILD)/%=$(BUILD)/%)
 

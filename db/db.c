@@ -39,7 +39,7 @@ static const char *const migrations[] = {
     db_schema_accounts,       db_schema_catalog,        db_schema_ledger,
     db_schema_ledger_sales,   db_schema_acc_mail,       db_schema_outbox,
     db_schema_licence_shares, db_schema_catalog_browse, db_schema_image_edits,
-    db_schema_safety,         db_schema_briefs,
+    db_schema_safety,         db_schema_briefs,         db_schema_checkout,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -93,5 +93,6 @@ int db__audit_add(sqlite3 *c, const char *actor_id, const char *action,
                   const char *object_type, const char *object_id,
                   const char *reason, char err[DB_ERR_LEN]) DB_WUR;
 extern const char db_schema_briefs[]; /* brief_schema.c */
+extern const char db_schema_checkout[];
 
 #endif

@@ -28,6 +28,7 @@
 #define LEDGER_LIST_MAX 500        /* most rows one list call returns */
 #define LEDGER_MAX_CREDITS 1000000 /* per pack and per licence */
 #define LEDGER_MAX_CENTS 100000000000LL /* per pack: $1,000,000,000 */
+#define LEDGER_URL_LEN 1024             /* a provider's checkout URL */
 
 /* A royalty tier: from min_sold lifetime licences on, the contributor earns
  * rate_bp basis points of each sale's cash value. Tables are ordered by
@@ -211,6 +212,10 @@ int ledger_purchase_refund(struct db *db, const char *purchase_id,
  * inside the window), else 0; pure. */
 int ledger_purchase_is_refundable(const struct ledger_purchase *p, int64_t now,
                                   int64_t window_seconds);
+/* The purchase with this id, whoever made it; DB_ENOTFOUND if none. */
+int ledger_purchase_get(struct db *db, const char *purchase_id,
+                        struct ledger_purchase *out,
+                        char err[DB_ERR_LEN]) DB_WUR;
 
 /* The user's purchases, newest first, at most limit (1..LEDGER_LIST_MAX),
  * each with refundable set as ledger_purchase_refund would judge it at now.
@@ -340,6 +345,94 @@ int ledger_payouts(struct db *db, const char *contributor_id,
 
 /* Free the items of a list and empty it; accepts NULL. */
 void ledger_payout_list_release(struct ledger_payout_list *l);
+
+/* Checkouts: a purchase paid through a provider's hosted page.
+ * state is "open" (the buyer is paying), "paid" (settled through
+ * ledger_checkout_paid; never changes again), "failed" (never paid: the
+ * provider was down, or the session expired or failed) or
+ * "needs_attention" (paid, but not as priced: nothing credited). Strings
+ * are "" when unknown. */
+struct ledger_checkout {
+    char purchase_id[LEDGER_ID_LEN];
+    char session_ref[LEDGER_REF_LEN]; /* the provider's session id */
+    char url[LEDGER_URL_LEN];
+    char state[16];
+    char payment_ref[LEDGER_REF_LEN]; /* the provider's payment id */
+    char card_last4[5];
+    int64_t created_at; /* unix seconds */
+    int64_t updated_at;
+};
+
+/* A receipt: numbers run 1, 2, 3... without gaps, one per settled
+ * purchase, taken when it settles. */
+struct ledger_receipt {
+    int64_t number;
+    int64_t issued_at;  /* unix seconds */
+    char card_last4[5]; /* "" when the provider gave none */
+};
+
+/* Record a checkout of a pending purchase in state "open", "failed" or
+ * "needs_attention"; session_ref and url may be NULL (kept if already
+ * known). A paid checkout is left as it is (DB_OK, nothing written). */
+int ledger_checkout_put(struct db *db, const char *purchase_id,
+                        const char *session_ref, const char *url,
+                        const char *state, char err[DB_ERR_LEN]) DB_WUR;
+
+/* The provider says the session was paid: in one transaction settle the
+ * purchase (as ledger_purchase_settle, session_ref as its provider
+ * reference, receipt issued) and mark the checkout paid with payment_ref
+ * and card_last4 (each may be NULL). Idempotent: paid again, out->replayed
+ * = 1. Whatever state the checkout was in: the money has arrived. */
+int ledger_checkout_paid(struct db *db, const char *purchase_id,
+                         const char *session_ref, const char *payment_ref,
+                         const char *card_last4, struct ledger_purchase *out,
+                         char err[DB_ERR_LEN]) DB_WUR;
+
+/* The checkout of a purchase, or of a payment; DB_ENOTFOUND if none. */
+int ledger_checkout_get(struct db *db, const char *purchase_id,
+                        struct ledger_checkout *out,
+                        char err[DB_ERR_LEN]) DB_WUR;
+int ledger_checkout_by_payment(struct db *db, const char *payment_ref,
+                               struct ledger_checkout *out,
+                               char err[DB_ERR_LEN]) DB_WUR;
+
+/* Provider events: *seen = 1 when event_id was recorded before. Record it
+ * once its effect is durable (recording again is DB_OK), so a retry of an
+ * event whose handling failed is handled again. */
+int ledger_event_seen(struct db *db, const char *event_id, int *seen,
+                      char err[DB_ERR_LEN]) DB_WUR;
+int ledger_event_record(struct db *db, const char *event_id,
+                        const char *provider, const char *type,
+                        char err[DB_ERR_LEN]) DB_WUR;
+
+/* The receipt of user_id's purchase; DB_ENOTFOUND if it is not theirs or
+ * not settled. */
+int ledger_receipt_get(struct db *db, const char *purchase_id,
+                       const char *user_id, struct ledger_receipt *out,
+                       char err[DB_ERR_LEN]) DB_WUR;
+
+/* A contributor's account with the payment provider, for payouts. */
+struct ledger_payout_account {
+    char account_ref[LEDGER_REF_LEN]; /* the provider's account id */
+    int payouts_enabled;              /* the provider says it can be paid */
+};
+
+/* The user's payout account; DB_ENOTFOUND if none yet. */
+int ledger_payout_account_get(struct db *db, const char *user_id,
+                              struct ledger_payout_account *out,
+                              char err[DB_ERR_LEN]) DB_WUR;
+/* Record the user's account once; a second call keeps the first. */
+int ledger_payout_account_put(struct db *db, const char *user_id,
+                              const char *provider, const char *account_ref,
+                              char err[DB_ERR_LEN]) DB_WUR;
+/* The provider says whether the account can be paid; DB_ENOTFOUND if the
+ * account is not one of ours. */
+int ledger_payout_account_enable(struct db *db, const char *account_ref,
+                                 int enabled, char err[DB_ERR_LEN]) DB_WUR;
+/* Record the provider's transfer for a payout (once; again is DB_OK). */
+int ledger_payout_transfer_put(struct db *db, const char *payout_id,
+                               const char *transfer_ref,
+                               char err[DB_ERR_LEN]) DB_WUR;
 
 /* Verification. */
 

@@ -70,6 +70,21 @@ out:
     return rc;
 }
 
+int
+ledger_purchase_get(struct db *db, const char *purchase_id,
+                    struct ledger_purchase *out, char err[DB_ERR_LEN])
+{
+    sqlite3 *c;
+    int rc;
+
+    if (ledger__bad_str(purchase_id, LEDGER_ID_LEN))
+        return ledger__invalid(err, "missing purchase id");
+    c = db_conn_get(db);
+    rc = purchase_load(db, c, purchase_id, NULL, out, NULL, err);
+    db_conn_put(db, c);
+    return rc;
+}
+
 const char ledger__sql_balance_get[] =
     "SELECT balance FROM accounts WHERE id = ?1";
 
@@ -179,25 +194,22 @@ static const char SQL_PURCHASE_SETTLED[] =
     "UPDATE purchases SET status = 'settled', provider_ref = ?1, "
     "settled_at = unixepoch(), journal_id = ?2 WHERE id = ?3";
 
+static const char SQL_RECEIPT_ISSUE[] =
+    "INSERT INTO receipts(number, purchase_id, issued_at) VALUES "
+    "((SELECT coalesce(max(number), 0) + 1 FROM receipts), ?1, unixepoch())";
+
 int
-ledger_purchase_settle(struct db *db, const char *purchase_id,
-                       const char *provider_ref, struct ledger_purchase *out,
-                       char err[DB_ERR_LEN])
+ledger__purchase_settle_tx(struct db *db, sqlite3 *c, const char *purchase_id,
+                           const char *provider_ref,
+                           struct ledger_purchase *out, char err[DB_ERR_LEN])
 {
-    sqlite3 *c = NULL;
     sqlite3_stmt *st = NULL;
     struct ledger_purchase p;
     char wallet[LEDGER__ACCT_LEN], memo[128];
     int64_t jid;
     int rc;
 
-    if (ledger__bad_str(purchase_id, LEDGER_ID_LEN) ||
-        (provider_ref && strlen(provider_ref) >= LEDGER_REF_LEN))
-        return ledger__invalid(err, "missing or overlong purchase field");
-    c = db_conn_get(db);
-    rc = ledger__tx_begin(db, c, err);
-    if (rc != DB_OK)
-        goto out;
+    assert(LEDGER__IN_TX(c));
     rc = purchase_load(db, c, purchase_id, NULL, &p, NULL, err);
     if (rc != DB_OK)
         goto out;
@@ -213,7 +225,6 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
         }
         p.replayed = 1;
         *out = p;
-        rc = ledger__tx_commit(db, c, err);
         goto out;
     }
     rc = ledger__account_ensure(db, c, "wallet", p.user_id, err);
@@ -254,18 +265,46 @@ ledger_purchase_settle(struct db *db, const char *purchase_id,
     rc = ledger__step_done(c, st, "purchase update", err);
     if (rc != DB_OK)
         goto out;
+    db_stmt_done(db, c, st);
+    /* inv. 15: the receipt's number is taken in the settling transaction,
+     * so numbers have no gaps and no settled purchase lacks one. */
+    rc = db_prepare_cached(db, c, SQL_RECEIPT_ISSUE, &st, err);
+    if (rc != DB_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, p.id, -1, SQLITE_STATIC);
+    rc = ledger__step_done(c, st, "receipt insert", err);
+    if (rc != DB_OK)
+        goto out;
     rc = purchase_load(db, c, purchase_id, NULL, out, NULL, err);
+out:
+    if (st)
+        db_stmt_done(db, c, st);
+    return rc;
+}
+
+int
+ledger_purchase_settle(struct db *db, const char *purchase_id,
+                       const char *provider_ref, struct ledger_purchase *out,
+                       char err[DB_ERR_LEN])
+{
+    sqlite3 *c = NULL;
+    int rc;
+
+    if (ledger__bad_str(purchase_id, LEDGER_ID_LEN) ||
+        (provider_ref && strlen(provider_ref) >= LEDGER_REF_LEN))
+        return ledger__invalid(err, "missing or overlong purchase field");
+    c = db_conn_get(db);
+    rc = ledger__tx_begin(db, c, err);
+    if (rc != DB_OK)
+        goto out;
+    rc = ledger__purchase_settle_tx(db, c, purchase_id, provider_ref, out, err);
     if (rc != DB_OK)
         goto out;
     rc = ledger__tx_commit(db, c, err);
 out:
-    if (st)
-        db_stmt_done(db, c, st);
-    if (c) {
-        if (rc != DB_OK)
-            db_rollback(c);
-        db_conn_put(db, c);
-    }
+    if (rc != DB_OK)
+        db_rollback(c);
+    db_conn_put(db, c);
     return rc;
 }
 

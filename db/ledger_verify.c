@@ -319,7 +319,10 @@ static const struct check checks[] = {
       "('licence_lots_no_delete'), ('payouts_fixed'), "
       "('payouts_no_delete'), ('contributor_stats_up'), "
       "('contributor_stats_no_delete'), ('idempotency_keys_no_update'), "
-      "('idempotency_keys_no_delete')) "
+      "('idempotency_keys_no_delete'), ('checkouts_no_delete'), "
+      "('checkouts_paid_stays'), ('provider_events_no_delete'), "
+      "('receipts_gap_free'), ('receipts_no_update'), "
+      "('receipts_no_delete')) "
       "SELECT 'trigger ' || name || ' is missing' FROM t WHERE name NOT IN "
       "(SELECT name FROM sqlite_schema WHERE type = 'trigger')" },
     { 15, "each brief's escrow holds its bounty less what was awarded and "
@@ -393,6 +396,30 @@ static const struct check checks[] = {
       "('brief_awards_no_update'), ('brief_awards_no_delete')) "
       "SELECT 'trigger ' || name || ' is missing' FROM t WHERE name NOT IN "
       "(SELECT name FROM sqlite_schema WHERE type = 'trigger')" },
+    { 18, "receipt numbers run from 1 without gaps, one for each settled "
+          "or refunded purchase and none for a pending one",
+      "SELECT 'receipt numbers run to ' || coalesce(max(number), 0) || "
+      "' over ' || count(*) || ' receipts' FROM receipts "
+      "HAVING coalesce(max(number), 0) <> count(*) "
+      "UNION ALL SELECT 'purchase ' || p.id || ' is ' || p.status || "
+      "CASE WHEN r.number IS NULL THEN ' without a receipt' "
+      "ELSE ' with receipt ' || r.number END FROM purchases p "
+      "LEFT JOIN receipts r ON r.purchase_id = p.id "
+      "WHERE (p.journal_id IS NULL) <> (r.number IS NULL)" },
+    { 19, "money in from the provider equals the price of the credits it "
+          "issued, less refunds: each paid checkout settled its purchase, "
+          "no other checkout did, and the clearing account holds exactly "
+          "the price of the purchases settled and not refunded",
+      "WITH " BAL "SELECT 'checkout of purchase ' || k.purchase_id || ' is "
+      "' || k.state || ', the purchase ' || p.status FROM checkouts k "
+      "JOIN purchases p ON p.id = k.purchase_id "
+      "WHERE (k.state = 'paid') <> (p.journal_id IS NOT NULL) "
+      "UNION ALL SELECT 'payment clearing holds ' || b || ', settled "
+      "purchases sum to ' || (SELECT coalesce(sum(price_cents), 0) "
+      "FROM purchases WHERE status = 'settled') FROM bal "
+      "WHERE id = 'payment_clearing' AND b <> (SELECT "
+      "coalesce(sum(price_cents), 0) FROM purchases WHERE status = "
+      "'settled')" },
 };
 /* clang-format on */
 

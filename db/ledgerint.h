@@ -128,6 +128,14 @@ int ledger__lots_record(struct db *db, sqlite3 *c, const char *licence,
                         const struct ledger__use *u, size_t n,
                         char err[DB_ERR_LEN]) DB_WUR;
 
+/* In a transaction: settle a pending purchase (journal, lot, receipt), or
+ * find it settled already (out->replayed = 1); see ledger_purchase_settle. */
+int ledger__purchase_settle_tx(struct db *db, sqlite3 *c,
+                               const char *purchase_id,
+                               const char *provider_ref,
+                               struct ledger_purchase *out,
+                               char err[DB_ERR_LEN]) DB_WUR;
+
 /* ledger_licence.c */
 
 /* Read a LEDGER__LICENCE_COLS row into *l. */

@@ -61,3 +61,16 @@ if [ "$what" = test ] && [ ! -d tests/services/smtp/node_modules/smtp-server ]; 
     echo "Installing npm packages for tests/services/smtp"
     (cd tests/services/smtp && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Stand-ins for outside services (tests/services/NAME), each with its own
+# lockfile; installed again when the lockfile is newer than the install.
+if [ "$what" != run ]; then
+    for d in tests/services/*/; do
+        [ -f "$d/package-lock.json" ] || continue
+        if [ ! -d "$d/node_modules" ] ||
+            [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
+            echo "Installing npm packages for $d"
+            (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+        fi
+    done
+fi

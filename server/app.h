@@ -227,6 +227,16 @@ void credits_purchase_create(struct srv_req *r);
 void credits_purchases_list(struct srv_req *r);
 void credits_purchase_refund(struct srv_req *r);
 
+/* webhooks.c: POST /api/v1/webhooks/stripe, judged by its signature. */
+void webhooks_stripe(struct srv_req *r);
+
+/* receipts.c */
+void receipts_get(struct srv_req *r);
+
+/* connect.c: GET and POST /api/v1/me/payout-account. */
+void connect_account_get(struct srv_req *r);
+void connect_account_create(struct srv_req *r);
+
 /* licences.c */
 void licences_create(struct srv_req *r);
 void licences_mine(struct srv_req *r);

@@ -128,12 +128,15 @@ srv__req_consume(struct srv_req *r, const char *data, size_t size)
     case SRV_BODY_NONE:
         srv_error(r, 413, "too_large", "This request takes no body.");
         break;
+    case SRV_BODY_RAW:
     case SRV_BODY_JSON: {
+        size_t limit = r->route->body == SRV_BODY_RAW ? (size_t)SRV_RAW_LIMIT
+                                                      : app->cfg.json_limit;
         char *grown;
 
-        if (r->body_len + size > app->cfg.json_limit) {
+        if (r->body_len + size > limit) {
             srv_error(r, 413, "too_large", "The body is larger than %zu bytes.",
-                      app->cfg.json_limit);
+                      limit);
             break;
         }
         grown = realloc(r->body, r->body_len + size + 1);
@@ -144,6 +147,7 @@ srv__req_consume(struct srv_req *r, const char *data, size_t size)
         r->body = grown;
         memcpy(r->body + r->body_len, data, size);
         r->body_len += size;
+        r->body[r->body_len] = '\0';
         break;
     }
     case SRV_BODY_MULTIPART:

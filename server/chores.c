@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "payments.h"
 
 #define TICK_S 1 /* the finest period a chore can have */
 
@@ -17,6 +18,7 @@ static const struct chore {
     {"views", views_flush, 5},
     {"sessions", sessions_purge, 5},
     {"briefs", briefs_sweep, 1},
+    {"reconcile", checkout_chore, 5}, /* keeps its own 5-minute clock */
 };
 #define N_CHORES (sizeof chores / sizeof chores[0])
 

@@ -91,6 +91,14 @@ static const struct opt opts[] = {
      "royalty of a brief award, basis points"},
     {"brief-day-seconds", OPT_I64, F(brief_day_s), 0, 1, 86400,
      "length of a day in brief deadlines and windows (tests shorten it)"},
+    {"stripe-api-url", OPT_STR, F(stripe_api_url), S(stripe_api_url), 0, 0,
+     "Stripe's API (tests point it at a fake)"},
+    {"seller-name", OPT_STR, F(seller_name), S(seller_name), 0, 0,
+     "the store's legal name, on receipts"},
+    {"seller-address", OPT_STR, F(seller_address), S(seller_address), 0, 0,
+     "the store's postal address, on receipts"},
+    {"seller-tax-id", OPT_STR, F(seller_tax_id), S(seller_tax_id), 0, 0,
+     "the store's tax id, on receipts"},
     {"log-level", OPT_STR, F(log_level), S(log_level), 0, 0,
      "debug, info, warn or error"},
     {"smtp-url", OPT_STR, F(smtp_url), S(smtp_url), 0, 0,
@@ -201,6 +209,9 @@ cfg_defaults(struct config *c)
     c->brief_min_credits = 20;
     c->brief_royalty_bp = 6000;
     c->brief_day_s = 86400;
+    snprintf(c->stripe_api_url, sizeof c->stripe_api_url,
+             "https://api.stripe.com");
+    snprintf(c->seller_name, sizeof c->seller_name, "Stockroom");
 }
 
 static int
@@ -347,8 +358,10 @@ check(const struct config *c, char *err, size_t errlen)
         snprintf(err, errlen, "log level must be debug, info, warn or error");
         return -1;
     }
-    if (strcmp(c->payment_provider, "test") != 0) {
-        snprintf(err, errlen, "unknown payment provider '%s' (only 'test')",
+    if (strcmp(c->payment_provider, "test") != 0 &&
+        strcmp(c->payment_provider, "stripe") != 0) {
+        snprintf(err, errlen,
+                 "unknown payment provider '%s' ('test' or 'stripe')",
                  c->payment_provider);
         return -1;
     }
@@ -379,6 +392,13 @@ check(const struct config *c, char *err, size_t errlen)
             return -1;
         }
     }
+    if (!strcmp(c->payment_provider, "stripe") &&
+        (!*c->stripe_secret_key || !*c->stripe_webhook_secret)) {
+        snprintf(err, errlen,
+                 "--payment-provider stripe needs STOCKROOM_STRIPE_SECRET_KEY "
+                 "and STOCKROOM_STRIPE_WEBHOOK_SECRET in the environment");
+        return -1;
+    }
     if (c->min_pixels > c->max_pixels) {
         snprintf(err, errlen, "min-megapixels is above max-megapixels");
         return -1;
@@ -396,11 +416,41 @@ env_name(const char *flag, char *buf, size_t len)
         buf[j] = buf[j] == '-' ? '_' : (char)toupper((unsigned char)buf[j]);
 }
 
+/* Secrets have no flag: a flag shows in ps and in shell history. */
+static int
+secrets_from_env(struct config *c, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        size_t off, len;
+    } sec[] = {
+        {"STOCKROOM_STRIPE_SECRET_KEY", F(stripe_secret_key),
+         S(stripe_secret_key)},
+        {"STOCKROOM_STRIPE_WEBHOOK_SECRET", F(stripe_webhook_secret),
+         S(stripe_webhook_secret)},
+    };
+
+    for (size_t i = 0; i < sizeof sec / sizeof sec[0]; i++) {
+        const char *v = getenv(sec[i].name);
+
+        if (!v)
+            continue;
+        if (strlen(v) >= sec[i].len) {
+            snprintf(err, errlen, "%s is too long", sec[i].name);
+            return -1;
+        }
+        memcpy((char *)c + sec[i].off, v, strlen(v) + 1);
+    }
+    return 0;
+}
+
 int
 cfg_from_env(struct config *c, char *err, size_t errlen)
 {
     char name[64];
 
+    if (secrets_from_env(c, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < N_OPTS; i++) {
         const char *v;
 

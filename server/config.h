@@ -88,6 +88,14 @@ struct config {
     int64_t brief_min_credits; /* smallest bounty */
     int brief_royalty_bp;      /* a brief award's royalty */
     int64_t brief_day_s;       /* a brief day: short in tests */
+    /* Stripe (--payment-provider stripe). The key and the webhook secrets
+     * come only from the environment and are never printed or logged. */
+    char stripe_api_url[256];
+    char stripe_secret_key[256];
+    char stripe_webhook_secret[1024]; /* comma-separated while rotating */
+    char seller_name[128];            /* printed on receipts */
+    char seller_address[256];
+    char seller_tax_id[64];
 };
 
 /* Fill c with the defaults of DESIGN.md. */

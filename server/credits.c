@@ -61,7 +61,7 @@ credits_packs_list(struct srv_req *r)
 }
 
 static json_t *
-purchase_json(const struct ledger_purchase *p)
+purchase_json(struct app *app, const struct ledger_purchase *p)
 {
     char created[32];
 
@@ -69,7 +69,7 @@ purchase_json(const struct ledger_purchase *p)
     return json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:b}", "purchase_id", p->id,
                      "credits", (json_int_t)p->credits, "price_cents",
                      (json_int_t)p->price_cents, "status",
-                     db_status_purchase_str(p->status), "created_at", created,
+                     payments_status(app, p), "created_at", created,
                      "credits_used", (json_int_t)p->credits_used, "refundable",
                      p->refundable);
 }
@@ -83,7 +83,7 @@ credits_purchase_create(struct srv_req *r)
     const char *key = money_idem_key(r), *pack;
     const struct cfg_pack *chosen = NULL;
     struct ledger_purchase p, settled;
-    char hash[65], canon[64], id[24], err[DB_ERR_LEN];
+    char hash[65], canon[64], id[24], err[DB_ERR_LEN], url[LEDGER_URL_LEN];
     int64_t balance = 0;
     json_t *j;
     int rc;
@@ -107,8 +107,19 @@ credits_purchase_create(struct srv_req *r)
                                 &p, err);
     if (srv_reply_db(r, rc, err, "purchase") < 0)
         return;
+    url[0] = '\0';
     if (p.status == DB_PURCHASE_PENDING) {
-        if (pp->begin(app, &p, &settled, err, sizeof err) != 0) {
+        rc = pp->begin(app, &p, srv_req_user(r)->email, &settled, url, err,
+                       sizeof err);
+        if (rc == PAYMENTS_EDOWN) {
+            log_error("%s: payment: %s", srv_req_id(r), err);
+            srv_header(r, "Retry-After", "30");
+            srv_error(r, 503, "payment_unavailable",
+                      "The payment service cannot be reached just now; "
+                      "nothing was charged. Try again in a minute.");
+            return;
+        }
+        if (rc != PAYMENTS_OK) {
             log_error("%s: payment: %s", srv_req_id(r), err);
             srv_error(r, 502, "payment_failed",
                       "The payment did not go "
@@ -122,8 +133,10 @@ credits_purchase_create(struct srv_req *r)
         return;
     p.refundable = ledger_purchase_is_refundable(
         &p, (int64_t)time(NULL), app->cfg.pack_refund_days * 86400);
-    j = purchase_json(&p);
+    j = purchase_json(app, &p);
     json_object_set_new(j, "balance", json_integer(balance));
+    if (*url)
+        json_object_set_new(j, "checkout_url", json_string(url));
     srv_json(r, 201, j);
 }
 
@@ -141,7 +154,7 @@ credits_purchases_list(struct srv_req *r)
         return;
     a = json_array();
     for (size_t i = 0; i < l.n; i++)
-        json_array_append_new(a, purchase_json(&l.items[i]));
+        json_array_append_new(a, purchase_json(app, &l.items[i]));
     ledger_purchase_list_release(&l);
     srv_json(r, 200, json_pack("{s:o,s:n}", "items", a, "next_cursor"));
 }
@@ -152,11 +165,39 @@ credits_purchase_refund(struct srv_req *r)
     struct app *app = srv_req_app(r);
     struct ledger_purchase p;
     char err[DB_ERR_LEN];
-    int64_t balance = 0;
+    int64_t balance = 0, now = (int64_t)time(NULL);
+    int64_t window = app->cfg.pack_refund_days * 86400;
     json_t *j;
-    int rc = ledger_purchase_refund(app->db, srv_req_param(r, 0),
-                                    srv_req_user(r)->id, (int64_t)time(NULL),
-                                    app->cfg.pack_refund_days * 86400, &p, err);
+    int carded = 0; /* the card refund went through just now */
+    int rc = ledger_purchase_get(app->db, srv_req_param(r, 0), &p, err);
+
+    if (rc == DB_OK && strcmp(p.user_id, srv_req_user(r)->id) != 0)
+        rc = DB_ENOTFOUND;
+    if (srv_reply_db(r, rc, err, "purchase") < 0)
+        return;
+    /* A card payment goes back first; the ledger books it after, and a
+     * charge.refunded webhook arriving first books it just the same. */
+    if (!strcmp(p.provider, "stripe") && p.status == DB_PURCHASE_SETTLED &&
+        p.credits_used == 0 && now - p.settled_at <= window) {
+        rc = checkout_refund(app, &p, err, sizeof err);
+        if (rc != PAYMENTS_OK) {
+            log_error("%s: %s", srv_req_id(r), err);
+            if (rc == PAYMENTS_EDOWN)
+                srv_header(r, "Retry-After", "30");
+            srv_error(r, rc == PAYMENTS_EDOWN ? 503 : 502,
+                      rc == PAYMENTS_EDOWN ? "payment_unavailable"
+                                           : "refund_failed",
+                      "The card refund did not go through; nothing changed.");
+            return;
+        }
+        carded = 1;
+    }
+    rc = ledger_purchase_refund(app->db, p.id, srv_req_user(r)->id, now, window,
+                                &p, err);
+    if (rc == DB_ECONFLICT && carded &&
+        ledger_purchase_get(app->db, p.id, &p, err) == DB_OK &&
+        p.status == DB_PURCHASE_REFUNDED)
+        rc = DB_OK;
 
     if (rc == DB_EINVAL) {
         srv_error(r, 422, "refund_window_closed",
@@ -176,7 +217,7 @@ credits_purchase_refund(struct srv_req *r)
     rc = credits_balance(app, srv_req_user(r)->id, &balance, err);
     if (srv_reply_db(r, rc, err, "balance") < 0)
         return;
-    j = purchase_json(&p);
+    j = purchase_json(app, &p);
     json_object_set_new(j, "balance", json_integer(balance));
     srv_json(r, 200, j);
 }

@@ -16,10 +16,13 @@ struct srv_req;
 struct srv_http;
 
 enum srv_body {
-    SRV_BODY_NONE,     /* a body is refused with 413 */
-    SRV_BODY_JSON,     /* parsed before the handler runs */
-    SRV_BODY_MULTIPART /* files streamed to temporary files */
+    SRV_BODY_NONE,      /* a body is refused with 413 */
+    SRV_BODY_JSON,      /* parsed before the handler runs */
+    SRV_BODY_MULTIPART, /* files streamed to temporary files */
+    SRV_BODY_RAW        /* bytes as sent, up to SRV_RAW_LIMIT, unparsed */
 };
+
+#define SRV_RAW_LIMIT (256 * 1024) /* a signed webhook's body */
 
 enum srv_auth {
     SRV_AUTH_NONE,     /* the user is not looked up */
@@ -76,6 +79,9 @@ const char *srv_req_cookie(struct srv_req *r, const char *name);
 const char *srv_req_client(struct srv_req *r); /* peer address */
 const char *srv_req_id(struct srv_req *r);
 json_t *srv_req_json(struct srv_req *r); /* a JSON object */
+/* A SRV_BODY_RAW body as received (NUL-terminated, may hold NULs); *len
+ * gets its length. */
+const char *srv_req_body(struct srv_req *r, size_t *len);
 struct srv_part *srv_req_part(struct srv_req *r, const char *name);
 /* The signed-in user, or NULL. via_cookie tells how it was authenticated. */
 const struct acc_user *srv_req_user(struct srv_req *r);

@@ -1,5 +1,6 @@
 /* Stockroom — the stockroom binary: serve the store, and the admin
  * commands that work on the same data directory. */
+#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include "limiter.h"
 #include "ledger.h"
 #include "log.h"
+#include "payments.h"
 #include "rcache.h"
 
 #define STOCKROOM_VERSION "0.1.0"
@@ -50,6 +52,9 @@ usage(FILE *f)
             "  blobs gc [--older-than H] [--delete]\n"
             "                                list (remove) blobs no row "
             "names\n"
+            "  payments reconcile [--since HOURS]\n"
+            "                                settle paid Stripe checkouts "
+            "whose webhook was lost\n"
             "  --help, --version\n\n"
             "flags (each also read from its environment variable):\n");
     cfg_usage(f);
@@ -285,6 +290,9 @@ cmd_serve(struct app *app)
     fd = listen_on(app->cfg.listen_host, app->cfg.listen_port, &port);
     if (fd < 0)
         return EXIT_USAGE;
+    /* Links built from the listen address (Stripe's return URLs) need
+     * the port really bound, not ":0". Set before any thread reads it. */
+    app->cfg.listen_port = port;
     rc = app_open(app);
     if (rc < 0) {
         /* Wrong endpoint, bucket or credentials: a usage error. */
@@ -563,10 +571,13 @@ main(int argc, char **argv)
     }
     if ((!strcmp(cmd, "user") && argc > 2 && !strcmp(argv[2], "add")) ||
         (!strcmp(cmd, "ledger") && argc > 2 && !strcmp(argv[2], "verify")) ||
-        (!strcmp(cmd, "blobs") && argc > 2))
+        (!strcmp(cmd, "blobs") && argc > 2) ||
+        (!strcmp(cmd, "payments") && argc > 2 && !strcmp(argv[2], "reconcile")))
         skip = 3;
     if (!strcmp(cmd, "blobs"))
         argv = blobs_switches_last(&argc, argv);
+    /* Before any thread: Stripe's client calls libcurl from several. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     cfg_defaults(&app.cfg);
     if (cfg_from_env(&app.cfg, err, sizeof err) < 0 ||
         cfg_from_args(&app.cfg, argc - skip, argv + skip, &rest, err,
@@ -590,6 +601,8 @@ main(int argc, char **argv)
     }
     if (skip == 3 && !strcmp(cmd, "blobs"))
         return cmd_blobs(&app, sub, argc, argv);
+    if (skip == 3 && !strcmp(cmd, "payments"))
+        return checkout_cmd_reconcile(&app, argc, argv);
     if (skip == 3 && !strcmp(cmd, "ledger"))
         return cmd_ledger_verify(&app, argc);
     if (skip == 3)

@@ -1,11 +1,15 @@
-/* Stockroom — payouts: a contributor asks for one, an admin settles it. */
+/* Stockroom — payouts: a contributor asks for one; an admin settles it, or
+ * with Stripe a Connect transfer does. */
 #include <stdio.h>
 #include <string.h>
 
 #include "app.h"
 #include "text.h"
 #include "ledger.h"
+#include "log.h"
+#include "payments.h"
 #include "status.h"
+#include "stripe.h"
 
 static json_t *
 payout_json(const struct ledger_payout *p)
@@ -27,7 +31,8 @@ payouts_create(struct srv_req *r)
     struct app *app = srv_req_app(r);
     const char *key = srv_req_header(r, "Idempotency-Key");
     struct ledger_payout p;
-    char err[DB_ERR_LEN];
+    char err[DB_ERR_LEN], acct[LEDGER_REF_LEN];
+    int stripe = !strcmp(app->cfg.payment_provider, "stripe");
     int64_t amount;
     int rc;
 
@@ -37,6 +42,12 @@ payouts_create(struct srv_req *r)
         srv_error(r, 400, "invalid_idempotency_key",
                   "The Idempotency-Key "
                   "is too long.");
+        return;
+    }
+    if (stripe && connect_require_account(app, srv_req_user(r)->id, acct) < 0) {
+        srv_error(r, 409, "payout_account_required",
+                  "Set up your payout account first (Dashboard, \"Set up "
+                  "payouts\").");
         return;
     }
     rc = ledger_payout_request(app->db, srv_req_user(r)->id, amount,
@@ -57,6 +68,30 @@ payouts_create(struct srv_req *r)
     }
     if (srv_reply_db(r, rc, err, "payout") < 0)
         return;
+    if (stripe && !p.replayed && p.status == DB_PAYOUT_REQUESTED) {
+        /* Paid when Stripe takes the transfer; refused, the money goes
+         * back to the balance; unreachable, it stays requested (the
+         * transfer's key makes a later try safe) and an admin settles it. */
+        char why[DB_ERR_LEN + STRIPE_ERR_LEN];
+        int tr = connect_transfer(app, &p, acct, why, sizeof why);
+
+        if (tr != PAYMENTS_EDOWN) {
+            if (tr != PAYMENTS_OK)
+                log_error("%s: %s", srv_req_id(r), why);
+            rc =
+                ledger_payout_settle(app->db, p.id, tr == PAYMENTS_OK, &p, err);
+            if (srv_reply_db(r, rc, err, "payout") < 0)
+                return;
+        } else {
+            log_error("%s: %s", srv_req_id(r), why);
+        }
+        if (tr == PAYMENTS_EREFUSED) {
+            srv_error(r, 502, "transfer_refused",
+                      "Stripe refused the transfer; the money is back in "
+                      "your balance.");
+            return;
+        }
+    }
     srv_json(r, 201, payout_json(&p));
 }
 

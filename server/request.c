@@ -95,6 +95,13 @@ srv_req_csrf(struct srv_req *r)
     return r->csrf;
 }
 
+const char *
+srv_req_body(struct srv_req *r, size_t *len)
+{
+    *len = r->body_len;
+    return r->body ? r->body : "";
+}
+
 void
 srv_part_take_file(struct srv_part *p)
 {

@@ -157,7 +157,8 @@ srv__req_begin(struct srv_req *r)
         uint64_t limit = r->route->body == SRV_BODY_JSON ? app->cfg.json_limit
                          : r->route->body == SRV_BODY_MULTIPART
                              ? (uint64_t)app->cfg.upload_limit + FORM_SLACK
-                             : 0;
+                         : r->route->body == SRV_BODY_RAW ? SRV_RAW_LIMIT
+                                                          : 0;
 
         if (*end == '\0' && n > limit) {
             srv_error(r, 413, "too_large",

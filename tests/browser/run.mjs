@@ -31,9 +31,10 @@ export async function until(fn, what = 'condition', ms = 20000) {
   }
 }
 
-// args: extra server flags. Photos go to review undescribed unless a test
-// asks for the draft rules with '--min-keywords', '5'.
-export async function start({ args = [] } = {}) {
+// args, extra: more flags for `stockroom serve` (photos go to review
+// undescribed unless a test asks for the draft rules with '--min-keywords',
+// '5'); env: more environment for it.
+export async function start({ args = [], extra = [], env: moreEnv = {} } = {}) {
   const bin = path.resolve(root, process.env.STOCKROOM_BIN || 'build/stockroom');
   const data = await mkdtemp(path.join(tmpdir(), 'stockroom-browser-'));
   const portFile = path.join(data, 'port');
@@ -42,8 +43,8 @@ export async function start({ args = [] } = {}) {
   if (add.status !== 0) throw new Error(`stockroom user add failed: ${add.stderr}`);
   const log = openSync(path.join(data, 'server.log'), 'a');
   const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data, '--port-file', portFile,
-    '--web', path.join(root, 'web'), '--min-megapixels', '0.01', '--log-level', 'warn', '--min-keywords', '0', ...args],
-  { cwd: root, stdio: ['ignore', log, log] });
+    '--web', path.join(root, 'web'), '--min-megapixels', '0.01', '--log-level', 'warn', '--min-keywords', '0', ...args, ...extra],
+  { cwd: root, stdio: ['ignore', log, log], env: { ...process.env, ...moreEnv } });
   closeSync(log);
   let exited = null;
   proc.on('exit', (code, sig) => { exited = { code, sig }; });

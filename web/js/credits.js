@@ -1,5 +1,6 @@
-// Credit packs, buying one, and the buyer's purchases with refunds of
-// unused packs within 14 days.
+// Credit packs, buying one (at once with the test provider, through
+// Stripe's checkout page with stripe), the buyer's purchases with receipts
+// and refunds of unused packs within 14 days.
 import { api, get, newKey } from './api.js';
 import { h, fill, errorBox, notice, loading, params, safeNext } from './dom.js';
 import { boot, setCredits } from './shell.js';
@@ -29,6 +30,14 @@ function packCard(p, best) {
     fill(out, h('p', { class: 'muted', role: 'status', text: 'Taking payment…' }));
     try {
       const r = await api('POST', '/credits/purchases', { pack: p.id }, { idem: newKey() });
+      if (r.checkout_url) {
+        // Stripe brings the buyer back here; keep where they were going.
+        const next = params().get('next');
+        if (next) sessionStorage.setItem('checkout-next', next);
+        fill(out, h('p', { class: 'muted', role: 'status', text: 'Taking you to the payment page…' }));
+        location.assign(r.checkout_url);
+        return;
+      }
       setCredits(r.balance);
       fill(out, notice('good', h('strong', { text: `${plural(r.credits, 'credit')} added. ` }),
         `Your balance is now ${plural(r.balance, 'credit')}. `, continueLink(r.balance)));
@@ -68,6 +77,8 @@ async function loadPurchases() {
     fill(purchasesEl, h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, ['Date', 'Pack', 'Price', 'Used', 'Status', ''].map((t, i) => h('th', { scope: 'col', class: i >= 2 && i <= 3 ? 'num' : null, text: t })))),
       h('tbody', {}, list.items.map((p) => {
+        const receipt = p.status === 'settled' || p.status === 'refunded'
+          ? h('a', { href: `/receipt.html?purchase=${encodeURIComponent(p.purchase_id)}`, class: 'small', text: 'Receipt' }) : null;
         const action = p.refundable
           ? h('button', { type: 'button', class: 'btn small danger', text: 'Refund', 'aria-label': `Refund the ${p.credits}-credit pack of ${date(p.created_at)}` })
           : h('span', { class: 'muted small', text: p.status === 'refunded' ? '' : p.credits_used ? 'in use' : 'refund window closed' });
@@ -75,10 +86,49 @@ async function loadPurchases() {
         return h('tr', {}, h('td', { class: 'nowrap', text: date(p.created_at) }), h('td', { text: plural(p.credits, 'credit') }),
           h('td', { class: 'num', text: money(p.price_cents) }), h('td', { class: 'num', text: String(p.credits_used) }),
           h('td', {}, h('span', { class: `badge ${p.status === 'settled' ? 'good' : p.status === 'refunded' ? 'bad' : 'warn'}`, text: p.status })),
-          h('td', {}, action));
+          h('td', {}, action, ' ', receipt));
       })))));
   } catch (e) {
     fill(purchasesEl, errorBox(e, loadPurchases));
+  }
+}
+
+// Back from Stripe's checkout: wait for its webhook to settle the purchase.
+const POLL_MS = 1000;
+const PATIENCE_MS = 30000;
+async function backFromCheckout() {
+  const q = params();
+  const id = q.get('purchase');
+  if (!me || !id || !q.get('checkout')) return;
+  if (q.get('checkout') === 'cancel') {
+    fill(out, notice('warn', 'Checkout cancelled: nothing was charged. You can buy a pack again at any time.'));
+    return;
+  }
+  const started = Date.now();
+  fill(out, h('p', { class: 'muted', role: 'status', id: 'checkout-wait', text: 'Payment received by Stripe; waiting for it to be confirmed…' }));
+  for (;;) {
+    let p = null;
+    try {
+      p = (await get('/me/purchases')).items.find((x) => x.purchase_id === id);
+    } catch (e) { /* a blip: ask again */ }
+    if (p && p.status === 'settled') {
+      const r = await get('/me');
+      setCredits(r.credits);
+      const next = sessionStorage.getItem('checkout-next');
+      sessionStorage.removeItem('checkout-next');
+      const back = next && r.credits > 0 ? h('a', { href: safeNext(next), class: 'btn primary', id: 'continue', text: 'Continue where you were' }) : null;
+      fill(out, notice('good', h('strong', { text: `${plural(p.credits, 'credit')} added. ` }), `Your balance is now ${plural(r.credits, 'credit')}. `, back));
+      loadPurchases();
+      return;
+    }
+    if (p && p.status !== 'pending') {
+      fill(out, notice('bad', `This payment did not complete (${p.status.replace('_', ' ')}). Nothing was added; if you were charged, contact us.`));
+      loadPurchases();
+      return;
+    }
+    if (Date.now() - started > PATIENCE_MS)
+      fill(out, notice('warn', h('span', { id: 'checkout-slow', text: 'Stripe has not confirmed the payment yet. Your credits will appear here as soon as it does; you can leave this page and come back.' })));
+    await new Promise((ok) => setTimeout(ok, Date.now() - started > PATIENCE_MS ? 5 * POLL_MS : POLL_MS));
   }
 }
 
@@ -97,6 +147,7 @@ async function start() {
     fill(packs, errorBox(e, start));
   }
   loadPurchases();
+  backFromCheckout();
 }
 
 start();

@@ -117,14 +117,45 @@ function payoutForm(e, refresh) {
     }
     try {
       const p = await api('POST', '/payouts', { amount_cents: cents }, { idem: newKey() });
-      fill(out, notice('good', `Payout of ${money(p.amount_cents)} requested. It is sent within a few days.`));
+      fill(out, notice('good', p.status === 'paid'
+        ? `Payout of ${money(p.amount_cents)} sent to your Stripe account.`
+        : `Payout of ${money(p.amount_cents)} requested. It is sent within a few days.`));
       input.value = '';
       refresh();
     } catch (err) {
       showError(form, err, { below_minimum: 'amount_cents', insufficient_balance: 'amount_cents' });
+      if (err.code === 'transfer_refused') refresh();
     }
   });
   return form;
+}
+
+// Stripe Connect: the payout account's state and the way to set it up.
+// A store that pays by hand answers 409 payouts_by_hand: show nothing.
+async function payoutAccount() {
+  let a;
+  try {
+    a = await get('/me/payout-account');
+  } catch (e) {
+    return null;
+  }
+  const state = { none: 'Not set up', onboarding: 'Waiting for Stripe to finish checking your details', enabled: 'Ready: payouts go to your bank through Stripe' }[a.status] || a.status;
+  const btn = a.status === 'enabled' ? null
+    : h('button', { type: 'button', class: 'btn', id: 'setup-payouts', text: a.status === 'none' ? 'Set up payouts' : 'Continue setting up payouts' });
+  const box = h('div', { id: 'payout-account' }, h('p', { class: 'small' }, 'Payout account: ', h('strong', { id: 'payout-account-status', text: state })), btn);
+  if (btn) {
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try {
+        const r = await api('POST', '/me/payout-account');
+        location.assign(r.onboarding_url);
+      } catch (err) {
+        btn.disabled = false;
+        if (err.code !== 'payouts_by_hand') box.append(errorBox(err));
+      }
+    });
+  }
+  return box;
 }
 
 async function payouts() {
@@ -198,7 +229,7 @@ async function render(first) {
     h('h2', { text: 'Brief wins' }), briefWins(wins),
     h('h2', { text: 'Your photos' }), perImage(e));
   if (!first) scrollTo(0, scroll);
-  fill(payoutBox, h('h3', { text: 'Payout history' }), await payouts());
+  fill(payoutBox, await payoutAccount(), h('h3', { text: 'Payout history' }), await payouts());
   timer = setTimeout(() => { if (!document.hidden && !main.contains(document.activeElement)) render(false); else timer = setTimeout(refresh, REFRESH_MS); }, REFRESH_MS);
 }
 
