@@ -1,6 +1,6 @@
 /* Stockroom — unit tests of what a payment provider adds to the books:
  * checkouts settled once, events seen once, gap-free receipts, payout
- * accounts, and the verifier's inv. 15 and 16. */
+ * accounts, and the verifier's inv. 18 and 19. */
 #include "ledger_fixture.h"
 
 static void
@@ -134,8 +134,8 @@ test_verify_catches(void **state)
     }
     sqlite3_close(c);
     assert_int_equal(ledger_verify(f->db, &report, err), DB_ECONFLICT);
-    assert_non_null(strstr(report, "inv. 16 BROKEN"));
-    assert_non_null(strstr(report, "inv. 15 ok"));
+    assert_non_null(strstr(report, "inv. 19 BROKEN"));
+    assert_non_null(strstr(report, "inv. 18 ok"));
     free(report);
 }
 
