@@ -611,6 +611,13 @@ account_payouts_create(struct srv_req *r)
 }
 
 void
+account_brief_subs_create(struct srv_req *r)
+{
+    if (verified(r))
+        brief_subs_create(r);
+}
+
+void
 account_outbox_list(struct srv_req *r)
 {
     struct app *app = srv_req_app(r);

@@ -87,6 +87,9 @@ account_close_delete(struct srv_req *r)
         srv_error(r, 403, "wrong_password", "The current password is wrong.");
         return;
     }
+    /* A brief's escrow must come back to the wallet before anything goes. */
+    if (briefs_account_check(r, u->id) < 0)
+        return;
     rc = acc_user_close(app->db, u->id, err);
     if (rc == DB_EFUNDS) {
         srv_error(r, 409, "balance_outstanding",

@@ -97,6 +97,7 @@ void account_sessions_delete(struct srv_req *r);
 void account_unsubscribe(struct srv_req *r);
 void account_images_create(struct srv_req *r);
 void account_payouts_create(struct srv_req *r);
+void account_brief_subs_create(struct srv_req *r);
 void account_outbox_list(struct srv_req *r);
 
 /* account_close.c */
