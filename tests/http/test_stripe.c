@@ -313,6 +313,29 @@ test_expired_and_cancelled(void **state)
     sf_books_balance();
 }
 
+/* The fake answers only the store's key: a wrong key or none is 401, so
+ * every passing test here proves the store sent the right one. */
+static void
+test_fake_checks_the_key(void **state)
+{
+    static const char *const keys[] = {"sk_test_wrong", NULL};
+    struct th_resp r;
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        if (kit_try_on(&sf_fake, "GET", "/v1/checkout/sessions", keys[i], NULL,
+                       NULL, NULL, &r) < 0)
+            fail_msg("the fake did not answer");
+        assert_int_equal(r.status, 401);
+        th_resp_free(&r);
+    }
+    if (kit_try_on(&sf_fake, "GET", "/v1/checkout/sessions", KEY, NULL, NULL,
+                   NULL, &r) < 0)
+        fail_msg("the fake did not answer");
+    assert_int_equal(r.status, 200);
+    th_resp_free(&r);
+}
+
 static void
 test_stripe_down(void **state)
 {
@@ -456,6 +479,7 @@ main(void)
         cmocka_unit_test(test_bad_signatures),
         cmocka_unit_test(test_amount_mismatch),
         cmocka_unit_test(test_expired_and_cancelled),
+        cmocka_unit_test(test_fake_checks_the_key),
         cmocka_unit_test(test_stripe_down),
         cmocka_unit_test(test_refund),
         cmocka_unit_test(test_crash_then_reconcile),
